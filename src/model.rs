@@ -1,0 +1,260 @@
+//! The input model: vendor, annex (the subprocessor list), customer and `dpa.toml`.
+//!
+//! Plain serde types with the field names of DESIGN.md; unknown fields are
+//! rejected. No I/O here: `load` reads files into these types and validates them.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// The vendor (the processor) whose DPA this is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vendor {
+    pub legal_name: String,
+    /// Registered address.
+    pub address: String,
+    /// Privacy contact; also the SSH signer identity.
+    pub email: String,
+    pub website: String,
+    /// Days of advance notice given before a subprocessor change takes effect.
+    pub notice_days: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub governing_law: Option<String>,
+    pub signatory: Signatory,
+}
+
+/// A person who signs for a party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signatory {
+    pub name: String,
+    pub title: String,
+}
+
+/// One published version of the vendor's subprocessor list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Annex {
+    /// The vendor's legal name, as in `vendor.toml`.
+    pub vendor: String,
+    /// `[A-Za-z0-9._-]+`, e.g. "2026-05-26".
+    pub version: String,
+    #[serde(with = "date")]
+    pub effective: NaiveDate,
+    #[serde(rename = "section", default)]
+    pub sections: Vec<Section>,
+}
+
+/// A group of providers, e.g. those that may process customer personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `true`: subprocessors of customer personal data; `false`: providers that see account data only.
+    #[serde(default = "yes")]
+    pub subprocessors: bool,
+    #[serde(rename = "entry", default)]
+    pub entries: Vec<Entry>,
+}
+
+/// One provider on the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub name: String,
+    pub function: String,
+    pub location: String,
+    #[serde(default)]
+    pub certifications: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_access: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_access: Option<String>,
+    #[serde(default)]
+    pub activation: Activation,
+    /// The customer feature that enables an opt-in entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+}
+
+/// Whether a provider is used for every customer or only by choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activation {
+    /// Used for every customer.
+    #[default]
+    Always,
+    /// Used only for customers who enabled its feature.
+    OptIn,
+    /// Used unless the customer switched it off.
+    OptOut,
+}
+
+impl Activation {
+    /// The word used in files and documents: "always", "opt-in", "opt-out".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Activation::Always => "always",
+            Activation::OptIn => "opt-in",
+            Activation::OptOut => "opt-out",
+        }
+    }
+}
+
+impl Entry {
+    /// Whether this provider applies to a customer with these features enabled.
+    pub fn applies_to(&self, features: &[String]) -> bool {
+        match self.activation {
+            Activation::OptIn => self
+                .feature
+                .as_ref()
+                .is_some_and(|f| features.iter().any(|g| g == f)),
+            Activation::Always | Activation::OptOut => true,
+        }
+    }
+}
+
+/// The customer (the controller) the DPA is made for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    /// `[a-z0-9-]+`, used in file names.
+    pub id: String,
+    pub legal_name: String,
+    pub address: String,
+    /// ISO 3166-1 alpha-2 country code, e.g. "DE".
+    pub country: String,
+    pub email: String,
+    /// The DPA's date.
+    #[serde(with = "date")]
+    pub effective: NaiveDate,
+    /// Opt-in services the customer enabled.
+    #[serde(default)]
+    pub features: Vec<String>,
+    pub signatory: Signatory,
+}
+
+/// `dpa.toml`: default paths, relative to the folder the file is in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub vendor: Option<std::path::PathBuf>,
+    pub annex: Option<std::path::PathBuf>,
+    pub template: Option<std::path::PathBuf>,
+    pub key: Option<std::path::PathBuf>,
+    pub out: Option<std::path::PathBuf>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Dates as TOML local dates (`2026-06-01`) or strings ("2026-06-01"); written as strings.
+pub mod date {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&d.format("%Y-%m-%d"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Toml(toml::value::Datetime),
+            Text(String),
+        }
+        let text = match Raw::deserialize(d)? {
+            Raw::Toml(dt) => {
+                if dt.time.is_some() || dt.offset.is_some() {
+                    return Err(D::Error::custom(format!(
+                        "expected a date like 2026-06-01, found the date-time {dt}"
+                    )));
+                }
+                dt.to_string()
+            }
+            Raw::Text(s) => s,
+        };
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+            D::Error::custom(format!("expected a date like 2026-06-01, found `{text}`"))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annex_defaults_apply() {
+        let annex: Annex = toml::from_str(
+            r#"
+            vendor = "V"
+            version = "1"
+            effective = 2026-05-26
+            [[section]]
+            title = "T"
+            [[section.entry]]
+            name = "N"
+            function = "F"
+            location = "L"
+            "#,
+        )
+        .unwrap();
+        assert!(annex.sections[0].subprocessors);
+        assert_eq!(annex.sections[0].entries[0].activation, Activation::Always);
+        assert_eq!(annex.effective, NaiveDate::from_ymd_opt(2026, 5, 26).unwrap());
+    }
+
+    #[test]
+    fn string_dates_and_unknown_fields() {
+        let c: Result<Customer, _> = toml::from_str(
+            r#"
+            id = "a"
+            legal_name = "A"
+            address = "B"
+            country = "DE"
+            email = "a@b.example"
+            effective = "2026-06-01"
+            [signatory]
+            name = "N"
+            title = "T"
+            "#,
+        );
+        assert_eq!(c.unwrap().effective.to_string(), "2026-06-01");
+        let bad: Result<Signatory, _> = toml::from_str("name='a'\ntitle='b'\ntitel='c'");
+        assert!(bad.unwrap_err().to_string().contains("unknown field `titel`"));
+    }
+
+    #[test]
+    fn date_time_is_refused() {
+        let r: Result<Annex, _> =
+            toml::from_str("vendor='V'\nversion='1'\neffective=2026-05-26T10:00:00Z");
+        assert!(r.unwrap_err().to_string().contains("expected a date"));
+    }
+
+    #[test]
+    fn opt_in_needs_the_feature() {
+        let e = Entry {
+            name: "OpenAI".into(),
+            function: "f".into(),
+            location: "US".into(),
+            certifications: vec![],
+            website: None,
+            legal_address: None,
+            has_access: None,
+            no_access: None,
+            activation: Activation::OptIn,
+            feature: Some("ai".into()),
+        };
+        assert!(!e.applies_to(&[]));
+        assert!(e.applies_to(&["ai".to_string()]));
+    }
+}
