@@ -29,7 +29,10 @@ pub struct Metadata {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Block {
     /// A heading; `level` is 1, 2 or 3.
-    Heading { level: u8, runs: Vec<Run> },
+    Heading {
+        level: u8,
+        runs: Vec<Run>,
+    },
     /// A paragraph of inline runs, justified with a ragged last line.
     Paragraph(Vec<Run>),
     List(List),

@@ -10,5 +10,6 @@
 //! 7. `sign`: SHA-256, minisign, SSHSIG and raw Ed25519 signatures; verification.
 #![forbid(unsafe_code)]
 
+pub mod annex;
 pub mod document;
 pub mod model;

@@ -210,7 +210,10 @@ mod tests {
         .unwrap();
         assert!(annex.sections[0].subprocessors);
         assert_eq!(annex.sections[0].entries[0].activation, Activation::Always);
-        assert_eq!(annex.effective, NaiveDate::from_ymd_opt(2026, 5, 26).unwrap());
+        assert_eq!(
+            annex.effective,
+            NaiveDate::from_ymd_opt(2026, 5, 26).unwrap()
+        );
     }
 
     #[test]
@@ -230,7 +233,11 @@ mod tests {
         );
         assert_eq!(c.unwrap().effective.to_string(), "2026-06-01");
         let bad: Result<Signatory, _> = toml::from_str("name='a'\ntitle='b'\ntitel='c'");
-        assert!(bad.unwrap_err().to_string().contains("unknown field `titel`"));
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("unknown field `titel`")
+        );
     }
 
     #[test]
