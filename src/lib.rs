@@ -13,3 +13,5 @@
 pub mod annex;
 pub mod document;
 pub mod model;
+pub mod output;
+pub mod register;
