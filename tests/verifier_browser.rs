@@ -282,6 +282,7 @@ fn build() -> Result<Run, String> {
     let valid_png = shots.join("verdict-valid.png");
     let invalid_png = shots.join("verdict-altered.png");
     let other_png = shots.join("verdict-different-key.png");
+    let old_browser_png = shots.join("verdict-unsupported-browser.png");
 
     let case = |name: &str, page: &Path, pdf: Option<&Path>, sig: Option<&Path>| serde_json::json!({ "name": name, "page": page, "pdf": pdf, "minisig": sig, "via": "inputs" });
     let mut cases = vec![
@@ -301,6 +302,7 @@ fn build() -> Result<Run, String> {
     cases[1]["screenshot"] = serde_json::json!(invalid_png);
     cases[5]["screenshot"] = serde_json::json!(other_png);
     cases[9]["noEd25519"] = serde_json::json!(true);
+    cases[9]["screenshot"] = serde_json::json!(old_browser_png);
     cases[10]["via"] = serde_json::json!("drop");
     let plan = write(
         d.join("plan.json"),
@@ -330,7 +332,7 @@ fn build() -> Result<Run, String> {
         pages,
         key_a_text: a.id_text,
         key_b_text: b.id_text,
-        screenshots: vec![valid_png, invalid_png, other_png],
+        screenshots: vec![valid_png, invalid_png, other_png, old_browser_png],
         _dir: dir,
     })
 }
