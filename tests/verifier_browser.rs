@@ -179,7 +179,9 @@ fn build() -> Result<Run, String> {
     let d = dir.path();
     let a = keygen(d, "test-vendor-key")?;
     let b = keygen(d, "test-other-key")?;
-    for sub in ["flipped", "edited", "forged", "garbage"] {
+    for sub in [
+        "flipped", "edited", "forged", "garbage", "spaced", "renamed",
+    ] {
         fs::create_dir(d.join(sub)).map_err(|e| e.to_string())?;
     }
     let write =
@@ -256,6 +258,15 @@ fn build() -> Result<Run, String> {
         format!("{}\n", forged_lines.join("\n")).as_bytes(),
     )?;
 
+    // A file name with spaces and brackets in the trusted comment, and a renamed download.
+    let spaced = write(
+        d.join("spaced/Acme DPA (final).pdf"),
+        &fake_pdf("Acme Corp, final"),
+    )?;
+    let spaced_sig = d.join("spaced/Acme DPA (final).pdf.minisig");
+    sign(&a, &spaced, &spaced_sig, "acme")?;
+    let renamed = write(d.join("renamed/acme-dpa (1).pdf"), &fake_pdf("Acme Corp"))?;
+
     let garbage = write(
         d.join("garbage/acme-dpa.pdf.minisig"),
         b"this is not a signature\n",
@@ -297,6 +308,8 @@ fn build() -> Result<Run, String> {
         case("hostile-name", &page_hostile, Some(&acme), Some(&acme_sig)),
         case("no-ed25519", &page_a, None, None),
         case("dropped", &page_a, Some(&globex), Some(&globex_sig)),
+        case("spaced-name", &page_a, Some(&spaced), Some(&spaced_sig)),
+        case("renamed", &page_a, Some(&renamed), Some(&acme_sig)),
     ];
     cases[0]["screenshot"] = serde_json::json!(valid_png);
     cases[1]["screenshot"] = serde_json::json!(invalid_png);
@@ -387,6 +400,22 @@ fn genuine_agreement_is_valid_and_shows_what_was_signed() {
 #[test]
 fn dropped_files_are_checked_like_chosen_ones() {
     assert_verdict("dropped", "true", "valid", &["Valid", "globex", "2025-03"]);
+}
+
+#[test]
+fn file_names_with_spaces_and_renamed_copies_still_verify() {
+    assert_verdict(
+        "spaced-name",
+        "true",
+        "valid",
+        &["Document Acme DPA (final).pdf Customer acme"],
+    );
+    assert_verdict(
+        "renamed",
+        "true",
+        "valid",
+        &["acme-dpa (1).pdf (signed as acme-dpa.pdf)"],
+    );
 }
 
 #[test]

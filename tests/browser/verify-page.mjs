@@ -73,7 +73,7 @@ try {
         valid: v.dataset.valid ?? null,
         reason: v.dataset.reason ?? null,
         title: v.querySelector('.v-title')?.textContent ?? '',
-        text: v.textContent.replace(/\s+/g, ' ').trim(),
+        text: v.innerText.replace(/\s+/g, ' ').trim(), // what a person reads, in order
         vendor: document.getElementById('vendor').textContent,
         docTitle: document.title,
         scripts: document.scripts.length,
