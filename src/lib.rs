@@ -15,3 +15,4 @@ pub mod document;
 pub mod model;
 pub mod output;
 pub mod register;
+pub mod verifier;
