@@ -11,6 +11,7 @@ use std::fmt::{self, Write as _};
 
 use chrono::NaiveDate;
 
+use super::diff::name_key;
 use crate::model::{Activation, Annex, Entry, Section};
 
 /// The text written where the page does not state a required field.
@@ -1774,14 +1775,6 @@ fn warn_duplicates(found: &Found, warnings: &mut Vec<Warning>) {
             });
         }
     }
-}
-
-/// The key providers are matched by: case and spacing folded.
-pub(crate) fn name_key(name: &str) -> String {
-    name.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
 }
 
 /// Whether a section's heading or text says its providers see account-holder data only.
