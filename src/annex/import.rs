@@ -708,7 +708,11 @@ fn vendor_in_title(title: &str) -> Option<String> {
         .trim_end_matches("\u{2019}s")
         .to_string();
     let words = name.split_whitespace().count();
-    (name.chars().any(|c| c.is_alphabetic()) && words <= 5).then_some(name)
+    // A name is capitalised word by word ("Acme Cloud", "Postgres.ai"); "we rely on" is not one.
+    let capitalised = name
+        .split_whitespace()
+        .all(|w| w.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit()));
+    (capitalised && name.chars().any(|c| c.is_alphabetic()) && words <= 5).then_some(name)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1927,9 +1931,10 @@ pub fn check_table(imported: &Imported) -> String {
             "CERTIFICATIONS",
             "ACCESS",
             "ACTIVATION",
+            "FEATURE",
             "WEBSITE",
         ];
-        let widths = [4, 28, 36, 24, 28, 6, 14, 30];
+        let widths = [4, 28, 36, 24, 28, 6, 10, 16, 30];
         let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
         for (ei, e) in section.entries.iter().enumerate() {
             let line = imported
@@ -1943,10 +1948,6 @@ pub fn check_table(imported: &Imported) -> String {
                 (None, Some(_)) => "no",
                 (None, None) => "-",
             };
-            let activation = match &e.feature {
-                Some(f) => format!("{} [{f}]", e.activation.as_str()),
-                None => e.activation.as_str().to_string(),
-            };
             rows.push(vec![
                 line,
                 e.name.clone(),
@@ -1958,7 +1959,8 @@ pub fn check_table(imported: &Imported) -> String {
                     e.certifications.join(", ")
                 },
                 access.into(),
-                activation,
+                e.activation.as_str().into(),
+                e.feature.clone().unwrap_or_else(|| "-".into()),
                 e.website.clone().unwrap_or_else(|| "-".into()),
             ]);
         }
