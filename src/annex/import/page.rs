@@ -1,0 +1,513 @@
+//! Reading a page into blocks: front matter, HTML comments and admonition markers
+//! removed; headings (Markdown, or guessed in plain text), pipe tables and text lines
+//! kept with their line numbers; date and version lines taken aside.
+
+use chrono::NaiveDate;
+
+use super::inline::inline;
+use super::{Warning, valid_version};
+
+/// One meaningful piece of the page, with its 1-based line.
+#[derive(Debug, Clone)]
+pub(super) enum Block {
+    Heading {
+        line: usize,
+        level: usize,
+        raw: String,
+    },
+    Table(Table),
+    Text {
+        line: usize,
+        raw: String,
+        quoted: bool,
+    },
+    Blank,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Table {
+    pub(super) header_line: usize,
+    pub(super) header: Vec<String>,
+    pub(super) rows: Vec<(usize, Vec<String>)>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) enum PageDate {
+    Read { date: NaiveDate },
+    Unreadable { line: usize, text: String },
+}
+
+/// The page split into blocks, with the facts found outside them.
+#[derive(Debug, Default)]
+pub(super) struct Page {
+    pub(super) blocks: Vec<Block>,
+    /// Whether headings are Markdown ones (`#`, setext) rather than guessed from plain text.
+    pub(super) markdown: bool,
+    pub(super) front_title: Option<(usize, String)>,
+    pub(super) front_label: Option<(usize, String)>,
+    pub(super) date: Option<PageDate>,
+    pub(super) version: Option<String>,
+    pub(super) warnings: Vec<Warning>,
+}
+
+impl Page {
+    pub(super) fn read(text: &str) -> Page {
+        let mut page = Page::default();
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let raw: Vec<&str> = text.lines().collect();
+        let mut start = 0;
+        if raw.first().map(|l| l.trim()) == Some("---")
+            && let Some(end) = raw
+                .iter()
+                .skip(1)
+                .position(|l| matches!(l.trim(), "---" | "..."))
+        {
+            for (i, l) in raw.iter().enumerate().take(end + 1).skip(1) {
+                if let Some((k, v)) = l.split_once(':') {
+                    let v = v.trim().trim_matches(|c| c == '"' || c == '\'').to_string();
+                    match k.trim() {
+                        "title" => page.front_title = Some((i + 1, v)),
+                        "sidebar_label" => page.front_label = Some((i + 1, v)),
+                        _ => {}
+                    }
+                }
+            }
+            start = end + 2;
+        }
+
+        // Strip HTML comments (possibly spanning lines) and admonition markers.
+        let mut lines: Vec<(usize, String, bool)> = Vec::new();
+        let mut in_comment = false;
+        for (i, l) in raw.iter().enumerate().skip(start) {
+            let mut kept = String::new();
+            let mut rest = *l;
+            loop {
+                if in_comment {
+                    match rest.find("-->") {
+                        Some(p) => {
+                            rest = &rest[p + 3..];
+                            in_comment = false;
+                        }
+                        None => break,
+                    }
+                } else {
+                    match rest.find("<!--") {
+                        Some(p) => {
+                            kept.push_str(&rest[..p]);
+                            rest = &rest[p + 4..];
+                            in_comment = true;
+                        }
+                        None => {
+                            kept.push_str(rest);
+                            break;
+                        }
+                    }
+                }
+            }
+            let had_comment = kept.len() != l.len();
+            let (body, quoted) = strip_admonition(&kept);
+            match body {
+                Some(b) => {
+                    // A line that held only a comment is not a paragraph break.
+                    if had_comment && b.trim().is_empty() {
+                        continue;
+                    }
+                    lines.push((i + 1, b, quoted))
+                }
+                None => continue,
+            }
+        }
+
+        page.markdown = lines.iter().any(|(_, l, q)| !q && atx_heading(l).is_some())
+            || lines
+                .windows(2)
+                .any(|w| !w[0].1.trim().is_empty() && setext_level(&w[1].1).is_some());
+
+        let mut i = 0;
+        while i < lines.len() {
+            let (no, ref l, quoted) = lines[i];
+            let t = l.trim();
+            if t.is_empty() {
+                page.blocks.push(Block::Blank);
+                i += 1;
+                continue;
+            }
+            if !quoted && page.take_date_or_version(no, t) {
+                i += 1;
+                continue;
+            }
+            if t.contains('|') && lines.get(i + 1).is_some_and(|n| is_separator(&n.1)) {
+                let mut table = Table {
+                    header_line: no,
+                    header: split_row(t),
+                    rows: Vec::new(),
+                };
+                i += 2;
+                while let Some((rno, r, _)) = lines.get(i) {
+                    if r.trim().is_empty() || !r.contains('|') {
+                        break;
+                    }
+                    table.rows.push((*rno, split_row(r.trim())));
+                    i += 1;
+                }
+                page.blocks.push(Block::Table(table));
+                continue;
+            }
+            if !quoted && page.markdown {
+                if let Some((level, text)) = atx_heading(t) {
+                    page.blocks.push(Block::Heading {
+                        line: no,
+                        level,
+                        raw: text,
+                    });
+                    i += 1;
+                    continue;
+                }
+                if let Some(level) = lines.get(i + 1).and_then(|n| setext_level(&n.1))
+                    && !t.starts_with(['-', '*', '+', '>'])
+                {
+                    page.blocks.push(Block::Heading {
+                        line: no,
+                        level,
+                        raw: t.to_string(),
+                    });
+                    i += 2;
+                    continue;
+                }
+            }
+            if !quoted && !page.markdown && looks_like_plain_heading(t) {
+                page.blocks.push(Block::Heading {
+                    line: no,
+                    level: 2,
+                    raw: t.to_string(),
+                });
+                i += 1;
+                continue;
+            }
+            page.blocks.push(Block::Text {
+                line: no,
+                raw: t.to_string(),
+                quoted,
+            });
+            i += 1;
+        }
+        page
+    }
+
+    /// Takes a "Last updated: ..." or "Version: ..." line; true if the line was one.
+    pub(super) fn take_date_or_version(&mut self, line: usize, raw: &str) -> bool {
+        let text = inline(raw).0;
+        if text.chars().count() > 80 {
+            return false;
+        }
+        let lower = text.to_lowercase();
+        const DATE_LABELS: [&str; 10] = [
+            "last updated",
+            "last update",
+            "last modified",
+            "last revised",
+            "effective date",
+            "effective from",
+            "effective as of",
+            "effective",
+            "updated",
+            "date",
+        ];
+        if let Some(label) = DATE_LABELS.iter().find(|l| lower.starts_with(*l)) {
+            let rest = text[label.len()..].trim_start();
+            // "Updated versions follow" is prose, not a date line: require a separator or a digit.
+            let rest = match rest.strip_prefix([':', '-', '\u{2014}', '\u{2013}']) {
+                Some(r) => r.trim_start(),
+                None if rest.to_lowercase().starts_with("on ") => rest[3..].trim_start(),
+                None if rest.starts_with(|c: char| c.is_ascii_digit()) => rest,
+                None => return false,
+            };
+            let rest = rest.trim_end_matches(['.', '*', '_']).trim();
+            match parse_date(rest) {
+                Some(date) => match &self.date {
+                    None | Some(PageDate::Unreadable { .. }) => {
+                        self.date = Some(PageDate::Read { date })
+                    }
+                    Some(PageDate::Read { date: first }) if *first != date => {
+                        self.warnings.push(Warning {
+                            line,
+                            message: format!(
+                                "a second date line ({date}); the first one ({first}) is used"
+                            ),
+                        })
+                    }
+                    Some(_) => {}
+                },
+                None => {
+                    self.warnings.push(Warning {
+                        line,
+                        message: format!("cannot read the date `{rest}`"),
+                    });
+                    if self.date.is_none() {
+                        self.date = Some(PageDate::Unreadable {
+                            line,
+                            text: rest.to_string(),
+                        });
+                    }
+                }
+            }
+            return true;
+        }
+        if let Some(rest) = lower.strip_prefix("version") {
+            let Some(value) = rest.trim_start().strip_prefix(':') else {
+                return false;
+            };
+            let value = text[text.len() - value.len()..].trim().to_string();
+            if valid_version(&value) {
+                self.version.get_or_insert(value);
+            } else {
+                self.warnings.push(Warning {
+                    line,
+                    message: format!(
+                        "the page's version `{value}` is not [A-Za-z0-9._-]+; the effective date is used instead (or pass --version)"
+                    ),
+                });
+            }
+            return true;
+        }
+        false
+    }
+
+    /// The vendor named in the page title, if a title names one.
+    pub(super) fn vendor_from_title(&self) -> Option<(usize, String)> {
+        let h1 = self.blocks.iter().find_map(|b| match b {
+            Block::Heading {
+                line,
+                level: 1,
+                raw,
+            } if self.markdown => Some((*line, inline(raw).0)),
+            _ => None,
+        });
+        [self.front_title.clone(), h1, self.front_label.clone()]
+            .into_iter()
+            .flatten()
+            .find_map(|(line, title)| vendor_in_title(&title).map(|v| (line, v)))
+    }
+
+    /// The page title used for a section that has no heading of its own.
+    pub(super) fn title(&self) -> String {
+        let h1 = self.blocks.iter().find_map(|b| match b {
+            Block::Heading { level: 1, raw, .. } if self.markdown => Some(inline(raw).0),
+            _ => None,
+        });
+        self.front_title
+            .as_ref()
+            .map(|t| t.1.clone())
+            .or(h1)
+            .unwrap_or_else(|| "Subprocessors".to_string())
+    }
+}
+
+/// Removes blockquote and admonition markers; `None` for lines that are only a marker.
+pub(super) fn strip_admonition(line: &str) -> (Option<String>, bool) {
+    let t = line.trim_start();
+    let mut quoted = false;
+    let mut rest = t;
+    while let Some(r) = rest.strip_prefix('>') {
+        quoted = true;
+        rest = r.strip_prefix(' ').unwrap_or(r).trim_start();
+    }
+    let marker = rest.trim();
+    // GitHub "[!NOTE]", Docusaurus ":::note", MkDocs "!!! note", GitBook "{% hint %}".
+    if (marker.starts_with("[!") && marker.ends_with(']'))
+        || marker.starts_with(":::")
+        || marker.starts_with("!!!")
+        || marker.starts_with("???")
+        || (marker.starts_with("{%") && marker.ends_with("%}"))
+    {
+        return (None, quoted);
+    }
+    if quoted {
+        (Some(rest.to_string()), true)
+    } else {
+        (Some(line.to_string()), false)
+    }
+}
+
+pub(super) fn atx_heading(line: &str) -> Option<(usize, String)> {
+    let t = line.trim_start();
+    let level = t.chars().take_while(|&c| c == '#').count();
+    if !(1..=6).contains(&level) {
+        return None;
+    }
+    let rest = &t[level..];
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let text = rest.trim().trim_end_matches('#').trim();
+    (!text.is_empty()).then(|| (level, text.to_string()))
+}
+
+pub(super) fn setext_level(line: &str) -> Option<usize> {
+    let t = line.trim();
+    if t.len() >= 3 && t.chars().all(|c| c == '=') {
+        Some(1)
+    } else if t.len() >= 3 && t.chars().all(|c| c == '-') {
+        Some(2)
+    } else {
+        None
+    }
+}
+
+/// A plain-text heading: a short line with no closing punctuation, not a list item.
+pub(super) fn looks_like_plain_heading(t: &str) -> bool {
+    let words = t.split_whitespace().count();
+    let first_letter = t.chars().find(|c| c.is_alphabetic());
+    !t.starts_with(['-', '*', '+', '\u{2022}', '|'])
+        && t.chars().count() <= 120
+        && words <= 16
+        && !t.ends_with(['.', ':', ';', ',', '!', '?'])
+        && !t.contains('@')
+        && !t.contains("://")
+        && first_letter.is_some_and(|c| c.is_uppercase())
+}
+
+pub(super) fn is_separator(line: &str) -> bool {
+    let t = line.trim();
+    let t = t.strip_prefix('|').unwrap_or(t);
+    let t = t.strip_suffix('|').unwrap_or(t);
+    !t.is_empty()
+        && t.split('|').all(|cell| {
+            let c = cell.trim().trim_start_matches(':').trim_end_matches(':');
+            c.len() >= 3 && c.chars().all(|ch| ch == '-')
+        })
+}
+
+/// Splits a table row on unescaped pipes outside code spans.
+pub(super) fn split_row(line: &str) -> Vec<String> {
+    let t = line.trim();
+    let mut cells = Vec::new();
+    let mut cur = String::new();
+    let mut chars = t.chars().peekable();
+    let mut in_code = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                cur.push('\\');
+                cur.push('|');
+                chars.next();
+            }
+            '`' => {
+                in_code = !in_code;
+                cur.push(c);
+            }
+            '|' if !in_code => cells.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    cells.push(cur);
+    if t.starts_with('|') {
+        cells.remove(0);
+    }
+    if t.ends_with('|') && !t.ends_with("\\|") && cells.len() > 1 {
+        cells.pop();
+    }
+    cells.into_iter().map(|c| c.trim().to_string()).collect()
+}
+
+/// Reads dates such as "May 26, 2026", "2026-05-26", "26 May 2026", "26th May 2026".
+pub(super) fn parse_date(text: &str) -> Option<NaiveDate> {
+    let mut cleaned = String::new();
+    let words: Vec<String> = text
+        .replace(',', " ")
+        .split_whitespace()
+        .map(|w| {
+            let digits: String = w.chars().take_while(|c| c.is_ascii_digit()).collect();
+            let suffix = &w[digits.len()..];
+            if !digits.is_empty() && matches!(suffix, "st" | "nd" | "rd" | "th" | ".") {
+                digits
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    // Try the whole text, then its first three words, then its first word.
+    for n in [words.len(), 3, 1] {
+        cleaned.clear();
+        cleaned.push_str(&words[..n.min(words.len())].join(" "));
+        for fmt in [
+            "%Y-%m-%d",
+            "%B %d %Y",
+            "%d %B %Y",
+            "%Y/%m/%d",
+            "%d.%m.%Y",
+            "%B %d. %Y",
+        ] {
+            if let Ok(d) = NaiveDate::parse_from_str(&cleaned, fmt) {
+                return Some(d);
+            }
+        }
+    }
+    None
+}
+
+/// A vendor name left in a title once the generic words are taken out.
+pub(super) fn vendor_in_title(title: &str) -> Option<String> {
+    const GENERIC: [&str; 34] = [
+        "subprocessors",
+        "subprocessor",
+        "suprocessors",
+        "sub",
+        "processors",
+        "processor",
+        "processing",
+        "data",
+        "list",
+        "of",
+        "the",
+        "our",
+        "third",
+        "3rd",
+        "party",
+        "parties",
+        "services",
+        "service",
+        "providers",
+        "provider",
+        "vendors",
+        "and",
+        "&",
+        "used",
+        "by",
+        "at",
+        "for",
+        "with",
+        "page",
+        "current",
+        "approved",
+        "authorized",
+        "authorised",
+        "partners",
+    ];
+    let kept: Vec<&str> = title
+        .split_whitespace()
+        .filter(|w| {
+            let parts: Vec<String> = w
+                .split(['-', '/'])
+                .map(|p| {
+                    p.trim_matches(|c: char| !c.is_alphanumeric() && c != '&')
+                        .to_lowercase()
+                })
+                .filter(|p| !p.is_empty())
+                .collect();
+            !parts.iter().all(|p| GENERIC.contains(&p.as_str()))
+        })
+        .collect();
+    let name = kept
+        .join(" ")
+        .trim_matches(|c: char| matches!(c, ':' | '|' | '-' | '\u{2013}' | '\u{2014}' | ' '))
+        .trim_end_matches("'s")
+        .trim_end_matches("\u{2019}s")
+        .to_string();
+    let words = name.split_whitespace().count();
+    // A name is capitalised word by word ("Acme Cloud", "Postgres.ai"); "we rely on" is not one.
+    let capitalised = name
+        .split_whitespace()
+        .all(|w| w.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit()));
+    (capitalised && name.chars().any(|c| c.is_alphabetic()) && words <= 5).then_some(name)
+}
