@@ -374,19 +374,11 @@ fn section_for<'a>(found: &'a mut Found, ctx: &Context) -> &'a mut FoundSection 
 
 /// A provider heading is one whose body has a known label and no table.
 fn is_provider(body: &[Block]) -> bool {
-    let mut labelled = false;
-    for b in body {
-        match b {
-            Block::Table(_) => return false,
-            Block::Text { raw, .. } => {
-                if parse_label(raw).is_some_and(|l| l.field.is_some()) {
-                    labelled = true;
-                }
-            }
-            _ => {}
-        }
-    }
-    labelled
+    let has_table = body.iter().any(|b| matches!(b, Block::Table(_)));
+    let labelled = body.iter().any(|b| {
+        matches!(b, Block::Text { raw, .. } if parse_label(raw).is_some_and(|l| l.field.is_some()))
+    });
+    labelled && !has_table
 }
 
 /// Entries from a pipe table; empty when the table has no name column.

@@ -157,3 +157,75 @@ pub(super) fn parse_label(raw: &str) -> Option<LabelLine> {
         link,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names_vendors_use() {
+        for (header, field) in [
+            ("Subprocessor", Some(Field::Name)),
+            ("Name of Subprocessor (with URL)", Some(Field::Name)),
+            ("Service Provider", Some(Field::Name)),
+            ("Entity Name", Some(Field::Name)),
+            ("Function", Some(Field::Function)),
+            ("Purpose of processing", Some(Field::Function)),
+            ("Description", Some(Field::Function)),
+            ("Service", Some(Field::Function)),
+            ("Location", Some(Field::Location)),
+            ("Country", Some(Field::Location)),
+            ("Location of Processing", Some(Field::Location)),
+            ("Subprocessor location", Some(Field::Location)),
+            ("Certifications", Some(Field::Certifications)),
+            ("Website", Some(Field::Website)),
+            ("Legal address", Some(Field::LegalAddress)),
+            ("Has access to", Some(Field::HasAccess)),
+            ("Does not have access to", Some(Field::NoAccess)),
+            ("Notes", None),
+            ("Transfer mechanism", None),
+        ] {
+            assert_eq!(map_column(header), field, "{header}");
+        }
+    }
+
+    #[test]
+    fn labelled_lines_in_their_spellings() {
+        for (raw, field, value) in [
+            (
+                "* **Has access to:** Names.",
+                Some(Field::HasAccess),
+                "Names.",
+            ),
+            (
+                "*Data Processing Location:* Netherlands.",
+                Some(Field::Location),
+                "Netherlands.",
+            ),
+            (
+                "*Data Processing Location*: European Union",
+                Some(Field::Location),
+                "European Union",
+            ),
+            (
+                "Legal Address: 1 Main St",
+                Some(Field::LegalAddress),
+                "1 Main St",
+            ),
+            ("- Retention: 30 days", None, "30 days"),
+        ] {
+            let l = parse_label(raw).unwrap_or_else(|| panic!("{raw}"));
+            assert_eq!((l.field, l.value.as_str()), (field, value), "{raw}");
+        }
+        // Prose with a colon is prose, not an unknown label.
+        assert!(parse_label("Note: we review every provider yearly.").is_none());
+        assert!(parse_label("We list them here for the following reasons: trust").is_none());
+    }
+
+    #[test]
+    fn website_label_keeps_the_link_target() {
+        let l = parse_label("*Website:* [lexicon.example](https://lexicon.example/)").unwrap();
+        assert_eq!(l.field, Some(Field::Website));
+        assert_eq!(l.link.as_deref(), Some("https://lexicon.example/"));
+    }
+}

@@ -147,3 +147,47 @@ pub(super) fn parse_link(chars: &[char], start: usize) -> Option<(String, String
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::inline;
+
+    #[test]
+    fn emphasis_code_and_escapes_go() {
+        assert_eq!(
+            inline("**Has access to:** the *raw* `logs`").0,
+            "Has access to: the raw logs"
+        );
+        assert_eq!(
+            inline("_Last updated on July 1_").0,
+            "Last updated on July 1"
+        );
+        assert_eq!(
+            inline(r"Relay \| Chat \*not bold\*").0,
+            "Relay | Chat *not bold*"
+        );
+        assert_eq!(inline("Q&amp;A<br>desk &nbsp; ~~old~~").0, "Q&A desk old");
+    }
+
+    #[test]
+    fn plain_symbols_stay() {
+        assert_eq!(
+            inline("snake_case_name and 5 * 3 < 20").0,
+            "snake_case_name and 5 * 3 < 20"
+        );
+        assert_eq!(inline("[not a link] here").0, "[not a link] here");
+    }
+
+    #[test]
+    fn links_keep_text_and_first_target() {
+        let (text, link) =
+            inline("[AWS (US)](https://aws.example/ \"title\") and [B](https://b.example)");
+        assert_eq!(text, "AWS (US) and B");
+        assert_eq!(link.as_deref(), Some("https://aws.example/"));
+        let (text, link) = inline("see <https://x.example/p>");
+        assert_eq!(
+            (text.as_str(), link.as_deref()),
+            ("see https://x.example/p", Some("https://x.example/p"))
+        );
+    }
+}

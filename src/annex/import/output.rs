@@ -181,3 +181,30 @@ pub fn check_table(imported: &Imported) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::toml_string;
+    use proptest::prelude::*;
+
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        v: String,
+    }
+
+    proptest! {
+        #[test]
+        fn any_string_survives_toml(s in "\\PC*|[\"\\\\\n\t\r\u{7f}a-z]{0,12}") {
+            let doc: Doc = toml::from_str(&format!("v = {}", toml_string(&s))).unwrap();
+            prop_assert_eq!(doc.v, s);
+        }
+    }
+
+    #[test]
+    fn multi_line_text_stays_readable() {
+        assert_eq!(
+            toml_string("a\n\nb \"q\""),
+            "\"\"\"\na\n\nb \\\"q\\\"\"\"\""
+        );
+    }
+}

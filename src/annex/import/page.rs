@@ -511,3 +511,120 @@ pub(super) fn vendor_in_title(title: &str) -> Option<String> {
         .all(|w| w.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit()));
     (capitalised && name.chars().any(|c| c.is_alphabetic()) && words <= 5).then_some(name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(y, m, d)
+    }
+
+    #[test]
+    fn dates_in_the_usual_forms() {
+        for text in [
+            "May 26, 2026",
+            "2026-05-26",
+            "26 May 2026",
+            "26th May 2026",
+            "May 26 2026",
+            "Mon 2026-05-26",
+            "2026-05-26 (v3)",
+        ] {
+            let expect = if text.starts_with("Mon") {
+                None
+            } else {
+                date(2026, 5, 26)
+            };
+            assert_eq!(parse_date(text), expect, "{text}");
+        }
+        assert_eq!(parse_date("1 Sep 2025"), date(2025, 9, 1));
+        assert_eq!(parse_date("soon"), None);
+    }
+
+    #[test]
+    fn date_and_version_lines() {
+        let p = Page::read(
+            "*Last updated:* May 26, 2026\nVersion: v4\n| a | b |\n|---|---|\n| x | y |\n",
+        );
+        assert!(matches!(p.date, Some(PageDate::Read { date: d }) if Some(d) == date(2026, 5, 26)));
+        assert_eq!(p.version.as_deref(), Some("v4"));
+        // Prose that merely starts with "Updated" is not a date line.
+        let p = Page::read("Updated versions of this list are announced by e-mail.\n");
+        assert!(p.date.is_none());
+        let p = Page::read("Effective date: next spring\n");
+        assert!(matches!(p.date, Some(PageDate::Unreadable { line: 1, .. })));
+        assert_eq!(p.warnings.len(), 1);
+    }
+
+    #[test]
+    fn rows_split_on_unescaped_pipes() {
+        assert_eq!(
+            split_row("| a | b \\| c | `x|y` |"),
+            ["a", "b \\| c", "`x|y`"]
+        );
+        assert_eq!(split_row("a | b"), ["a", "b"]);
+        assert!(is_separator("|---|:---:| --- |"));
+        assert!(!is_separator("| a | b |"));
+    }
+
+    #[test]
+    fn vendor_names_in_titles() {
+        assert_eq!(
+            vendor_in_title("Acme Cloud subprocessors").as_deref(),
+            Some("Acme Cloud")
+        );
+        assert_eq!(
+            vendor_in_title("Postgres.ai data subprocessors").as_deref(),
+            Some("Postgres.ai")
+        );
+        assert_eq!(
+            vendor_in_title("Subprocessors of Initech").as_deref(),
+            Some("Initech")
+        );
+        assert_eq!(
+            vendor_in_title("Globex's sub-processors").as_deref(),
+            Some("Globex")
+        );
+        assert_eq!(
+            vendor_in_title("3rd-party Data Subprocessors and Service Providers"),
+            None
+        );
+        assert_eq!(vendor_in_title("Third-Party-Services"), None);
+        assert_eq!(vendor_in_title("Services we rely on"), None);
+    }
+
+    #[test]
+    fn comments_front_matter_and_admonitions_are_dropped() {
+        let text = "---\ntitle: T\n---\n<!-- a\nmulti-line comment -->\n> [!NOTE]\n> kept remark\n:::tip\nbody\n:::\n";
+        let p = Page::read(text);
+        assert_eq!(p.front_title, Some((2, "T".to_string())));
+        let texts: Vec<(usize, String, bool)> = p
+            .blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Text { line, raw, quoted } => Some((*line, raw.clone(), *quoted)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                (7, "kept remark".to_string(), true),
+                (9, "body".to_string(), false)
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_text_headings_are_short_unpunctuated_lines() {
+        assert!(looks_like_plain_heading(
+            "A. Subprocessors that may process Customer Personal Data"
+        ));
+        assert!(looks_like_plain_heading("Questions"));
+        assert!(!looks_like_plain_heading("SegMetrics, Inc."));
+        assert!(!looks_like_plain_heading("Email: privacy@example.com"));
+        assert!(!looks_like_plain_heading("- We give 30 days' notice"));
+        assert!(!looks_like_plain_heading("our partners"));
+    }
+}

@@ -268,3 +268,69 @@ pub(super) fn shorten(s: &str, max: usize) -> String {
         format!("{}\u{2026}", cut.trim_end())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opt_in_and_opt_out_wording() {
+        for (text, expect) in [
+            (
+                "AI Insights (opt-in; activated only when a Customer enables AI)",
+                Some(Activation::OptIn),
+            ),
+            (
+                "Translation, only when explicitly selected",
+                Some(Activation::OptIn),
+            ),
+            (
+                "Used only if the customer turns it on",
+                Some(Activation::OptIn),
+            ),
+            (
+                "You can opt out in your account page.",
+                Some(Activation::OptOut),
+            ),
+            (
+                "Support (incidental processing only \u{2014} applies when a Customer writes)",
+                None,
+            ),
+            ("We adopt industry practice", None),
+            ("Only loaded on public pages", None),
+        ] {
+            assert_eq!(activation_in(text), expect, "{text}");
+        }
+    }
+
+    #[test]
+    fn phrases_need_word_boundaries() {
+        assert!(has_phrase("please opt in here", "opt in"));
+        assert!(!has_phrase("we adopt in full", "opt in"));
+        assert!(!has_phrase("optin", "opt in"));
+    }
+
+    #[test]
+    fn features_from_ai_words_or_the_name() {
+        assert!(mentions_ai("AI Insights feature"));
+        assert!(mentions_ai("summaries with a large language model"));
+        assert!(!mentions_ai("Email and CRM tool for sales chains"));
+        assert_eq!(slug("Customer.io"), "customer-io");
+        assert_eq!(slug("DeepL SE "), "deepl-se");
+        assert_eq!(slug("\u{2014}"), "feature");
+    }
+
+    #[test]
+    fn account_data_sections() {
+        assert!(is_account_data_only(
+            "B. Service providers that process account holder data only"
+        ));
+        assert!(is_account_data_only("Service without access to PII"));
+        assert!(!is_account_data_only(
+            "Service with (partial) access to PII"
+        ));
+        assert!(!is_account_data_only(
+            "Subprocessors that may process Customer Personal Data"
+        ));
+    }
+}
