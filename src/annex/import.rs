@@ -728,3 +728,117 @@ fn split_list(text: &str) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Result<Imported, ImportError> {
+        import(
+            text,
+            &ImportOptions {
+                source: "t".into(),
+                effective: NaiveDate::from_ymd_opt(2026, 1, 1),
+                ..Default::default()
+            },
+        )
+    }
+
+    #[test]
+    fn plain_text_providers_with_labels() {
+        let got = run("Initech subprocessors\n\
+             Hosting\n\
+             Bigcloud\n\
+             Virtual machines for the app.\n\
+             Location: Germany\n\
+             Website: https://bigcloud.example\n\
+             Mailman\n\
+             Newsletters.\n\
+             Country: France\n")
+        .unwrap();
+        let a = &got.annex;
+        assert_eq!(a.vendor, "Initech");
+        assert_eq!(a.sections.len(), 1);
+        assert_eq!(a.sections[0].title, "Hosting");
+        let e = &a.sections[0].entries;
+        assert_eq!(
+            (
+                e[0].name.as_str(),
+                e[0].function.as_str(),
+                e[0].location.as_str()
+            ),
+            ("Bigcloud", "Virtual machines for the app.", "Germany")
+        );
+        assert_eq!(e[0].website.as_deref(), Some("https://bigcloud.example"));
+        assert_eq!(
+            (e[1].name.as_str(), e[1].location.as_str()),
+            ("Mailman", "France")
+        );
+        assert_eq!(got.warnings.len(), 1, "{:?}", got.warnings);
+    }
+
+    #[test]
+    fn stray_heading_among_providers_is_reported() {
+        let got = run(
+            "# Globex subprocessors\n\n## Hosting\n\n### Bigcloud\n\nVMs.\n\n- Location: EU\n\n\
+             ### Our promise\n\nWe care.\n\n### Mailman\n\nMail.\n\n- Location: US\n",
+        )
+        .unwrap();
+        let names: Vec<&str> = got.annex.sections[0]
+            .entries
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(names, ["Bigcloud", "Mailman"]);
+        assert!(
+            got.warnings.iter().any(|w| w.line == 11
+                && w.message
+                    .contains("\"Our promise\" sits among the providers")),
+            "{:?}",
+            got.warnings
+        );
+    }
+
+    #[test]
+    fn a_table_without_a_name_column_is_not_a_list() {
+        let err =
+            run("# Globex subprocessors\n\n| Purpose | Country |\n|---|---|\n| Hosting | DE |\n")
+                .unwrap_err();
+        assert!(matches!(err, ImportError::NoList { .. }));
+        let got = run("# Globex subprocessors\n\n| Purpose | Country |\n|---|---|\n| Hosting | DE |\n\n\
+             | Name | Purpose | Country |\n|---|---|---|\n| Bigcloud | Hosting | DE |\n| bigcloud | Backup | DE |\n")
+        .unwrap();
+        let msgs: Vec<String> = got.warnings.iter().map(|w| w.to_string()).collect();
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("line 3: a table without a name column")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("line 10: bigcloud is listed again (first at line 9)")),
+            "{msgs:?}"
+        );
+    }
+
+    #[test]
+    fn extra_cells_and_second_columns_are_reported() {
+        let got = run("# Globex subprocessors\n\n| Name | Purpose | Description | Country |\n|---|---|---|---|\n\
+             | Bigcloud | Hosting | VMs | DE | stray |\n")
+        .unwrap();
+        let e = &got.annex.sections[0].entries[0];
+        assert_eq!(
+            (e.function.as_str(), e.location.as_str()),
+            ("Hosting", "DE")
+        );
+        let msgs: Vec<String> = got.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "line 1: vendor name \"Globex\" taken from the page title; check it matches legal_name in vendor.toml or pass --vendor",
+                "line 3: column \"Description\" would again fill `function`; its values were not imported",
+                "line 5: the row has 5 cells but the header 4; the extra cells were not imported",
+            ]
+        );
+    }
+}

@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 
+use super::fields::parse_label;
 use super::inline::inline;
 use super::{Warning, valid_version};
 
@@ -175,7 +176,12 @@ impl Page {
                     continue;
                 }
             }
-            if !quoted && !page.markdown && looks_like_plain_heading(t) {
+            if !quoted
+                && !page.markdown
+                && looks_like_plain_heading(t)
+                // "Location: Germany" is a labelled line, not a heading.
+                && !parse_label(t).is_some_and(|l| l.field.is_some())
+            {
                 page.blocks.push(Block::Heading {
                     line: no,
                     level: 2,
@@ -275,31 +281,41 @@ impl Page {
 
     /// The vendor named in the page title, if a title names one.
     pub(super) fn vendor_from_title(&self) -> Option<(usize, String)> {
-        let h1 = self.blocks.iter().find_map(|b| match b {
-            Block::Heading {
-                line,
-                level: 1,
-                raw,
-            } if self.markdown => Some((*line, inline(raw).0)),
-            _ => None,
-        });
-        [self.front_title.clone(), h1, self.front_label.clone()]
-            .into_iter()
-            .flatten()
-            .find_map(|(line, title)| vendor_in_title(&title).map(|v| (line, v)))
+        [
+            self.front_title.clone(),
+            self.heading_title(),
+            self.front_label.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|(line, title)| vendor_in_title(&title).map(|v| (line, v)))
     }
 
     /// The page title used for a section that has no heading of its own.
     pub(super) fn title(&self) -> String {
-        let h1 = self.blocks.iter().find_map(|b| match b {
-            Block::Heading { level: 1, raw, .. } if self.markdown => Some(inline(raw).0),
-            _ => None,
-        });
         self.front_title
-            .as_ref()
-            .map(|t| t.1.clone())
-            .or(h1)
-            .unwrap_or_else(|| "Subprocessors".to_string())
+            .clone()
+            .or_else(|| self.heading_title())
+            .map_or_else(|| "Subprocessors".to_string(), |t| t.1)
+    }
+
+    /// The first level-1 heading, or in plain text a heading on the page's first line.
+    fn heading_title(&self) -> Option<(usize, String)> {
+        if self.markdown {
+            self.blocks.iter().find_map(|b| match b {
+                Block::Heading {
+                    line,
+                    level: 1,
+                    raw,
+                } => Some((*line, inline(raw).0)),
+                _ => None,
+            })
+        } else {
+            match self.blocks.iter().find(|b| !matches!(b, Block::Blank)) {
+                Some(Block::Heading { line, raw, .. }) => Some((*line, inline(raw).0)),
+                _ => None,
+            }
+        }
     }
 }
 
