@@ -180,7 +180,7 @@ impl Page {
                 && !page.markdown
                 && looks_like_plain_heading(t)
                 // "Location: Germany" is a labelled line, not a heading.
-                && !parse_label(t).is_some_and(|l| l.field.is_some())
+                && parse_label(t).is_none_or(|l| l.field.is_none())
             {
                 page.blocks.push(Block::Heading {
                     line: no,
