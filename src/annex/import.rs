@@ -842,3 +842,52 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        // Any text, including characters whose lowercase has another byte length, gives
+        // an annex or an error, never a panic, and a written annex always loads back.
+        #[test]
+        fn any_page_imports_or_errs(text in "([|#>*_\\[\\]()!<:`\\\\ \n-]|Version|Last updated|opt-in|\\(e\\.g\\.|Name|Location|\u{1e9e}|\u{212a}|\u{130}|[a-zA-Z0-9.,;]){0,120}") {
+            let opts = ImportOptions {
+                vendor: Some("V".into()),
+                effective: NaiveDate::from_ymd_opt(2026, 1, 1),
+                source: "p".into(),
+                ..Default::default()
+            };
+            if let Ok(got) = import(&text, &opts) {
+                let back: Annex = toml::from_str(&to_toml(&got, "p")).unwrap();
+                prop_assert_eq!(back, got.annex.clone());
+                let _ = check_table(&got);
+            }
+        }
+
+        // Pages built from the line shapes the importer reacts to.
+        #[test]
+        fn any_page_of_known_line_shapes(lines in prop::collection::vec(prop_oneof![
+            "\\| [a-zA-Z\u{1e9e}\u{212a}\\[\\]()*_ -]{0,10} \\| [a-z:\u{1e9e} ]{0,8} \\|( x \\|)?",
+            Just("|---|---|".to_string()),
+            Just("| Name | Location |".to_string()),
+            "#{1,3} [A-Za-z\u{1e9e} ]{0,12}",
+            "\\* \\*\\*(Has access to|Location|Retention|Website):\\*\\* [a-z\u{212a}\\[\\]()]{0,10}",
+            "> [a-z\u{1e9e} ()-]{0,12}(opt-in|opt-out)? ?(\\(e\\.g\\. [A-Za-z\u{1e9e}]{0,6}\\))?",
+            "(Version|Last updated|Effective date): [A-Za-z0-9, \u{212a}\u{1e9e}.]{0,12}",
+            "[A-Z\u{130}][a-z ]{0,20}[.:]?",
+            Just(String::new()),
+        ], 0..24)) {
+            let text = lines.join("\n");
+            for vendor in [None, Some("V".to_string())] {
+                let opts = ImportOptions { vendor, source: "p".into(), ..Default::default() };
+                if let Ok(got) = import(&text, &opts) {
+                    let back: Annex = toml::from_str(&to_toml(&got, "p")).unwrap();
+                    prop_assert_eq!(back, got.annex.clone());
+                }
+            }
+        }
+    }
+}

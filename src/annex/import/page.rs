@@ -206,7 +206,8 @@ impl Page {
         if text.chars().count() > 80 {
             return false;
         }
-        let lower = text.to_lowercase();
+        // ASCII lowercasing keeps byte offsets, so positions in `lower` slice `text` too.
+        let lower = text.to_ascii_lowercase();
         const DATE_LABELS: [&str; 10] = [
             "last updated",
             "last update",
@@ -224,7 +225,7 @@ impl Page {
             // "Updated versions follow" is prose, not a date line: require a separator or a digit.
             let rest = match rest.strip_prefix([':', '-', '\u{2014}', '\u{2013}']) {
                 Some(r) => r.trim_start(),
-                None if rest.to_lowercase().starts_with("on ") => rest[3..].trim_start(),
+                None if rest.to_ascii_lowercase().starts_with("on ") => rest[3..].trim_start(),
                 None if rest.starts_with(|c: char| c.is_ascii_digit()) => rest,
                 None => return false,
             };

@@ -84,7 +84,8 @@ pub(super) fn apply_mentions(page: &Page, found: &mut Found, warnings: &mut Vec<
             continue;
         };
         let text = inline(raw).0;
-        let lower = text.to_lowercase();
+        // ASCII lowercasing keeps byte offsets, so positions in `lower` slice `text` too.
+        let lower = text.to_ascii_lowercase();
         for (marker, activation) in [
             ("opt-in", Activation::OptIn),
             ("opt-out", Activation::OptOut),
