@@ -141,8 +141,13 @@ pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError>
     assign_features(&mut found, &mut warnings);
     warn_duplicates(&found, &mut warnings);
 
-    let vendor = match &opts.vendor {
-        Some(v) => v.trim().to_string(),
+    let given = opts
+        .vendor
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let vendor = match given {
+        Some(v) => v.to_string(),
         None => match page.vendor_from_title() {
             Some((line, name)) => {
                 warnings.push(Warning {
