@@ -1,0 +1,898 @@
+//! Import a vendor's published subprocessor page into an [`Annex`].
+//!
+//! In: the text of a Markdown or plain-text page and [`ImportOptions`]. Out: an
+//! [`Imported`] annex plus a warning (with its page line) for everything that could not
+//! be mapped, or an [`ImportError`]. Two shapes are read, in any mix: pipe tables (one
+//! section per heading above a table) and one heading per provider followed by labelled
+//! lines. [`to_toml`] writes the result as an annex file for a person to review;
+//! [`check_table`] renders it as plain text for `dpa annex import --check`.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+
+mod fields;
+mod inline;
+mod output;
+mod page;
+mod remarks;
+
+pub use output::{check_table, to_toml};
+
+use fields::{Field, map_column, parse_label};
+use inline::inline;
+use page::{Block, Page, PageDate, Table};
+use remarks::{
+    activation_in, apply_mentions, assign_features, is_account_data_only, set_activation, shorten,
+    warn_duplicates,
+};
+
+use crate::model::{Activation, Annex, Entry, Section};
+
+/// The text written where the page does not state a required field.
+pub const NOT_STATED: &str = "Not stated";
+
+/// What the caller knows that the page may not say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// The vendor's legal name (`--vendor`); otherwise taken from the page title.
+    pub vendor: Option<String>,
+    /// The annex version (`--version`); otherwise a "Version:" line or the effective date.
+    pub version: Option<String>,
+    /// The effective date (`--effective`); otherwise a "Last updated" or "Effective date" line.
+    pub effective: Option<NaiveDate>,
+    /// The page's path or name, used in messages and in the written file's header.
+    pub source: String,
+}
+
+/// An annex read from a page, with what the reader should check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    pub annex: Annex,
+    /// Everything on the page that was guessed, defaulted or left out, in page order.
+    pub warnings: Vec<Warning>,
+    /// Where each section and entry came from, parallel to `annex.sections`.
+    pub origins: Vec<SectionOrigin>,
+}
+
+/// The page lines one section and its entries were read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionOrigin {
+    /// The line of the section's heading; `None` when the page title named the section.
+    pub line: Option<usize>,
+    /// The line of each entry (its table row or heading), parallel to `section.entries`.
+    pub entries: Vec<usize>,
+}
+
+/// Something on the page the importer could not map exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// 1-based line of the page.
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// Why a page could not be turned into an annex.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(
+        "{page}: no subprocessor list found: no pipe table with a name column and no headings followed by labelled lines such as \"Data Processing Location:\""
+    )]
+    NoList { page: String },
+    #[error("{page}: the page does not name the vendor in its title")]
+    NoVendor { page: String },
+    #[error(
+        "{page}: no effective date: the page has no \"Last updated\" or \"Effective date\" line"
+    )]
+    NoEffective { page: String },
+    #[error("{page}:{line}: cannot read the date `{text}`")]
+    UnreadableDate {
+        page: String,
+        line: usize,
+        text: String,
+    },
+    #[error("invalid annex version `{version}`: use only letters, digits, '.', '_' and '-'")]
+    InvalidVersion { version: String },
+}
+
+impl ImportError {
+    /// How to fix the error, for the `hint:` line of the command.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ImportError::NoList { .. } => Some(
+                "the importer reads pipe tables (| Subprocessor | Function | Location |) or one heading per provider; \
+                 save the list part of the vendor's page as Markdown or text and try again"
+                    .into(),
+            ),
+            ImportError::NoVendor { .. } => Some(
+                "pass --vendor \"Legal Name, Inc.\", spelled as legal_name in vendor.toml".into(),
+            ),
+            ImportError::NoEffective { .. } => {
+                Some("pass --effective YYYY-MM-DD (the version defaults to that date)".into())
+            }
+            ImportError::UnreadableDate { .. } => Some(
+                "write the date as 2026-05-26, 26 May 2026 or May 26, 2026, or pass --effective YYYY-MM-DD".into(),
+            ),
+            ImportError::InvalidVersion { .. } => {
+                Some("for example --version 2026-05-26 or --version v3.1".into())
+            }
+        }
+    }
+}
+
+/// Reads a vendor's page into an annex.
+pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError> {
+    let page = Page::read(text);
+    let mut warnings = page.warnings.clone();
+    let mut found = Found::default();
+    walk(&page, &mut found, &mut warnings);
+    if found.sections.iter().all(|s| s.entries.is_empty()) {
+        return Err(ImportError::NoList {
+            page: opts.source.clone(),
+        });
+    }
+    apply_mentions(&page, &mut found, &mut warnings);
+    assign_features(&mut found, &mut warnings);
+    warn_duplicates(&found, &mut warnings);
+
+    let given = opts
+        .vendor
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let vendor = match given {
+        Some(v) => v.to_string(),
+        None => match page.vendor_from_title() {
+            Some((line, name)) => {
+                warnings.push(Warning {
+                    line,
+                    message: format!(
+                        "vendor name \"{name}\" taken from the page title; check it matches legal_name in vendor.toml or pass --vendor"
+                    ),
+                });
+                name
+            }
+            None => {
+                return Err(ImportError::NoVendor {
+                    page: opts.source.clone(),
+                });
+            }
+        },
+    };
+    let effective = match (opts.effective, &page.date) {
+        (Some(d), _) => d,
+        (None, Some(PageDate::Read { date, .. })) => *date,
+        (None, Some(PageDate::Unreadable { line, text })) => {
+            return Err(ImportError::UnreadableDate {
+                page: opts.source.clone(),
+                line: *line,
+                text: text.clone(),
+            });
+        }
+        (None, None) => {
+            return Err(ImportError::NoEffective {
+                page: opts.source.clone(),
+            });
+        }
+    };
+    let version = match &opts.version {
+        Some(v) => v.trim().to_string(),
+        None => page
+            .version
+            .clone()
+            .unwrap_or_else(|| effective.format("%Y-%m-%d").to_string()),
+    };
+    if !valid_version(&version) {
+        return Err(ImportError::InvalidVersion { version });
+    }
+
+    let mut sections = Vec::new();
+    let mut origins = Vec::new();
+    for s in found.sections.into_iter().filter(|s| !s.entries.is_empty()) {
+        let text = format!("{} {}", s.title, s.description.join(" "));
+        sections.push(Section {
+            subprocessors: !is_account_data_only(&text),
+            title: s.title,
+            description: (!s.description.is_empty()).then(|| s.description.join("\n\n")),
+            entries: s.entries.iter().map(|e| e.entry.clone()).collect(),
+        });
+        origins.push(SectionOrigin {
+            line: s.line,
+            entries: s.entries.iter().map(|e| e.line).collect(),
+        });
+    }
+    warnings.sort_by_key(|w| w.line);
+    Ok(Imported {
+        annex: Annex {
+            vendor,
+            version,
+            effective,
+            sections,
+        },
+        warnings,
+        origins,
+    })
+}
+
+/// Whether a version string is `[A-Za-z0-9._-]+`.
+fn valid_version(v: &str) -> bool {
+    !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+#[derive(Debug, Default)]
+struct Found {
+    sections: Vec<FoundSection>,
+}
+
+#[derive(Debug)]
+struct FoundSection {
+    /// The heading's line; `None` for the page-level section.
+    line: Option<usize>,
+    title: String,
+    description: Vec<String>,
+    entries: Vec<FoundEntry>,
+}
+
+#[derive(Debug)]
+struct FoundEntry {
+    line: usize,
+    entry: Entry,
+    /// Text the activation and feature were judged from.
+    remarks: String,
+}
+
+/// A heading the walk is inside of, and the paragraphs right under it.
+#[derive(Debug)]
+struct Context {
+    line: usize,
+    level: usize,
+    title: String,
+    paragraphs: Vec<String>,
+    /// Still collecting the description (no list met yet under this heading).
+    open: bool,
+    /// The level of providers met under this heading, to flag stray headings among them.
+    provider_level: Option<usize>,
+}
+
+fn walk(page: &Page, found: &mut Found, warnings: &mut Vec<Warning>) {
+    let blocks = &page.blocks;
+    let mut stack: Vec<Context> = Vec::new();
+    let mut intro = Context {
+        line: 0,
+        level: 0,
+        title: page.title(),
+        paragraphs: Vec::new(),
+        open: true,
+        provider_level: None,
+    };
+    let mut paragraph_open = false;
+    let mut i = 0;
+    while i < blocks.len() {
+        match &blocks[i] {
+            Block::Blank => {
+                paragraph_open = false;
+                i += 1;
+            }
+            Block::Text { raw, .. } => {
+                let ctx = stack.last_mut().unwrap_or(&mut intro);
+                if ctx.open {
+                    let text = inline(raw).0;
+                    // Plain text has one paragraph per line; Markdown joins wrapped lines.
+                    match ctx.paragraphs.last_mut() {
+                        Some(p) if paragraph_open && page.markdown => {
+                            p.push(' ');
+                            p.push_str(&text);
+                        }
+                        _ => ctx.paragraphs.push(text),
+                    }
+                    paragraph_open = true;
+                }
+                i += 1;
+            }
+            Block::Table(table) => {
+                paragraph_open = false;
+                let ctx = stack.last_mut().unwrap_or(&mut intro);
+                ctx.open = false;
+                let entries = read_table(table, warnings);
+                if entries.is_empty() {
+                    warnings.push(Warning {
+                        line: table.header_line,
+                        message: "a table without a name column (Subprocessor, Name, Service Provider, ...) was not imported".into(),
+                    });
+                } else {
+                    section_for(found, ctx).entries.extend(entries);
+                }
+                i += 1;
+            }
+            Block::Heading { line, level, raw } => {
+                paragraph_open = false;
+                let end = blocks[i + 1..]
+                    .iter()
+                    .position(|b| matches!(b, Block::Heading { .. }))
+                    .map_or(blocks.len(), |p| i + 1 + p);
+                let body = &blocks[i + 1..end];
+                if is_provider(body) {
+                    // Markdown: the section is the nearest heading above this level.
+                    while page.markdown && stack.last().is_some_and(|c| c.level >= *level) {
+                        stack.pop();
+                    }
+                    let ctx = stack.last_mut().unwrap_or(&mut intro);
+                    ctx.open = false;
+                    ctx.provider_level = Some(*level);
+                    let entry = read_provider(*line, raw, body, warnings);
+                    section_for(found, ctx).entries.push(entry);
+                    i = end;
+                } else {
+                    while stack.last().is_some_and(|c| c.level >= *level) {
+                        stack.pop();
+                    }
+                    let parent = stack.last().unwrap_or(&intro);
+                    if page.markdown && parent.provider_level == Some(*level) {
+                        warnings.push(Warning {
+                            line: *line,
+                            message: format!(
+                                "heading \"{}\" sits among the providers but has no labelled lines (Has access to:, Data Processing Location:, ...); not imported",
+                                inline(raw).0
+                            ),
+                        });
+                    }
+                    stack.push(Context {
+                        line: *line,
+                        level: *level,
+                        title: inline(raw).0,
+                        paragraphs: Vec::new(),
+                        open: true,
+                        provider_level: None,
+                    });
+                    i += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The found section for a context, created on first use.
+fn section_for<'a>(found: &'a mut Found, ctx: &Context) -> &'a mut FoundSection {
+    let line = (ctx.line > 0).then_some(ctx.line);
+    let pos = match found.sections.iter().position(|s| s.line == line) {
+        Some(p) => p,
+        None => {
+            found.sections.push(FoundSection {
+                line,
+                title: ctx.title.clone(),
+                description: ctx.paragraphs.clone(),
+                entries: Vec::new(),
+            });
+            found.sections.len() - 1
+        }
+    };
+    &mut found.sections[pos]
+}
+
+/// A provider heading is one whose body has a known label and no table.
+fn is_provider(body: &[Block]) -> bool {
+    let has_table = body.iter().any(|b| matches!(b, Block::Table(_)));
+    let labelled = body.iter().any(|b| {
+        matches!(b, Block::Text { raw, .. } if parse_label(raw).is_some_and(|l| l.field.is_some()))
+    });
+    labelled && !has_table
+}
+
+/// Entries from a pipe table; empty when the table has no name column.
+fn read_table(table: &Table, warnings: &mut Vec<Warning>) -> Vec<FoundEntry> {
+    let mut columns: Vec<Option<Field>> = Vec::new();
+    for header in &table.header {
+        let field = map_column(header);
+        let name = inline(header).0;
+        match field {
+            Some(f) if columns.contains(&Some(f)) => {
+                warnings.push(Warning {
+                    line: table.header_line,
+                    message: format!(
+                        "column \"{name}\" would again fill `{}`; its values were not imported",
+                        f.key()
+                    ),
+                });
+                columns.push(None);
+            }
+            Some(f) => columns.push(Some(f)),
+            None => {
+                if !name.is_empty() {
+                    warnings.push(Warning {
+                        line: table.header_line,
+                        message: format!(
+                            "column \"{name}\" has no place in the annex; its values were not imported"
+                        ),
+                    });
+                }
+                columns.push(None);
+            }
+        }
+    }
+    if !columns.contains(&Some(Field::Name)) {
+        return Vec::new();
+    }
+    for (f, what) in [(Field::Function, "function"), (Field::Location, "location")] {
+        if !columns.contains(&Some(f)) {
+            warnings.push(Warning {
+                line: table.header_line,
+                message: format!(
+                    "the table has no {what} column; every entry gets {what} \"{NOT_STATED}\""
+                ),
+            });
+        }
+    }
+
+    let mut entries = Vec::new();
+    for (line, cells) in &table.rows {
+        if cells.iter().all(|c| inline(c).0.is_empty()) {
+            continue;
+        }
+        if cells.len() > columns.len() {
+            warnings.push(Warning {
+                line: *line,
+                message: format!(
+                    "the row has {} cells but the header {}; the extra cells were not imported",
+                    cells.len(),
+                    columns.len()
+                ),
+            });
+        }
+        let mut entry = empty_entry();
+        let mut website_cell = None;
+        for (cell, field) in cells.iter().zip(&columns) {
+            let (text, link) = inline(cell);
+            match field {
+                Some(Field::Name) => {
+                    entry.name = text;
+                    entry.website = link;
+                }
+                Some(Field::Website) => {
+                    website_cell = link.or(Some(text)).filter(|w| !w.is_empty())
+                }
+                Some(f) => set_field(&mut entry, *f, text, link),
+                None => {}
+            }
+        }
+        if let Some(w) = website_cell {
+            if entry.website.as_ref().is_some_and(|n| *n != w) {
+                warnings.push(Warning {
+                    line: *line,
+                    message: format!(
+                        "the name links to {} but the website column says {w}; the column is used",
+                        entry.website.as_deref().unwrap_or_default()
+                    ),
+                });
+            }
+            entry.website = Some(w);
+        }
+        if entry.name.is_empty() {
+            warnings.push(Warning {
+                line: *line,
+                message: "a row without a name was not imported".into(),
+            });
+            continue;
+        }
+        fill_required(&mut entry, *line, warnings);
+        let remarks = cells
+            .iter()
+            .map(|c| inline(c).0)
+            .collect::<Vec<_>>()
+            .join(" ");
+        set_activation(&mut entry, &remarks, *line, warnings);
+        entries.push(FoundEntry {
+            line: *line,
+            entry,
+            remarks,
+        });
+    }
+    entries
+}
+
+/// An entry from a provider heading and the lines under it.
+fn read_provider(
+    line: usize,
+    raw: &str,
+    body: &[Block],
+    warnings: &mut Vec<Warning>,
+) -> FoundEntry {
+    let (name, link) = inline(raw);
+    let mut entry = empty_entry();
+    entry.name = name;
+    entry.website = link;
+    let mut prose: Vec<String> = Vec::new();
+    let mut remarks: Vec<(usize, String)> = Vec::new();
+    let mut function_label = None;
+    let mut paragraph_open = false;
+    for b in body {
+        match b {
+            Block::Blank => paragraph_open = false,
+            Block::Text {
+                line: l,
+                raw,
+                quoted,
+            } => {
+                if let Some(label) = parse_label(raw).filter(|_| !quoted) {
+                    paragraph_open = false;
+                    let Some(field) = label.field else {
+                        warnings.push(Warning {
+                            line: *l,
+                            message: format!(
+                                "label \"{}\" of {} has no place in the annex; its text was not imported",
+                                label.label, entry.name
+                            ),
+                        });
+                        continue;
+                    };
+                    if label.value.is_empty() {
+                        warnings.push(Warning {
+                            line: *l,
+                            message: format!(
+                                "label \"{}\" has no text on its line; nothing imported",
+                                label.label
+                            ),
+                        });
+                        continue;
+                    }
+                    if field_is_set(&entry, field)
+                        || (field == Field::Function && function_label.is_some())
+                    {
+                        warnings.push(Warning {
+                            line: *l,
+                            message: format!(
+                                "a second \"{}\" for {}; only the first was imported",
+                                label.label, entry.name
+                            ),
+                        });
+                        continue;
+                    }
+                    match field {
+                        Field::Function => function_label = Some(label.value),
+                        Field::Name => {}
+                        Field::Location | Field::LegalAddress => {
+                            // "Netherlands." reads as a sentence on the page; the annex holds the place.
+                            let v = label.value.trim_end_matches('.').trim().to_string();
+                            set_field(&mut entry, field, v, None)
+                        }
+                        _ => set_field(&mut entry, field, label.value, label.link),
+                    }
+                    continue;
+                }
+                let text = inline(raw).0;
+                let target = if *quoted {
+                    remarks.push((*l, text));
+                    paragraph_open = false;
+                    continue;
+                } else {
+                    &mut prose
+                };
+                match target.last_mut() {
+                    Some(p) if paragraph_open => {
+                        p.push(' ');
+                        p.push_str(&text);
+                    }
+                    _ => target.push(text),
+                }
+                paragraph_open = true;
+            }
+            Block::Heading { .. } | Block::Table(_) => {}
+        }
+    }
+    if let Some(f) = function_label {
+        if !prose.is_empty() {
+            warnings.push(Warning {
+                line,
+                message: format!(
+                    "{}: the function label was used; the prose under the heading was not imported",
+                    entry.name
+                ),
+            });
+        }
+        entry.function = f;
+    } else {
+        entry.function = prose.join(" ");
+    }
+    fill_required(&mut entry, line, warnings);
+
+    let mut judged = entry.function.clone();
+    set_activation(&mut entry, &judged, line, warnings);
+    for (l, remark) in &remarks {
+        let found = activation_in(remark);
+        if found.is_some() && entry.activation == Activation::Always {
+            set_activation(&mut entry, remark, *l, warnings);
+        } else if found.is_none() {
+            warnings.push(Warning {
+                line: *l,
+                message: format!(
+                    "remark about {} not imported: \"{}\"",
+                    entry.name,
+                    shorten(remark, 70)
+                ),
+            });
+        }
+        judged.push(' ');
+        judged.push_str(remark);
+    }
+    FoundEntry {
+        line,
+        entry,
+        remarks: judged,
+    }
+}
+
+fn empty_entry() -> Entry {
+    Entry {
+        name: String::new(),
+        function: String::new(),
+        location: String::new(),
+        certifications: Vec::new(),
+        website: None,
+        legal_address: None,
+        has_access: None,
+        no_access: None,
+        activation: Activation::Always,
+        feature: None,
+    }
+}
+
+fn field_is_set(e: &Entry, f: Field) -> bool {
+    match f {
+        Field::Name => !e.name.is_empty(),
+        Field::Function => !e.function.is_empty(),
+        Field::Location => !e.location.is_empty(),
+        Field::Certifications => !e.certifications.is_empty(),
+        Field::Website => e.website.is_some(),
+        Field::LegalAddress => e.legal_address.is_some(),
+        Field::HasAccess => e.has_access.is_some(),
+        Field::NoAccess => e.no_access.is_some(),
+    }
+}
+
+fn set_field(e: &mut Entry, f: Field, text: String, link: Option<String>) {
+    let some = |t: String| (!t.is_empty()).then_some(t);
+    match f {
+        Field::Name => e.name = text,
+        Field::Function => e.function = text,
+        Field::Location => e.location = text,
+        Field::Certifications => e.certifications = split_list(&text),
+
+        Field::Website => e.website = link.or(some(text)),
+        Field::LegalAddress => e.legal_address = some(text),
+        Field::HasAccess => e.has_access = some(text),
+        Field::NoAccess => e.no_access = some(text),
+    }
+}
+
+/// Fills a missing function or location with [`NOT_STATED`] and flags odd certifications.
+fn fill_required(e: &mut Entry, line: usize, warnings: &mut Vec<Warning>) {
+    for (value, what) in [(&mut e.function, "function"), (&mut e.location, "location")] {
+        if matches!(
+            value.trim(),
+            "" | "-" | "\u{2014}" | "\u{2013}" | "n/a" | "N/A"
+        ) {
+            *value = NOT_STATED.to_string();
+            warnings.push(Warning {
+                line,
+                message: format!(
+                    "{}: the page gives no {what}; written as \"{NOT_STATED}\"",
+                    e.name
+                ),
+            });
+        }
+    }
+    for c in &e.certifications {
+        // Certificate names are short; a sentence in that column is a remark worth a look.
+        if c.split_whitespace().count() > 4 {
+            warnings.push(Warning {
+                line,
+                message: format!(
+                    "{}: \"{c}\" reads like a remark, not a certification; kept under certifications",
+                    e.name
+                ),
+            });
+        }
+    }
+}
+
+/// Splits "SOC 2, ISO 27001; GDPR DPA" on commas and semicolons outside parentheses.
+fn split_list(text: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut cur = String::new();
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' | '[' => {
+                depth += 1;
+                cur.push(c);
+            }
+            ')' | ']' => {
+                depth = depth.saturating_sub(1);
+                cur.push(c);
+            }
+            ',' | ';' if depth == 0 => items.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    items.push(cur);
+    items
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| {
+            !matches!(
+                s.as_str(),
+                "" | "-" | "\u{2014}" | "\u{2013}" | "n/a" | "N/A" | "None" | "none"
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Result<Imported, ImportError> {
+        import(
+            text,
+            &ImportOptions {
+                source: "t".into(),
+                effective: NaiveDate::from_ymd_opt(2026, 1, 1),
+                ..Default::default()
+            },
+        )
+    }
+
+    #[test]
+    fn plain_text_providers_with_labels() {
+        let got = run("Initech subprocessors\n\
+             Hosting\n\
+             Bigcloud\n\
+             Virtual machines for the app.\n\
+             Location: Germany\n\
+             Website: https://bigcloud.example\n\
+             Mailman\n\
+             Newsletters.\n\
+             Country: France\n")
+        .unwrap();
+        let a = &got.annex;
+        assert_eq!(a.vendor, "Initech");
+        assert_eq!(a.sections.len(), 1);
+        assert_eq!(a.sections[0].title, "Hosting");
+        let e = &a.sections[0].entries;
+        assert_eq!(
+            (
+                e[0].name.as_str(),
+                e[0].function.as_str(),
+                e[0].location.as_str()
+            ),
+            ("Bigcloud", "Virtual machines for the app.", "Germany")
+        );
+        assert_eq!(e[0].website.as_deref(), Some("https://bigcloud.example"));
+        assert_eq!(
+            (e[1].name.as_str(), e[1].location.as_str()),
+            ("Mailman", "France")
+        );
+        assert_eq!(got.warnings.len(), 1, "{:?}", got.warnings);
+    }
+
+    #[test]
+    fn stray_heading_among_providers_is_reported() {
+        let got = run(
+            "# Globex subprocessors\n\n## Hosting\n\n### Bigcloud\n\nVMs.\n\n- Location: EU\n\n\
+             ### Our promise\n\nWe care.\n\n### Mailman\n\nMail.\n\n- Location: US\n",
+        )
+        .unwrap();
+        let names: Vec<&str> = got.annex.sections[0]
+            .entries
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(names, ["Bigcloud", "Mailman"]);
+        assert!(
+            got.warnings.iter().any(|w| w.line == 11
+                && w.message
+                    .contains("\"Our promise\" sits among the providers")),
+            "{:?}",
+            got.warnings
+        );
+    }
+
+    #[test]
+    fn a_table_without_a_name_column_is_not_a_list() {
+        let err =
+            run("# Globex subprocessors\n\n| Purpose | Country |\n|---|---|\n| Hosting | DE |\n")
+                .unwrap_err();
+        assert!(matches!(err, ImportError::NoList { .. }));
+        let got = run("# Globex subprocessors\n\n| Purpose | Country |\n|---|---|\n| Hosting | DE |\n\n\
+             | Name | Purpose | Country |\n|---|---|---|\n| Bigcloud | Hosting | DE |\n| bigcloud | Backup | DE |\n")
+        .unwrap();
+        let msgs: Vec<String> = got.warnings.iter().map(|w| w.to_string()).collect();
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("line 3: a table without a name column")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("line 10: bigcloud is listed again (first at line 9)")),
+            "{msgs:?}"
+        );
+    }
+
+    #[test]
+    fn extra_cells_and_second_columns_are_reported() {
+        let got = run("# Globex subprocessors\n\n| Name | Purpose | Description | Country |\n|---|---|---|---|\n\
+             | Bigcloud | Hosting | VMs | DE | stray |\n")
+        .unwrap();
+        let e = &got.annex.sections[0].entries[0];
+        assert_eq!(
+            (e.function.as_str(), e.location.as_str()),
+            ("Hosting", "DE")
+        );
+        let msgs: Vec<String> = got.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "line 1: vendor name \"Globex\" taken from the page title; check it matches legal_name in vendor.toml or pass --vendor",
+                "line 3: column \"Description\" would again fill `function`; its values were not imported",
+                "line 5: the row has 5 cells but the header 4; the extra cells were not imported",
+            ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+        // Any text, including characters whose lowercase has another byte length, gives
+        // an annex or an error, never a panic, and a written annex always loads back.
+        #[test]
+        fn any_page_imports_or_errs(text in "([|#>*_\\[\\]()!<:`\\\\ \n-]|Version|Last updated|opt-in|\\(e\\.g\\.|Name|Location|\u{1e9e}|\u{212a}|\u{130}|[a-zA-Z0-9.,;]){0,120}") {
+            let opts = ImportOptions {
+                vendor: Some("V".into()),
+                effective: NaiveDate::from_ymd_opt(2026, 1, 1),
+                source: "p".into(),
+                ..Default::default()
+            };
+            if let Ok(got) = import(&text, &opts) {
+                let back: Annex = toml::from_str(&to_toml(&got, "p")).unwrap();
+                prop_assert_eq!(back, got.annex.clone());
+                let _ = check_table(&got);
+            }
+        }
+
+        // Pages built from the line shapes the importer reacts to.
+        #[test]
+        fn any_page_of_known_line_shapes(lines in prop::collection::vec(prop_oneof![
+            "\\| [a-zA-Z\u{1e9e}\u{212a}\\[\\]()*_ -]{0,10} \\| [a-z:\u{1e9e} ]{0,8} \\|( x \\|)?",
+            Just("|---|---|".to_string()),
+            Just("| Name | Location |".to_string()),
+            "#{1,3} [A-Za-z\u{1e9e} ]{0,12}",
+            "\\* \\*\\*(Has access to|Location|Retention|Website):\\*\\* [a-z\u{212a}\\[\\]()]{0,10}",
+            "> [a-z\u{1e9e} ()-]{0,12}(opt-in|opt-out)? ?(\\(e\\.g\\. [A-Za-z\u{1e9e}]{0,6}\\))?",
+            "(Version|Last updated|Effective date): [A-Za-z0-9, \u{212a}\u{1e9e}.]{0,12}",
+            "[A-Z\u{130}][a-z ]{0,20}[.:]?",
+            Just(String::new()),
+        ], 0..24)) {
+            let text = lines.join("\n");
+            for vendor in [None, Some("V".to_string())] {
+                let opts = ImportOptions { vendor, source: "p".into(), ..Default::default() };
+                if let Ok(got) = import(&text, &opts) {
+                    let back: Annex = toml::from_str(&to_toml(&got, "p")).unwrap();
+                    prop_assert_eq!(back, got.annex.clone());
+                }
+            }
+        }
+    }
+}
