@@ -13,3 +13,4 @@
 pub mod annex;
 pub mod document;
 pub mod model;
+pub mod sign;
