@@ -296,7 +296,7 @@ mod tests {
             Err(MinisigProblem::NotText)
         );
         assert_eq!(
-            SignatureFile::parse(good[..good.len() / 2].as_bytes()),
+            SignatureFile::parse(&good.as_bytes()[..good.len() / 2]),
             Err(MinisigProblem::Truncated)
         );
         let legacy = {
