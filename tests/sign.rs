@@ -1,5 +1,6 @@
 //! Signing and verifying end to end, checked with the tools customers have: minisign,
 //! ssh-keygen and openssl, and with `dpa::sign::verify` against tampered inputs.
+#![cfg(unix)]
 
 use std::fs;
 use std::io::Write;

@@ -121,7 +121,8 @@ impl fmt::Debug for PublicKey {
 impl PublicKey {
     /// Reads a public key file: SPKI PEM (`signing.pub.pem`) or minisign (`signing.minisign.pub`).
     pub fn load(path: &Path) -> Result<PublicKey, SignError> {
-        let bytes = read_limited(path, "read public key")?;
+        let action = "read public key";
+        let bytes = read_limited(open(path, action)?, path, action)?;
         let origin = path.display().to_string();
         let text = std::str::from_utf8(&bytes).map_err(|_| SignError::PublicKeyFormat {
             origin: origin.clone(),
@@ -299,8 +300,16 @@ impl SecretKey {
     /// A file whose name contains `demo-only` or `test-only` is loaded whatever its mode,
     /// with [`SecretKey::warning`] set, because git cannot store mode 0600.
     pub fn load(path: &Path) -> Result<SecretKey, SignError> {
-        let warning = check_permissions(path)?;
-        let bytes = Zeroizing::new(read_limited(path, "read secret key")?);
+        let action = "read secret key";
+        let file = open(path, action)?;
+        // Check the opened file, not the path, so a swapped file cannot slip past the check.
+        let metadata = file.metadata().map_err(|source| SignError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let warning = check_permissions(path, &metadata)?;
+        let bytes = Zeroizing::new(read_limited(file, path, action)?);
         let origin = path.display().to_string();
         let text = std::str::from_utf8(&bytes).map_err(|_| SignError::SecretKeyFormat {
             origin: origin.clone(),
@@ -552,12 +561,10 @@ fn check_identity(identity: &str) -> Result<(), SignError> {
 }
 
 /// Checks a secret key file's mode; `Ok(Some(..))` for a loose demo/test key loaded anyway.
-fn check_permissions(path: &Path) -> Result<Option<KeyWarning>, SignError> {
-    let metadata = fs::metadata(path).map_err(|source| SignError::Io {
-        action: "read secret key",
-        path: path.to_path_buf(),
-        source,
-    })?;
+fn check_permissions(
+    path: &Path,
+    metadata: &fs::Metadata,
+) -> Result<Option<KeyWarning>, SignError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -583,15 +590,23 @@ fn check_permissions(path: &Path) -> Result<Option<KeyWarning>, SignError> {
     Ok(None)
 }
 
+fn open(path: &Path, action: &'static str) -> Result<File, SignError> {
+    File::open(path).map_err(|source| SignError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Reads a small file, refusing anything larger than a key file can be.
-fn read_limited(path: &Path, action: &'static str) -> Result<Vec<u8>, SignError> {
+fn read_limited(file: File, path: &Path, action: &'static str) -> Result<Vec<u8>, SignError> {
     let io_error = |source| SignError::Io {
         action,
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(io_error)?;
-    let mut bytes = Vec::new();
+    // Full capacity up front: no reallocation leaves copies of a secret behind.
+    let mut bytes = Vec::with_capacity(MAX_KEY_FILE as usize + 1);
     file.take(MAX_KEY_FILE + 1)
         .read_to_end(&mut bytes)
         .map_err(io_error)?;
