@@ -196,13 +196,62 @@ fn minisign_prints_our_key_id_the_way_we_do() {
     // The id is the start of the published fingerprint.
     assert_eq!(
         case.info.key_id.to_string(),
-        case.info.fingerprint[..16].to_uppercase()
+        case.info.fingerprint[..16]
+            .to_uppercase()
+            .trim_start_matches('0')
     );
     let pub_file = fs::read_to_string(&case.info.minisign_pub).unwrap();
     assert!(pub_file.starts_with(&format!(
         "untrusted comment: minisign public key {}\n",
         case.info.key_id
     )));
+}
+
+#[test]
+fn a_key_id_with_a_leading_zero_is_shown_as_minisign_shows_it() {
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    // Find a key whose fingerprint starts with 0 (one in 16), so its id has a leading zero.
+    let signing = (0u8..=255)
+        .map(|i| ed25519_dalek::SigningKey::from_bytes(&[i; 32]))
+        .find(|k| keys::fingerprint(k.verifying_key().as_bytes()).starts_with('0'))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("test-only-zero.key");
+    let pem = ed25519_dalek::pkcs8::KeypairBytes {
+        secret_key: signing.to_bytes(),
+        public_key: None,
+    }
+    .to_pkcs8_pem(Default::default())
+    .unwrap();
+    fs::write(&key_path, pem.as_bytes()).unwrap();
+    fs::set_permissions(&key_path, fs::Permissions::from_mode(0o600)).unwrap();
+    let key = SecretKey::load(&key_path).unwrap();
+    let shown = key.key_id().to_string();
+    assert!(shown.len() < 16, "{shown}");
+
+    let pdf = pdf_bytes("zero", 1_000);
+    let sigs = sign(
+        &key,
+        "X.pdf",
+        &pdf,
+        &comment_for(&key, "X.pdf", &pdf, "acme"),
+    )
+    .unwrap();
+    fs::write(dir.path().join("X.pdf"), &pdf).unwrap();
+    fs::write(dir.path().join("X.pdf.minisig"), &sigs.minisig).unwrap();
+    let other = Case::new();
+    let out = run(
+        "minisign",
+        &["-Vm", "X.pdf", "-P", &other.info.minisign_public_key],
+        None,
+        dir.path(),
+    );
+    assert!(
+        text(&out).contains(&format!("X.pdf.minisig is {shown}\n")),
+        "{}",
+        text(&out)
+    );
+    assert!(sigs.minisig.contains(&format!(" key={shown}\n")));
 }
 
 #[test]
@@ -675,6 +724,12 @@ fn unusable_signature_files_are_named_not_panicked_on() {
             "{problem:?}"
         );
     }
+    // The JSON names the reason and the problem in snake_case for scripts.
+    fs::write(case.path("X.pdf.minisig"), &full[..40]).unwrap();
+    let json = serde_json::to_value(case.verify("X.pdf")).unwrap();
+    assert_eq!(json["reasons"][0]["reason"], "malformed_signature");
+    assert_eq!(json["reasons"][0]["problem"], "truncated");
+    assert_eq!(json["reasons"].as_array().map(Vec::len), Some(1));
     fs::remove_file(case.path("X.pdf.minisig")).unwrap();
     let verdict = case.verify("X.pdf");
     assert_eq!(verdict.reasons, vec![Reason::MissingSignature]);
@@ -722,6 +777,9 @@ fn sha256_and_sshsig_files_are_checked_too() {
             problem: SshsigProblem::OtherKey
         }]
     );
+    let json = serde_json::to_value(case.verify("X.pdf")).unwrap();
+    assert_eq!(json["reasons"][0]["reason"], "sshsig_invalid");
+    assert_eq!(json["reasons"][0]["problem"], "other_key");
     fs::write(
         case.path("X.pdf.sshsig"),
         "-----BEGIN SSH SIGNATURE-----\nAAAA\n",

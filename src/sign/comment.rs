@@ -210,7 +210,7 @@ mod tests {
             annex_sha256: "0f".repeat(32),
             customer: "mueller-soehne".into(),
             issued: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
-            key: "0123456789ABCDEF".parse().unwrap(),
+            key: "123456789ABCDEF0".parse().unwrap(),
         }
     }
 
@@ -221,7 +221,7 @@ mod tests {
         assert!(
             text.starts_with("dpa/1 file=segmetrics-dpa-mueller-soehne-2026-05-26.pdf sha256=abab")
         );
-        assert!(text.ends_with(" customer=mueller-soehne issued=2026-06-01 key=0123456789ABCDEF"));
+        assert!(text.ends_with(" customer=mueller-soehne issued=2026-06-01 key=123456789ABCDEF0"));
         assert_eq!(TrustedComment::parse(&text).unwrap(), comment);
     }
 
@@ -236,7 +236,8 @@ mod tests {
             good.replacen("customer=", "client=", 1),
             good.replacen("issued=2026-06-01", "issued=2026-6-01", 1),
             good.replacen("issued=2026-06-01", "issued=2026-02-30", 1),
-            good.replacen("key=0123456789ABCDEF", "key=0123456789abcdef", 1),
+            good.replacen("key=123456789ABCDEF0", "key=123456789abcdef0", 1),
+            good.replacen("key=123456789ABCDEF0", "key=0123456789ABCDEF", 1),
             good.replacen("sha256=abab", "sha256=ABAB", 1),
             good.replacen("customer=mueller-soehne", "customer=Mueller", 1),
             good.replacen("annex=2026-05-26", "annex=", 1),

@@ -40,8 +40,11 @@ pub const ALLOWED_SIGNERS_FILE: &str = "allowed_signers";
 /// A minisign key id: 8 bytes derived from the public key.
 ///
 /// The bytes are the first 8 bytes of SHA-256(public key) in reverse order, so that the
-/// way minisign prints an id (the bytes read as a little-endian u64, 16 uppercase hex
-/// digits) gives exactly the first 16 hex digits of the published fingerprint.
+/// way minisign prints an id (the bytes read as a little-endian u64 in uppercase hex)
+/// gives the first 16 hex digits of the published fingerprint. minisign prints the
+/// number without leading zeros (`%PRIX64`), and so does `Display`, so that the id in
+/// a PDF is character for character what minisign tells the customer: 16 digits for 15
+/// keys in 16, fewer when the fingerprint starts with `0`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct KeyId(pub [u8; 8]);
 
@@ -59,7 +62,7 @@ impl KeyId {
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016X}", u64::from_le_bytes(self.0))
+        write!(f, "{:X}", u64::from_le_bytes(self.0))
     }
 }
 
@@ -72,11 +75,15 @@ impl fmt::Debug for KeyId {
 impl FromStr for KeyId {
     type Err = String;
 
-    /// Parses the 16 uppercase hex digits minisign prints.
+    /// Parses the form minisign prints: up to 16 uppercase hex digits, no leading zero.
     fn from_str(text: &str) -> Result<KeyId, String> {
-        if text.len() != 16 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F')) {
+        let digits_ok = (1..=16).contains(&text.len())
+            && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'));
+        // One spelling per id keeps the trusted comment strict.
+        let canonical = text == "0" || !text.starts_with('0');
+        if !digits_ok || !canonical {
             return Err(format!(
-                "expected a key id of 16 uppercase hex digits, found {text:?}"
+                "expected a key id of up to 16 uppercase hex digits without leading zeros, found {text:?}"
             ));
         }
         let value = u64::from_str_radix(text, 16).map_err(|e| format!("key id {text:?}: {e}"))?;
@@ -632,8 +639,8 @@ mod tests {
         let key = SecretKey::from_signing_key(SigningKey::from_bytes(&[7u8; 32]));
         let public = key.public_key();
         let shown = key.key_id().to_string();
-        assert_eq!(shown.len(), 16);
-        assert_eq!(shown, public.fingerprint()[..16].to_uppercase());
+        let prefix = public.fingerprint()[..16].to_uppercase();
+        assert_eq!(shown, prefix.trim_start_matches('0'));
         assert_eq!(shown.parse::<KeyId>(), Ok(key.key_id()));
     }
 
@@ -642,6 +649,15 @@ mod tests {
         // minisign printed 14A8AD138A2FBA3B for a key whose id bytes are 3b ba 2f 8a 13 ad a8 14.
         let id = KeyId([0x3b, 0xba, 0x2f, 0x8a, 0x13, 0xad, 0xa8, 0x14]);
         assert_eq!(id.to_string(), "14A8AD138A2FBA3B");
+        // And 7A92BA82EA890B1, without a leading zero, for the id 0x07A92BA82EA890B1.
+        let id = KeyId(0x07A9_2BA8_2EA8_90B1u64.to_le_bytes());
+        assert_eq!(id.to_string(), "7A92BA82EA890B1");
+        assert_eq!("7A92BA82EA890B1".parse::<KeyId>(), Ok(id));
+        assert!("07A92BA82EA890B1".parse::<KeyId>().is_err());
+        assert_eq!(
+            KeyId([0; 8]).to_string().parse::<KeyId>(),
+            Ok(KeyId([0; 8]))
+        );
     }
 
     #[test]
@@ -649,7 +665,8 @@ mod tests {
         for bad in [
             "",
             "14a8ad138a2fba3b",
-            "14A8AD138A2FBA3",
+            "00",
+            " 1",
             "14A8AD138A2FBA3BB",
             "+4A8AD138A2FBA3B",
         ] {

@@ -36,7 +36,7 @@ pub fn sign(key: &SecretKey, message: &[u8]) -> Result<String, SignError> {
 
 /// Why an `.sshsig` file does not confirm the document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "problem")]
+#[serde(rename_all = "snake_case")]
 pub enum SshsigProblem {
     /// Not a readable SSH SIGNATURE PEM block.
     Malformed,
