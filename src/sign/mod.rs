@@ -11,7 +11,7 @@
 //! - [`comment`]: the trusted comment `dpa/1 file=... sha256=... ...`;
 //! - [`minisign`]: the minisign signature and public key formats;
 //! - [`sshsig`]: OpenSSH SSHSIG signatures (namespace `dpa`);
-//! - [`verify`]: streaming verification and the verdict.
+//! - [`mod@verify`]: streaming verification and the verdict.
 
 pub mod comment;
 pub mod keys;
