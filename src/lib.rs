@@ -16,3 +16,4 @@ pub mod model;
 pub mod output;
 pub mod register;
 pub mod verifier;
+pub mod sign;

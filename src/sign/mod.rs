@@ -1,0 +1,227 @@
+//! Signing and verifying DPAs with one Ed25519 key, in formats customers can check themselves.
+//!
+//! In: a secret key (PKCS#8 PEM file or environment variable), the PDF bytes, its file
+//! name and a [`TrustedComment`] naming the annex and customer. Out: [`Signatures`], the
+//! text of `X.pdf.sha256`, `X.pdf.minisig`, `X.pdf.sshsig` and the raw 64-byte `X.pdf.sig`,
+//! each checkable with `sha256sum`, `minisign`, `ssh-keygen -Y verify` and `openssl pkeyutl`.
+//! The other way, [`verify::verify`] takes a PDF path, its signature files and a public key
+//! the verifier trusts, and returns a [`verify::Verdict`] with the reasons it is not valid.
+//!
+//! - [`keys`]: key generation, key files, key ids and fingerprints;
+//! - [`comment`]: the trusted comment `dpa/1 file=... sha256=... ...`;
+//! - [`minisign`]: the minisign signature and public key formats;
+//! - [`sshsig`]: OpenSSH SSHSIG signatures (namespace `dpa`);
+//! - [`mod@verify`]: streaming verification and the verdict.
+
+pub mod comment;
+pub mod keys;
+pub mod minisign;
+pub mod sshsig;
+pub mod verify;
+
+use std::io;
+use std::path::PathBuf;
+
+use ed25519_dalek::Signer;
+use sha2::{Digest, Sha256};
+
+pub use comment::TrustedComment;
+pub use keys::{KeyId, KeyInfo, PublicKey, SecretKey};
+pub use verify::{Evidence, Reason, Verdict, verify, verify_with_key_file};
+
+/// The SSHSIG namespace of every dpa signature; verifiers pass `-n dpa`.
+pub const SSH_NAMESPACE: &str = "dpa";
+
+/// Everything that can go wrong while handling keys or producing signatures.
+///
+/// A verification that answers "not valid" is not an error: it is a [`Verdict`].
+/// No variant ever carries secret key material.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// Reading, creating or writing a file failed.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// `keygen` found one of its output files already there.
+    #[error("{} already exists; a key file is never overwritten", path.display())]
+    KeyExists { path: PathBuf },
+    /// A secret key file can be read or changed by group or others.
+    #[error(
+        "secret key {} is accessible to other users (mode {mode:04o}); refusing to use it",
+        path.display()
+    )]
+    KeyPermissions { path: PathBuf, mode: u32 },
+    /// The secret key text is not a usable Ed25519 PKCS#8 key.
+    #[error("secret key {origin} is not an unencrypted Ed25519 PKCS#8 PEM key: {detail}")]
+    SecretKeyFormat { origin: String, detail: String },
+    /// The environment variable that should hold the secret key is unset or not UTF-8.
+    #[error("environment variable {var} does not hold a secret key: {detail}")]
+    KeyEnv { var: String, detail: String },
+    /// The public key text is neither SPKI PEM nor a minisign public key.
+    #[error("public key {origin} is not an Ed25519 SPKI PEM or minisign public key: {detail}")]
+    PublicKeyFormat { origin: String, detail: String },
+    /// The public key is a small-order point: any signature would verify against it.
+    #[error("public key {origin} is a weak (small-order) Ed25519 key and proves nothing")]
+    WeakKey { origin: String },
+    /// The signer identity cannot be written into an allowed_signers line.
+    #[error("identity {identity:?} cannot be used as an SSH signer identity: {detail}")]
+    Identity { identity: String, detail: String },
+    /// A trusted comment field is missing, malformed or contradicts the document.
+    #[error("trusted comment: {detail}")]
+    Comment { detail: String },
+    /// Encoding an SSH key or signature failed.
+    #[error("SSH encoding failed: {detail}")]
+    Ssh { detail: String },
+}
+
+impl SignError {
+    /// A one-line suggestion for fixing the problem, for the CLI's `hint:` line.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SignError::KeyPermissions { path, .. } => {
+                Some(format!("chmod 600 {}", shell_quote(&path.display().to_string())))
+            }
+            SignError::KeyExists { .. } => Some(
+                "choose another --out folder, or move the existing key files away first".into(),
+            ),
+            SignError::SecretKeyFormat { .. } => Some(
+                "create a key with `dpa keygen --out DIR` or `openssl genpkey -algorithm ed25519 -out signing.key`"
+                    .into(),
+            ),
+            SignError::KeyEnv { var, .. } => Some(format!(
+                "export {var}=\"$(cat signing.key)\" (the whole PEM text, BEGIN and END lines included)"
+            )),
+            SignError::PublicKeyFormat { .. } => Some(
+                "pass signing.pub.pem (-----BEGIN PUBLIC KEY-----) or signing.minisign.pub".into(),
+            ),
+            SignError::WeakKey { .. } => {
+                Some("ask the vendor for its published public key again".into())
+            }
+            SignError::Identity { .. } => {
+                Some("use an e-mail address such as privacy@example.com".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Quotes a path for a copy-paste shell hint when it holds characters the shell would split.
+fn shell_quote(text: &str) -> String {
+    let plain = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+@%:,".contains(c));
+    if plain && !text.is_empty() {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+/// The four detached signatures of one document.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Signatures {
+    /// The `sha256sum` line: `<hex>  <file name>\n`.
+    pub sha256: String,
+    /// The minisign signature file (4 lines, algorithm `ED`).
+    pub minisig: String,
+    /// The OpenSSH SSHSIG signature, PEM armoured, namespace `dpa`, SHA-512.
+    pub sshsig: String,
+    /// Plain Ed25519 over the file bytes, for `openssl pkeyutl -verify -rawin`.
+    pub raw: [u8; 64],
+}
+
+impl Signatures {
+    /// The signature files to write beside `pdf_name`, as (file name, contents) pairs.
+    ///
+    /// The raw `.sig` is included only when `with_raw` is set (`--raw-sig`).
+    pub fn files(&self, pdf_name: &str, with_raw: bool) -> Vec<(String, &[u8])> {
+        let mut files = vec![
+            (format!("{pdf_name}.sha256"), self.sha256.as_bytes()),
+            (format!("{pdf_name}.minisig"), self.minisig.as_bytes()),
+            (format!("{pdf_name}.sshsig"), self.sshsig.as_bytes()),
+        ];
+        if with_raw {
+            files.push((format!("{pdf_name}.sig"), &self.raw[..]));
+        }
+        files
+    }
+}
+
+impl std::fmt::Debug for Signatures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signatures")
+            .field("sha256", &self.sha256)
+            .field("minisig", &self.minisig)
+            .field("sshsig", &self.sshsig)
+            .field("raw", &hex::encode(self.raw))
+            .finish()
+    }
+}
+
+/// Signs one document: the hash line, minisign, SSHSIG and raw signatures.
+///
+/// The comment must describe this very document: its `file` equals `file_name`, its
+/// `sha256` the SHA-256 of `pdf` and its `key` the id of `key`; otherwise nothing is signed.
+pub fn sign(
+    key: &SecretKey,
+    file_name: &str,
+    pdf: &[u8],
+    comment: &TrustedComment,
+) -> Result<Signatures, SignError> {
+    comment.validate()?;
+    let sha256 = hex::encode(Sha256::digest(pdf));
+    if comment.file != file_name {
+        return Err(SignError::Comment {
+            detail: format!(
+                "file={} but the document is named {file_name}",
+                comment.file
+            ),
+        });
+    }
+    if comment.sha256 != sha256 {
+        return Err(SignError::Comment {
+            detail: format!(
+                "sha256={} but the document's SHA-256 is {sha256}",
+                comment.sha256
+            ),
+        });
+    }
+    if comment.key != key.key_id() {
+        return Err(SignError::Comment {
+            detail: format!(
+                "key={} but the signing key's id is {}",
+                comment.key,
+                key.key_id()
+            ),
+        });
+    }
+    let minisig = minisign::sign(key, pdf, &comment.to_string());
+    let sshsig = sshsig::sign(key, pdf)?;
+    let raw = key.signing_key().sign(pdf).to_bytes();
+    Ok(Signatures {
+        sha256: format!("{sha256}  {file_name}\n"),
+        minisig,
+        sshsig,
+        raw,
+    })
+}
+
+/// The lowercase hex SHA-256 of some bytes, as used in the trusted comment.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quote_leaves_plain_paths_alone() {
+        assert_eq!(shell_quote("keys/signing.key"), "keys/signing.key");
+        assert_eq!(shell_quote("my keys/it's"), r"'my keys/it'\''s'");
+    }
+}
