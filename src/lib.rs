@@ -12,4 +12,5 @@
 
 pub mod annex;
 pub mod document;
+pub mod load;
 pub mod model;
