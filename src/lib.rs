@@ -14,3 +14,4 @@ pub mod annex;
 pub mod document;
 pub mod load;
 pub mod model;
+pub mod template;
