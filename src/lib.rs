@@ -13,5 +13,6 @@
 pub mod annex;
 pub mod document;
 pub mod load;
+pub mod markup;
 pub mod model;
 pub mod template;
