@@ -1720,3 +1720,68 @@ beta,\"Beta, s.r.o.\",\"Řetězová 3, Praha\",CZ,b@beta.example,2026-06-02,Jiř
         assert_eq!(line_col("ab\ncdé f", "ab\ncdé ".len()), (2, 5));
     }
 }
+
+#[cfg(test)]
+mod fixture_tests {
+    use super::*;
+
+    fn fixture(path: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(path)
+    }
+
+    #[test]
+    fn every_fixture_loads() {
+        for v in ["segmetrics", "postgres-ai", "caplena"] {
+            let vendor = vendor(fixture(&format!("{v}/vendor.toml"))).unwrap();
+            let annex = annex(fixture(&format!("{v}/annex.toml"))).unwrap();
+            check_annex_vendor(&vendor, &annex).unwrap();
+        }
+        let all = customers(fixture("customers")).unwrap();
+        assert!(all.len() >= 5);
+        for c in &all {
+            assert!(c.is_ok(), "{c:?}");
+        }
+        let long = customer(fixture("customers/long-name.toml")).unwrap();
+        assert_eq!(long.legal_name.chars().count(), 300);
+        let csv = customers(fixture("batch/customers.csv")).unwrap();
+        assert_eq!(csv.len(), 4);
+        assert!(csv.iter().all(Result::is_ok), "{csv:?}");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cfg = config(root.join("dpa.toml")).unwrap();
+        assert!(cfg.vendor.unwrap().is_file());
+        assert!(cfg.annex.unwrap().is_file());
+    }
+
+    #[test]
+    fn fail_fixtures_fail_as_described() {
+        let err = customer(fixture("fail/fail_misspelled-field.toml")).unwrap_err();
+        assert!(
+            err.to_string().contains("did you mean `legal_name`?"),
+            "{err}"
+        );
+        let err = customer(fixture("fail/fail_wrong-type.toml")).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::WrongValue { field_path, message, .. } if field_path == "effective" && message == "expected a date like 2026-06-01, found 20260601"),
+            "{err}"
+        );
+        let err = customer(fixture("fail/fail_bad-id.toml")).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::Invalid { field_path, .. } if field_path == "id"),
+            "{err}"
+        );
+        let annex = annex(fixture("segmetrics/annex.toml")).unwrap();
+        let err = customer_for(fixture("fail/fail_unknown-feature.toml"), &annex).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unknown feature `aj`; the annex 2026-05-26 knows: ai"),
+            "{err}"
+        );
+        let rows = customers(fixture("fail/fail_bad-row.csv")).unwrap();
+        assert!(rows[0].is_ok() && rows[2].is_ok());
+        assert!(
+            matches!(&rows[1], Err(LoadError::CsvRow { at, customer: Some(id), .. }) if at.line == 3 && id == "bad-mail")
+        );
+    }
+}
