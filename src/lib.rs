@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod annex;
+pub mod assemble;
 pub mod document;
 pub mod load;
 pub mod markup;

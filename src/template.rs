@@ -16,7 +16,8 @@
 //! - do not put values inside code spans (`` `{{x}}` ``): backslashes are literal there.
 //!
 //! Helpers: `{{date "2026-06-01"}}` -> "1 June 2026"; `{{join list ", "}}` joins strings;
-//! `{{list items}}` -> "A, B and C".
+//! `{{list items}}` -> "A, B and C"; `{{sentence text}}` adds a full stop unless the text
+//! already ends with one (or with `!` or `?`).
 //!
 //! The context (all dates also as `*_text`, e.g. `effective_text` = "1 June 2026"):
 //! - `vendor`: `legal_name`, `address` (one line), `address_lines`, `email`, `website`,
@@ -24,7 +25,10 @@
 //! - `customer`: `id`, `legal_name`, `address`, `address_lines`, `country`, `email`,
 //!   `effective`, `features`, `signatory.name`, `signatory.title`;
 //! - `annex`: `vendor`, `version`, `effective`, `sections` (each: `number`, `title`,
-//!   `description` or null, `subprocessors`, `entries`), `entry_count`, `has_opt_in`;
+//!   `description` or null, `subprocessors`, `entries`, and `has_certifications`,
+//!   `has_websites`, `has_details` telling which optional columns its table needs),
+//!   `entry_count`, `has_opt_in`, `has_opt_out`, `has_account_only` (a section of
+//!   providers that see account data only);
 //!   an entry: `name`, `function`, `location`, `certifications`, `website`,
 //!   `legal_address`, `has_access`, `no_access` (each string or null), `activation`,
 //!   `opt_in`, `opt_out`, `feature`. Only entries that apply to the customer are listed:
@@ -151,6 +155,7 @@ impl Template {
         registry.register_helper("date", Box::new(DateHelper));
         registry.register_helper("join", Box::new(JoinHelper));
         registry.register_helper("list", Box::new(ListHelper));
+        registry.register_helper("sentence", Box::new(SentenceHelper));
         registry.register_template(name, compiled);
         Ok(Template {
             registry,
@@ -307,27 +312,34 @@ pub fn context(
 ) -> Value {
     let mut entry_count = 0;
     let mut has_opt_in = false;
+    let mut has_opt_out = false;
+    let mut has_account_only = false;
     let sections: Vec<Value> = annex
         .sections
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let entries: Vec<Value> = s
+            let applying: Vec<&Entry> = s
                 .entries
                 .iter()
                 .filter(|e| e.applies_to(&customer.features))
-                .inspect(|e| {
-                    entry_count += 1;
-                    has_opt_in |= e.activation == Activation::OptIn;
-                })
-                .map(entry)
                 .collect();
+            entry_count += applying.len();
+            has_opt_in |= applying.iter().any(|e| e.activation == Activation::OptIn);
+            has_opt_out |= applying.iter().any(|e| e.activation == Activation::OptOut);
+            has_account_only |= !s.subprocessors;
             json!({
                 "number": i + 1,
                 "title": s.title,
                 "description": s.description,
                 "subprocessors": s.subprocessors,
-                "entries": entries,
+                // Which optional columns the section's table needs.
+                "has_certifications": applying.iter().any(|e| !e.certifications.is_empty()),
+                "has_websites": applying.iter().any(|e| e.website.is_some()),
+                "has_details": applying.iter().any(|e| {
+                    e.legal_address.is_some() || e.has_access.is_some() || e.no_access.is_some()
+                }),
+                "entries": applying.into_iter().map(entry).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -362,6 +374,8 @@ pub fn context(
             "sections": sections,
             "entry_count": entry_count,
             "has_opt_in": has_opt_in,
+            "has_opt_out": has_opt_out,
+            "has_account_only": has_account_only,
         },
         "fingerprint": {
             "full": fingerprint.hex(),
@@ -504,6 +518,28 @@ impl HelperDef for ListHelper {
     }
 }
 
+struct SentenceHelper;
+
+impl HelperDef for SentenceHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let value = arg(h, "sentence", 0)?;
+        let text = value.as_str().unwrap_or_default().trim_end();
+        let done = text.is_empty() || text.ends_with(['.', '!', '?']);
+        let text = if done {
+            text.to_string()
+        } else {
+            format!("{text}.")
+        };
+        Ok(ScopedJson::Derived(Value::String(text)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -560,6 +596,11 @@ mod tests {
         assert_eq!(
             render("{{list xs}}|{{list one}}|{{list none}}", &ctx).unwrap(),
             "SOC 2, ISO 27001 and GDPR DPA|a|"
+        );
+        let ctx2 = json!({"a": "Done.", "b": "Not done", "c": "Why?"});
+        assert_eq!(
+            render("{{sentence a}} {{sentence b}} {{sentence c}}", &ctx2).unwrap(),
+            r"Done\. Not done\. Why?"
         );
         let err = render("{{date xs}}", &ctx).unwrap_err();
         assert!(err.to_string().contains("expected a date"), "{err}");
