@@ -17,7 +17,7 @@ use crate::template::{self, SigningInfo, Template, TemplateError};
 /// Why a customer's DPA could not be assembled.
 #[derive(Debug, Error)]
 pub enum AssembleError {
-    #[error("customer `{customer}`: {source}")]
+    #[error("{}", with_customer(customer, source))]
     Inputs {
         customer: String,
         #[source]
@@ -38,6 +38,14 @@ pub enum AssembleError {
         #[source]
         source: MarkupError,
     },
+}
+
+/// The load error, prefixed with the customer unless it names the customer already.
+fn with_customer(customer: &str, source: &LoadError) -> String {
+    match source.customer() {
+        Some(_) => source.to_string(),
+        None => format!("customer `{customer}`: {source}"),
+    }
 }
 
 impl AssembleError {
@@ -287,10 +295,9 @@ mod tests {
                 if load::check_features(c, &annex).is_err() {
                     // Postgres.ai has no opt-in entries, so a customer with `ai` is refused.
                     let err = result.unwrap_err();
-                    assert!(
-                        err.to_string().contains("unknown feature `ai`"),
-                        "{v} {}: {err}",
-                        c.id
+                    assert_eq!(
+                        err.to_string(),
+                        "customer `datenwerk-ai`: unknown feature `ai`; the annex 2021-05-02 knows: no opt-in features"
                     );
                     assert_eq!(err.customer(), c.id);
                     refused += 1;
