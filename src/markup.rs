@@ -487,7 +487,7 @@ fn finish_runs(runs: Vec<Run>) -> Vec<Run> {
     for run in runs {
         let mut text = String::with_capacity(run.text.len());
         for c in run.text.chars() {
-            let space = c.is_whitespace() && c != '\u{a0}';
+            let space = crate::template::is_breaking_space(c);
             if space {
                 if !last_space {
                     text.push(' ');

@@ -247,7 +247,7 @@ pub fn escape_markdown(value: &str) -> String {
     // and leading or trailing whitespace (which Markdown might read as indentation) drops.
     let mut pending_space = false;
     for c in value.chars() {
-        if c.is_whitespace() || c.is_control() {
+        if is_breaking_space(c) || c.is_control() {
             pending_space = !out.is_empty();
             continue;
         }
@@ -262,6 +262,11 @@ pub fn escape_markdown(value: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// Whitespace that may be collapsed; non-breaking spaces are content and are kept.
+pub(crate) fn is_breaking_space(c: char) -> bool {
+    c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}')
 }
 
 /// Formats a date as "1 June 2026".
@@ -570,6 +575,10 @@ mod tests {
             r"Line one \# two three"
         );
         assert_eq!(escape_markdown("Müller & Söhne"), r"Müller \& Söhne");
+        assert_eq!(
+            escape_markdown("S.A.\u{a0}de C.V."),
+            "S\\.A\\.\u{a0}de C\\.V\\."
+        );
     }
 
     #[test]
