@@ -11,9 +11,13 @@
 #![forbid(unsafe_code)]
 
 pub mod annex;
+pub mod assemble;
 pub mod document;
+pub mod load;
+pub mod markup;
 pub mod model;
 pub mod output;
 pub mod register;
 pub mod verifier;
 pub mod sign;
+pub mod template;

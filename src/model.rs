@@ -170,6 +170,8 @@ pub mod date {
         enum Raw {
             Toml(toml::value::Datetime),
             Text(String),
+            // Anything else, kept to say what was found instead of a date.
+            Other(toml::Value),
         }
         let text = match Raw::deserialize(d)? {
             Raw::Toml(dt) => {
@@ -181,6 +183,11 @@ pub mod date {
                 dt.to_string()
             }
             Raw::Text(s) => s,
+            Raw::Other(v) => {
+                return Err(D::Error::custom(format!(
+                    "expected a date like 2026-06-01, found {v}"
+                )));
+            }
         };
         NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
             D::Error::custom(format!("expected a date like 2026-06-01, found `{text}`"))

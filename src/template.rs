@@ -1,0 +1,779 @@
+//! Template: Handlebars over a JSON context -> Markdown text.
+//!
+//! In: a template source (Markdown with Handlebars tags) and the context built by
+//! [`context`] from the vendor, annex, fingerprint, customer and signing facts.
+//! Out: Markdown text for `markup`.
+//!
+//! Rules that keep the output a faithful document:
+//! - strict mode: a variable missing from the context is an error naming it and the
+//!   template line, never an empty string in a contract;
+//! - every value is escaped for Markdown, not HTML: each ASCII punctuation character
+//!   that can take part in Markdown syntax gets a backslash (all but `,;:?'"/@%$`), and line breaks (with the spaces around them) become one space, so a
+//!   value such as `**Acme** | {{x}} # <b>` prints literally and cannot start a heading,
+//!   a list, a table cell or an HTML block;
+//! - triple braces (`{{{value}}}`), which would bypass the escaping, and partials are
+//!   refused when the template is compiled;
+//! - do not put values inside code spans (`` `{{x}}` ``): backslashes are literal there.
+//!
+//! Helpers: `{{date "2026-06-01"}}` -> "1 June 2026"; `{{join list ", "}}` joins strings;
+//! `{{list items}}` -> "A, B and C"; `{{sentence text}}` adds a full stop unless the text
+//! already ends with one (or with `!` or `?`).
+//!
+//! The context (all dates also as `*_text`, e.g. `effective_text` = "1 June 2026"):
+//! - `vendor`: `legal_name`, `address` (one line), `address_lines`, `email`, `website`,
+//!   `notice_days`, `governing_law` (or null), `signatory.name`, `signatory.title`;
+//! - `customer`: `id`, `legal_name`, `address`, `address_lines`, `country`, `email`,
+//!   `effective`, `features`, `signatory.name`, `signatory.title`;
+//! - `annex`: `vendor`, `version`, `effective`, `sections` (each: `number`, `title`,
+//!   `description` or null, `subprocessors`, `entries`, and `has_certifications`,
+//!   `has_websites`, `has_details` telling which optional columns its table needs),
+//!   `entry_count`, `has_opt_in`, `has_opt_out`, `has_account_only` (a section of
+//!   providers that see account data only);
+//!   an entry: `name`, `function`, `location`, `certifications`, `website`,
+//!   `legal_address`, `has_access`, `no_access` (each string or null), `activation`,
+//!   `opt_in`, `opt_out`, `feature`. Only entries that apply to the customer are listed:
+//!   an opt-in entry only when the customer enabled its feature;
+//! - `fingerprint`: `full` (64 hex digits), `grouped` (in fours), `short` (16 digits in fours);
+//! - `signing`: `key_id`, `issued`, `verify_hint`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use handlebars::{
+    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderError,
+    RenderErrorReason, Renderable, ScopedJson,
+};
+use serde_json::{Value, json};
+use thiserror::Error;
+
+use crate::annex::Fingerprint;
+use crate::model::{Activation, Annex, Customer, Entry, Signatory, Vendor};
+
+/// Facts about the signature that the document prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningInfo {
+    /// The signing key's id as printed, e.g. "3F2A19C0 77DE0B41".
+    pub key_id: String,
+    /// The day the document is issued and signed.
+    pub issued: NaiveDate,
+    /// One line telling a reader how to check the signature.
+    pub verify_hint: String,
+}
+
+/// Why a template could not be compiled or rendered.
+#[derive(Debug, Error)]
+pub enum TemplateError {
+    #[error("cannot read template {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{name}:{line}:{column}: template syntax: {message}")]
+    Syntax {
+        name: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    #[error("{name}:{line}:{column}: {what} would print values without Markdown escaping")]
+    Unescaped {
+        name: String,
+        line: usize,
+        column: usize,
+        what: &'static str,
+    },
+
+    #[error("{name}:{line}:{column}: the variable `{variable}` is missing from the context")]
+    MissingVariable {
+        name: String,
+        line: usize,
+        column: usize,
+        variable: String,
+    },
+
+    #[error("{name}:{line}:{column}: {message}")]
+    Render {
+        name: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl TemplateError {
+    /// A line for the user on how to fix the template, when there is one.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            TemplateError::Unescaped { .. } => {
+                Some("use double braces {{value}}; values are always escaped for Markdown")
+            }
+            TemplateError::MissingVariable { .. } => Some(
+                "check the spelling; the module docs of `dpa::template` list the context's fields",
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// A compiled template, built once and rendered for many customers.
+pub struct Template {
+    registry: Handlebars<'static>,
+    name: String,
+}
+
+impl fmt::Debug for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Template")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl Template {
+    /// Compiles a template; `name` appears in error messages (usually the file name).
+    pub fn new(source: &str, name: &str) -> Result<Template, TemplateError> {
+        let compiled =
+            handlebars::Template::compile_with_name(source, name.to_string()).map_err(|e| {
+                let (line, column) = e.pos().unwrap_or((0, 0));
+                TemplateError::Syntax {
+                    name: name.to_string(),
+                    line,
+                    column,
+                    message: e.reason().to_string(),
+                }
+            })?;
+        refuse_unescaped(&compiled, name)?;
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        registry.register_escape_fn(escape_markdown);
+        registry.register_helper("if", Box::new(StrictIf { positive: true }));
+        registry.register_helper("unless", Box::new(StrictIf { positive: false }));
+        registry.register_helper("date", Box::new(DateHelper));
+        registry.register_helper("join", Box::new(JoinHelper));
+        registry.register_helper("list", Box::new(ListHelper));
+        registry.register_helper("sentence", Box::new(SentenceHelper));
+        registry.register_template(name, compiled);
+        Ok(Template {
+            registry,
+            name: name.to_string(),
+        })
+    }
+
+    /// Reads and compiles a template file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Template, TemplateError> {
+        let path = path.as_ref();
+        let source = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Template::new(&source, &path.display().to_string())
+    }
+
+    /// The name given when compiling.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Renders the template over a context into Markdown text.
+    pub fn render(&self, context: &Value) -> Result<String, TemplateError> {
+        self.registry
+            .render(&self.name, context)
+            .map_err(|e| self.render_error(e))
+    }
+
+    fn render_error(&self, e: RenderError) -> TemplateError {
+        let name = e.template_name.clone().unwrap_or_else(|| self.name.clone());
+        let (line, column) = (e.line_no.unwrap_or(0), e.column_no.unwrap_or(0));
+        match e.reason() {
+            RenderErrorReason::MissingVariable(variable) => TemplateError::MissingVariable {
+                name,
+                line,
+                column,
+                variable: variable
+                    .clone()
+                    .unwrap_or_else(|| "(a helper argument)".into()),
+            },
+            reason => TemplateError::Render {
+                name,
+                line,
+                column,
+                message: reason.to_string(),
+            },
+        }
+    }
+}
+
+/// Refuses triple braces and partials anywhere in the template, with their position.
+fn refuse_unescaped(
+    template: &handlebars::template::Template,
+    name: &str,
+) -> Result<(), TemplateError> {
+    use handlebars::template::TemplateElement as E;
+    for (i, element) in template.elements.iter().enumerate() {
+        let what = match element {
+            E::HtmlExpression(_) => Some("triple braces {{{…}}}"),
+            E::PartialExpression(_) | E::PartialBlock(_) => Some("a partial {{> …}}"),
+            _ => None,
+        };
+        if let Some(what) = what {
+            let pos = template.mapping.get(i).map_or((0, 0), |m| (m.0, m.1));
+            return Err(TemplateError::Unescaped {
+                name: name.to_string(),
+                line: pos.0,
+                column: pos.1,
+                what,
+            });
+        }
+        let inner: Vec<&handlebars::template::Template> = match element {
+            E::HelperBlock(h) => h.template.iter().chain(h.inverse.iter()).collect(),
+            E::DecoratorBlock(d) => d.template.iter().collect(),
+            _ => Vec::new(),
+        };
+        for t in inner {
+            refuse_unescaped(t, name)?;
+        }
+    }
+    Ok(())
+}
+
+/// Escapes a value so that Markdown prints it literally, on one line.
+pub fn escape_markdown(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + value.len() / 4);
+    // Whitespace is held back so a line break and the spaces around it become one space,
+    // and leading or trailing whitespace (which Markdown might read as indentation) drops.
+    let mut pending_space = false;
+    for c in value.chars() {
+        if is_breaking_space(c) || c.is_control() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        // Punctuation that never starts Markdown syntax stays as it is, for readable output.
+        if c.is_ascii_punctuation() && !",;:?'\"/@%$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Whitespace that may be collapsed; non-breaking spaces are content and are kept.
+pub(crate) fn is_breaking_space(c: char) -> bool {
+    c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}')
+}
+
+/// Formats a date as "1 June 2026".
+pub fn long_date(date: NaiveDate) -> String {
+    date.format("%-d %B %Y").to_string()
+}
+
+/// Joins address lines into one line: "Königstraße 12, 70173 Stuttgart".
+fn one_line(text: &str) -> String {
+    address_lines(text).join(", ")
+}
+
+fn address_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.trim().trim_end_matches(',').trim_end().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn signatory(s: &Signatory) -> Value {
+    json!({ "name": s.name, "title": s.title })
+}
+
+fn entry(e: &Entry) -> Value {
+    json!({
+        "name": e.name,
+        "function": e.function,
+        "location": e.location,
+        "certifications": e.certifications,
+        "website": e.website,
+        "legal_address": e.legal_address.as_deref().map(one_line),
+        "has_access": e.has_access,
+        "no_access": e.no_access,
+        "activation": e.activation.as_str(),
+        "opt_in": e.activation == Activation::OptIn,
+        "opt_out": e.activation == Activation::OptOut,
+        "feature": e.feature,
+    })
+}
+
+/// Builds the template context; only annex entries that apply to the customer are included.
+pub fn context(
+    vendor: &Vendor,
+    annex: &Annex,
+    fingerprint: &Fingerprint,
+    customer: &Customer,
+    signing: &SigningInfo,
+) -> Value {
+    let mut entry_count = 0;
+    let mut has_opt_in = false;
+    let mut has_opt_out = false;
+    let mut has_account_only = false;
+    let sections: Vec<Value> = annex
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let applying: Vec<&Entry> = s
+                .entries
+                .iter()
+                .filter(|e| e.applies_to(&customer.features))
+                .collect();
+            entry_count += applying.len();
+            has_opt_in |= applying.iter().any(|e| e.activation == Activation::OptIn);
+            has_opt_out |= applying.iter().any(|e| e.activation == Activation::OptOut);
+            has_account_only |= !s.subprocessors;
+            json!({
+                "number": i + 1,
+                "title": s.title,
+                "description": s.description,
+                "subprocessors": s.subprocessors,
+                // Which optional columns the section's table needs.
+                "has_certifications": applying.iter().any(|e| !e.certifications.is_empty()),
+                "has_websites": applying.iter().any(|e| e.website.is_some()),
+                "has_details": applying.iter().any(|e| {
+                    e.legal_address.is_some() || e.has_access.is_some() || e.no_access.is_some()
+                }),
+                "entries": applying.into_iter().map(entry).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "vendor": {
+            "legal_name": vendor.legal_name,
+            "address": one_line(&vendor.address),
+            "address_lines": address_lines(&vendor.address),
+            "email": vendor.email,
+            "website": vendor.website,
+            "notice_days": vendor.notice_days,
+            "governing_law": vendor.governing_law,
+            "signatory": signatory(&vendor.signatory),
+        },
+        "customer": {
+            "id": customer.id,
+            "legal_name": customer.legal_name,
+            "address": one_line(&customer.address),
+            "address_lines": address_lines(&customer.address),
+            "country": customer.country,
+            "email": customer.email,
+            "effective": customer.effective.format("%Y-%m-%d").to_string(),
+            "effective_text": long_date(customer.effective),
+            "features": customer.features,
+            "signatory": signatory(&customer.signatory),
+        },
+        "annex": {
+            "vendor": annex.vendor,
+            "version": annex.version,
+            "effective": annex.effective.format("%Y-%m-%d").to_string(),
+            "effective_text": long_date(annex.effective),
+            "sections": sections,
+            "entry_count": entry_count,
+            "has_opt_in": has_opt_in,
+            "has_opt_out": has_opt_out,
+            "has_account_only": has_account_only,
+        },
+        "fingerprint": {
+            "full": fingerprint.hex(),
+            "grouped": fingerprint.grouped(),
+            "short": fingerprint.short(),
+        },
+        "signing": {
+            "key_id": signing.key_id,
+            "issued": signing.issued.format("%Y-%m-%d").to_string(),
+            "issued_text": long_date(signing.issued),
+            "verify_hint": signing.verify_hint,
+        },
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers. They return values (not write text), so Handlebars escapes what they return.
+
+/// The n-th argument of a helper; a missing variable is an error that names it.
+fn arg<'a>(h: &'a Helper<'_>, helper: &'static str, n: usize) -> Result<&'a Value, RenderError> {
+    let param = h
+        .param(n)
+        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex(helper, n))?;
+    if param.is_value_missing() {
+        let name = param
+            .relative_path()
+            .cloned()
+            .unwrap_or_else(|| format!("argument {n} of {helper}"));
+        return Err(RenderErrorReason::MissingVariable(Some(name)).into());
+    }
+    Ok(param.value())
+}
+
+fn strings(value: &Value, helper: &'static str) -> Result<Vec<String>, RenderError> {
+    let items = value
+        .as_array()
+        .ok_or(RenderErrorReason::InvalidParamType("a list"))?;
+    items
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            _ => Err(RenderErrorReason::Other(format!("{helper}: the list must hold text")).into()),
+        })
+        .collect()
+}
+
+/// `if` / `unless` that, unlike the built-in ones, fail on a variable missing from the context.
+struct StrictIf {
+    positive: bool,
+}
+
+impl HelperDef for StrictIf {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let name = if self.positive { "if" } else { "unless" };
+        let truthy = match arg(h, name, 0)? {
+            Value::Null | Value::Bool(false) => false,
+            Value::Bool(true) => true,
+            Value::String(s) => !s.is_empty(),
+            Value::Array(a) => !a.is_empty(),
+            Value::Object(o) => !o.is_empty(),
+            Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+        };
+        let branch = if truthy == self.positive {
+            h.template()
+        } else {
+            h.inverse()
+        };
+        match branch {
+            Some(t) => t.render(r, ctx, rc, out),
+            None => Ok(()),
+        }
+    }
+}
+
+struct DateHelper;
+
+impl HelperDef for DateHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let value = arg(h, "date", 0)?;
+        let text = value.as_str().unwrap_or_default();
+        let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+            RenderErrorReason::Other(format!(
+                "date: expected a date like 2026-06-01, got {value}"
+            ))
+        })?;
+        Ok(ScopedJson::Derived(Value::String(long_date(date))))
+    }
+}
+
+struct JoinHelper;
+
+impl HelperDef for JoinHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let items = strings(arg(h, "join", 0)?, "join")?;
+        let separator = match h.param(1) {
+            Some(_) => arg(h, "join", 1)?.as_str().unwrap_or(", ").to_string(),
+            None => ", ".to_string(),
+        };
+        Ok(ScopedJson::Derived(Value::String(items.join(&separator))))
+    }
+}
+
+struct ListHelper;
+
+impl HelperDef for ListHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let items = strings(arg(h, "list", 0)?, "list")?;
+        let text = match items.as_slice() {
+            [] => String::new(),
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        };
+        Ok(ScopedJson::Derived(Value::String(text)))
+    }
+}
+
+struct SentenceHelper;
+
+impl HelperDef for SentenceHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let value = arg(h, "sentence", 0)?;
+        let text = value.as_str().unwrap_or_default().trim_end();
+        let done = text.is_empty() || text.ends_with(['.', '!', '?']);
+        let text = if done {
+            text.to_string()
+        } else {
+            format!("{text}.")
+        };
+        Ok(ScopedJson::Derived(Value::String(text)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(source: &str, context: &Value) -> Result<String, TemplateError> {
+        Template::new(source, "t.md.hbs")?.render(context)
+    }
+
+    #[test]
+    fn a_template_is_shareable_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Template>();
+    }
+
+    #[test]
+    fn values_are_escaped_for_markdown() {
+        let out = render("Name: {{name}}", &json!({"name": "**Acme** | {{x}} # <b>"})).unwrap();
+        assert_eq!(out, r"Name: \*\*Acme\*\* \| \{\{x\}\} \# \<b\>");
+        assert_eq!(escape_markdown("1. First"), r"1\. First");
+        assert_eq!(escape_markdown("- item"), r"\- item");
+        assert_eq!(escape_markdown("> quote"), r"\> quote");
+        assert_eq!(
+            escape_markdown("a\\b [c](d) `e` _f_ &amp;"),
+            r"a\\b \[c\]\(d\) \`e\` \_f\_ \&amp;"
+        );
+        assert_eq!(
+            escape_markdown("  Line one  \r\n\n  # two\tthree "),
+            r"Line one \# two three"
+        );
+        assert_eq!(escape_markdown("Müller & Söhne"), r"Müller \& Söhne");
+        assert_eq!(
+            escape_markdown("S.A.\u{a0}de C.V."),
+            "S\\.A\\.\u{a0}de C\\.V\\."
+        );
+    }
+
+    #[test]
+    fn if_and_unless_treat_null_and_empty_as_false() {
+        let ctx = json!({"n": null, "e": "", "l": [], "z": 0, "t": "x", "f": false, "o": {}});
+        let out = render("{{#if n}}1{{/if}}{{#if e}}2{{/if}}{{#if l}}3{{/if}}{{#if z}}4{{/if}}{{#if f}}5{{/if}}{{#if o}}6{{/if}}{{#if t}}T{{else}}F{{/if}}{{#unless n}}U{{/unless}}", &ctx).unwrap();
+        assert_eq!(out, "TU");
+        let out = render("{{#if n}}a{{else if t}}b{{else}}c{{/if}}", &ctx).unwrap();
+        assert_eq!(out, "b");
+    }
+
+    #[test]
+    fn helpers_format_dates_and_lists() {
+        let ctx = json!({"d": "2026-06-01", "xs": ["SOC 2", "ISO 27001", "GDPR DPA"], "one": ["a"], "none": []});
+        assert_eq!(render("{{date d}}", &ctx).unwrap(), "1 June 2026");
+        assert_eq!(
+            render("{{join xs \" & \"}}", &ctx).unwrap(),
+            r"SOC 2 \& ISO 27001 \& GDPR DPA"
+        );
+        assert_eq!(
+            render("{{join xs}}", &ctx).unwrap(),
+            r"SOC 2, ISO 27001, GDPR DPA"
+        );
+        assert_eq!(
+            render("{{list xs}}|{{list one}}|{{list none}}", &ctx).unwrap(),
+            "SOC 2, ISO 27001 and GDPR DPA|a|"
+        );
+        let ctx2 = json!({"a": "Done.", "b": "Not done", "c": "Why?"});
+        assert_eq!(
+            render("{{sentence a}} {{sentence b}} {{sentence c}}", &ctx2).unwrap(),
+            r"Done\. Not done\. Why?"
+        );
+        let err = render("{{date xs}}", &ctx).unwrap_err();
+        assert!(err.to_string().contains("expected a date"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_variable_is_named_with_its_line() {
+        let ctx = json!({"customer": {"legal_name": "Acme"}});
+        let err = render("# DPA\n\nBetween\n{{customer.legal_nmae}} and us.", &ctx).unwrap_err();
+        match &err {
+            TemplateError::MissingVariable {
+                name,
+                line,
+                variable,
+                ..
+            } => {
+                assert_eq!(
+                    (name.as_str(), *line, variable.as_str()),
+                    ("t.md.hbs", 4, "customer.legal_nmae")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            err.to_string()
+                .starts_with("t.md.hbs:4:1: the variable `customer.legal_nmae`"),
+            "{err}"
+        );
+        // Also inside a block and as a helper argument.
+        // `if` is strict too: a misspelt condition must not silently pick the other branch.
+        let err = render("{{#if customer.legal_nmae}}x{{/if}}", &ctx).unwrap_err();
+        assert!(
+            matches!(err, TemplateError::MissingVariable { .. }),
+            "{err:?}"
+        );
+        let err = render("{{#unless customer.nope}}x{{/unless}}", &ctx).unwrap_err();
+        assert!(
+            matches!(err, TemplateError::MissingVariable { .. }),
+            "{err:?}"
+        );
+        let err = render("{{#each customer.items}}x{{/each}}", &ctx).unwrap_err();
+        assert!(
+            matches!(err, TemplateError::MissingVariable { .. }),
+            "{err:?}"
+        );
+        let err = render("\n\n{{date customer.effective}}", &ctx).unwrap_err();
+        match err {
+            TemplateError::MissingVariable { line, variable, .. } => {
+                assert_eq!((line, variable.as_str()), (3, "customer.effective"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unescaped_output_and_syntax_errors_are_refused_at_compile_time() {
+        let err = Template::new("ok\n{{#if a}}\n  {{{raw}}}\n{{/if}}", "t").unwrap_err();
+        assert!(
+            matches!(err, TemplateError::Unescaped { line: 3, .. }),
+            "{err:?}"
+        );
+        let err = Template::new("{{> other}}", "t").unwrap_err();
+        assert!(matches!(err, TemplateError::Unescaped { .. }), "{err:?}");
+        let err = Template::new("a\n{{#if x}}\nb", "t").unwrap_err();
+        assert!(matches!(err, TemplateError::Syntax { .. }), "{err:?}");
+    }
+
+    fn fixture_like() -> (Vendor, Annex, Customer) {
+        let vendor: Vendor = toml::from_str(
+            r#"legal_name = "V Ltd"
+address = """1 Example Road,
+Exampletown"""
+email = "privacy@v.example"
+website = "https://v.example"
+notice_days = 30
+[signatory]
+name = "A B"
+title = "CEO"
+"#,
+        )
+        .unwrap();
+        let annex: Annex = toml::from_str(
+            r#"vendor = "V Ltd"
+version = "7"
+effective = 2026-05-26
+[[section]]
+title = "S"
+[[section.entry]]
+name = "Host"
+function = "Hosting"
+location = "DE"
+[[section.entry]]
+name = "Model Co"
+function = "AI"
+location = "US"
+activation = "opt-in"
+feature = "ai"
+[[section.entry]]
+name = "Tracker"
+function = "Bugs"
+location = "EU"
+activation = "opt-out"
+"#,
+        )
+        .unwrap();
+        let customer: Customer = toml::from_str(
+            r#"id = "c"
+legal_name = "C GmbH"
+address = "Königstraße 12\n70173 Stuttgart"
+country = "DE"
+email = "c@c.example"
+effective = 2026-06-01
+[signatory]
+name = "N"
+title = "T"
+"#,
+        )
+        .unwrap();
+        (vendor, annex, customer)
+    }
+
+    #[test]
+    fn the_context_lists_only_entries_that_apply() {
+        let (vendor, annex, mut customer) = fixture_like();
+        let fp = crate::annex::fingerprint(&annex);
+        let signing = SigningInfo {
+            key_id: "3F2A19C0 77DE0B41".into(),
+            issued: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+            verify_hint: "minisign -Vm X.pdf -P KEY".into(),
+        };
+        let names = |ctx: &Value| -> Vec<String> {
+            ctx["annex"]["sections"][0]["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let ctx = context(&vendor, &annex, &fp, &customer, &signing);
+        assert_eq!(names(&ctx), ["Host", "Tracker"]);
+        assert_eq!(ctx["annex"]["has_opt_in"], json!(false));
+        assert_eq!(
+            ctx["customer"]["address"],
+            json!("Königstraße 12, 70173 Stuttgart")
+        );
+        assert_eq!(
+            ctx["vendor"]["address"],
+            json!("1 Example Road, Exampletown")
+        );
+        assert_eq!(ctx["customer"]["effective_text"], json!("1 June 2026"));
+        assert_eq!(ctx["fingerprint"]["short"], json!(fp.short()));
+        assert_eq!(ctx["fingerprint"]["full"], json!(fp.hex()));
+        assert_eq!(
+            ctx["annex"]["sections"][0]["entries"][1]["opt_out"],
+            json!(true)
+        );
+
+        customer.features = vec!["ai".into()];
+        let ctx = context(&vendor, &annex, &fp, &customer, &signing);
+        assert_eq!(names(&ctx), ["Host", "Model Co", "Tracker"]);
+        assert_eq!(ctx["annex"]["entry_count"], json!(3));
+        assert_eq!(
+            ctx["annex"]["sections"][0]["entries"][1]["opt_in"],
+            json!(true)
+        );
+    }
+}
