@@ -12,4 +12,6 @@
 
 pub mod annex;
 pub mod document;
+pub mod layout;
 pub mod model;
+pub mod pdf;
