@@ -21,3 +21,6 @@ pub mod register;
 pub mod verifier;
 pub mod sign;
 pub mod template;
+pub mod layout;
+pub mod model;
+pub mod pdf;

@@ -1,0 +1,948 @@
+//! Stacking blocks: headings, paragraphs, lists, tables and the signature block become
+//! a vertical list of slabs.
+//!
+//! In: the document's blocks and the text box width. Out: [`Slab`]s, each an unbreakable
+//! strip of items (one text line, one table row, the signature block) with the space
+//! above it and whether a page may end after it. The keep rules live here: headings keep
+//! with the next two lines, paragraphs leave no widow or orphan, the table header keeps
+//! with the first row, the signature block keeps with the text before it.
+
+use hyphenation::{Language, Load, Standard};
+use std::sync::OnceLock;
+
+use super::para::{self, Align, ParaStyle, SetLine};
+use super::{Face, Fill, Fonts, GlyphRun, Item, LayoutError, Line, PageSetup, Rect, Role, Rule};
+use crate::document::{Block, Document, List, Party, Run, SignatureBlock, Style, Table};
+
+/// What a slab holds, as far as pagination cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SlabKind {
+    Text,
+    Heading,
+    TableHeader(u32),
+    TableRow(u32),
+    Signature,
+    PageBreak,
+}
+
+/// An unbreakable horizontal strip of the document.
+#[derive(Debug, Clone)]
+pub(super) struct Slab {
+    pub height: f32,
+    /// Space above the slab; dropped at the top of a page.
+    pub space_before: f32,
+    /// No page may end right after this slab.
+    pub keep_with_next: bool,
+    /// Text lines the slab counts as when a heading keeps with the next two lines.
+    pub lines: u32,
+    pub kind: SlabKind,
+    /// Items with `y` relative to the slab's top and `x` absolute.
+    pub items: Vec<Item>,
+}
+
+/// The slabs of a document and each table's header, for repeating on later pages.
+pub(super) struct Built {
+    pub slabs: Vec<Slab>,
+    pub headers: Vec<Slab>,
+}
+
+/// Type sizes and spacing derived from the base size.
+#[derive(Debug, Clone, Copy)]
+struct Spec {
+    size: f32,
+    leading: f32,
+}
+
+fn hyphenator() -> Option<&'static Standard> {
+    static EN_US: OnceLock<Option<Standard>> = OnceLock::new();
+    EN_US
+        .get_or_init(|| Standard::from_embedded(Language::EnglishUS).ok())
+        .as_ref()
+}
+
+/// Loads the hyphenation patterns now, so the first document does not pay for it.
+pub(crate) fn warm_up() {
+    let _ = hyphenator();
+}
+
+struct Builder<'a> {
+    fonts: &'a Fonts,
+    setup: &'a PageSetup,
+    hyph: Option<&'static Standard>,
+    text_box: Rect,
+    slabs: Vec<Slab>,
+    headers: Vec<Slab>,
+    headings: Vec<usize>,
+    pending_space: f32,
+    next_para: u32,
+}
+
+/// Builds the slabs of `doc` for a text box `text_box`.
+pub(super) fn build(
+    doc: &Document,
+    fonts: &Fonts,
+    setup: &PageSetup,
+    text_box: Rect,
+) -> Result<Built, LayoutError> {
+    let mut b = Builder {
+        fonts,
+        setup,
+        hyph: if setup.hyphenate { hyphenator() } else { None },
+        text_box,
+        slabs: Vec::new(),
+        headers: Vec::new(),
+        headings: Vec::new(),
+        pending_space: 0.0,
+        next_para: 0,
+    };
+    b.blocks(&doc.blocks, text_box.x, text_box.width, 0)?;
+    b.keep_headings();
+    Ok(Built {
+        slabs: b.slabs,
+        headers: b.headers,
+    })
+}
+
+impl Builder<'_> {
+    fn base(&self) -> f32 {
+        self.setup.base_size
+    }
+
+    fn body(&self) -> Spec {
+        Spec {
+            size: self.base(),
+            leading: (self.base() * 1.3 * 4.0).round() / 4.0,
+        }
+    }
+
+    fn heading_spec(&self, level: u8) -> (Spec, f32, f32) {
+        let lead = self.body().leading;
+        let size = match level {
+            1 => self.base() * 1.45,
+            2 => self.base() * 1.15,
+            _ => self.base(),
+        };
+        let (before, after) = match level {
+            1 => (1.6 * lead, 0.55 * lead),
+            2 => (1.15 * lead, 0.35 * lead),
+            _ => (0.8 * lead, 0.2 * lead),
+        };
+        (
+            Spec {
+                size,
+                leading: (size * 1.22 * 4.0).round() / 4.0,
+            },
+            before,
+            after,
+        )
+    }
+
+    fn para_gap(&self) -> f32 {
+        0.5 * self.body().leading
+    }
+
+    fn space(&mut self, gap: f32) {
+        self.pending_space = self.pending_space.max(gap);
+    }
+
+    fn push(&mut self, mut slab: Slab) {
+        slab.space_before = self.pending_space.max(slab.space_before);
+        self.pending_space = 0.0;
+        self.slabs.push(slab);
+    }
+
+    fn para_id(&mut self) -> u32 {
+        self.next_para += 1;
+        self.next_para
+    }
+
+    /// Distance from a line box's top to its baseline, centring the font's extent.
+    fn baseline(&self, spec: Spec) -> f32 {
+        let m = self.fonts.metrics(Face::Regular);
+        let extent = (m.ascender - m.descender) * spec.size / 1000.0;
+        (spec.leading - extent) / 2.0 + m.ascender * spec.size / 1000.0
+    }
+
+    fn blocks(
+        &mut self,
+        blocks: &[Block],
+        x: f32,
+        measure: f32,
+        depth: usize,
+    ) -> Result<(), LayoutError> {
+        for block in blocks {
+            match block {
+                Block::Heading { level, runs } => self.heading(*level, runs, x, measure)?,
+                Block::Paragraph(runs) => {
+                    self.space(self.para_gap());
+                    self.paragraph(
+                        runs,
+                        x,
+                        measure,
+                        self.body(),
+                        Align::Justify,
+                        Role::Body,
+                        None,
+                    )?;
+                    self.space(self.para_gap());
+                }
+                Block::List(list) => self.list(list, x, measure, depth)?,
+                Block::Table(table) => self.table(table, x, measure)?,
+                Block::PageBreak => {
+                    self.pending_space = 0.0;
+                    self.slabs.push(Slab {
+                        height: 0.0,
+                        space_before: 0.0,
+                        keep_with_next: false,
+                        lines: 0,
+                        kind: SlabKind::PageBreak,
+                        items: Vec::new(),
+                    });
+                }
+                Block::Signatures(sig) => self.signatures(sig, x, measure)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn heading(
+        &mut self,
+        level: u8,
+        runs: &[Run],
+        x: f32,
+        measure: f32,
+    ) -> Result<(), LayoutError> {
+        let level = level.clamp(1, 3);
+        let (spec, before, after) = self.heading_spec(level);
+        let style = if level == 3 {
+            Style::BoldItalic
+        } else {
+            Style::Bold
+        };
+        let runs: Vec<Run> = runs
+            .iter()
+            .map(|r| Run::styled(r.text.clone(), merge(style, r.style)))
+            .collect();
+        self.space(before);
+        let first = self.slabs.len();
+        self.paragraph(
+            &runs,
+            x,
+            measure,
+            spec,
+            Align::Left,
+            Role::Heading(level),
+            None,
+        )?;
+        for s in &mut self.slabs[first..] {
+            s.kind = SlabKind::Heading;
+            s.keep_with_next = true;
+        }
+        if self.slabs.len() > first {
+            self.headings.push(self.slabs.len() - 1);
+        }
+        self.pending_space = after;
+        Ok(())
+    }
+
+    /// Sets a paragraph and pushes one slab per line, with widow and orphan control.
+    #[allow(clippy::too_many_arguments)]
+    fn paragraph(
+        &mut self,
+        runs: &[Run],
+        x: f32,
+        measure: f32,
+        spec: Spec,
+        align: Align,
+        role: Role,
+        marker: Option<Item>,
+    ) -> Result<(), LayoutError> {
+        let lines = self.set(runs, measure, spec.size, align)?;
+        let id = self.para_id();
+        let n = lines.len() as u32;
+        let baseline = self.baseline(spec);
+        let mut marker = marker;
+        if lines.is_empty() {
+            if let Some(m) = marker.take() {
+                self.push(Slab {
+                    height: spec.leading,
+                    space_before: 0.0,
+                    keep_with_next: true,
+                    lines: 1,
+                    kind: SlabKind::Text,
+                    items: vec![m],
+                });
+            }
+            return Ok(());
+        }
+        for (i, set) in lines.into_iter().enumerate() {
+            let i = i as u32;
+            let mut items = Vec::with_capacity(2);
+            if let Some(mut m) = marker.take() {
+                m.shift(0.0, baseline);
+                items.push(m);
+            }
+            items.push(Item::Line(make_line(
+                set, x, baseline, measure, spec.size, role, id, i, n,
+            )));
+            // A break after line i leaves i+1 lines above and n-i-1 below: both need two.
+            let last = i + 1 == n;
+            let keep = !last && !(i + 1 >= 2 && n - i - 1 >= 2);
+            self.push(Slab {
+                height: spec.leading,
+                space_before: 0.0,
+                keep_with_next: keep,
+                lines: 1,
+                kind: SlabKind::Text,
+                items,
+            });
+        }
+        Ok(())
+    }
+
+    fn set(
+        &self,
+        runs: &[Run],
+        measure: f32,
+        size: f32,
+        align: Align,
+    ) -> Result<Vec<SetLine>, LayoutError> {
+        let style = ParaStyle {
+            size,
+            measure,
+            align,
+            hyphenate: self.hyph.is_some(),
+        };
+        para::set_paragraph(runs, style, self.fonts, self.hyph)
+    }
+
+    fn list(&mut self, list: &List, x: f32, measure: f32, depth: usize) -> Result<(), LayoutError> {
+        let indent = 2.0 * self.base();
+        let item_gap = 0.3 * self.body().leading;
+        let body = self.body();
+        self.space(if depth == 0 {
+            self.para_gap()
+        } else {
+            item_gap
+        });
+        for (k, item) in list.items.iter().enumerate() {
+            let label = match (list.start, depth) {
+                (Some(n), 0) => format!("{}.", n.saturating_add(k as u64)),
+                (Some(n), _) => format!("({})", letters(n.saturating_add(k as u64))),
+                (None, 0) => "•".to_owned(),
+                (None, _) => "–".to_owned(),
+            };
+            let set = para::set_single(&label, Style::Regular, body.size, self.fonts)?;
+            let id = self.para_id();
+            // Bullets sit a little in; numbers start at the list's left edge.
+            let mx = if list.start.is_none() {
+                x + 0.35 * indent
+            } else {
+                x
+            };
+            let mut marker = Some(Item::Line(make_line(
+                set,
+                mx,
+                0.0,
+                indent,
+                body.size,
+                Role::ListMarker,
+                id,
+                0,
+                1,
+            )));
+            self.space(item_gap);
+            let (ix, im) = (x + indent, measure - indent);
+            for block in &item.blocks {
+                match block {
+                    Block::Paragraph(runs) if marker.is_some() => {
+                        self.paragraph(
+                            runs,
+                            ix,
+                            im,
+                            body,
+                            Align::Justify,
+                            Role::Body,
+                            marker.take(),
+                        )?;
+                        self.space(self.para_gap());
+                    }
+                    other => {
+                        if let Some(m) = marker.take() {
+                            let base = self.baseline(body);
+                            let mut m = m;
+                            m.shift(0.0, base);
+                            self.push(Slab {
+                                height: body.leading,
+                                space_before: 0.0,
+                                keep_with_next: true,
+                                lines: 1,
+                                kind: SlabKind::Text,
+                                items: vec![m],
+                            });
+                        }
+                        self.blocks(std::slice::from_ref(other), ix, im, depth + 1)?;
+                    }
+                }
+            }
+            self.pending_space = 0.0;
+            self.space(item_gap);
+        }
+        self.space(if depth == 0 {
+            self.para_gap()
+        } else {
+            item_gap
+        });
+        Ok(())
+    }
+
+    fn table(&mut self, table: &Table, x: f32, measure: f32) -> Result<(), LayoutError> {
+        let cols = table
+            .rows
+            .iter()
+            .map(Vec::len)
+            .chain([table.header.len()])
+            .max()
+            .unwrap_or(0);
+        if cols == 0 {
+            return Ok(());
+        }
+        let id = self.headers.len() as u32;
+        let size = (self.base() * 0.88 * 4.0).round() / 4.0;
+        let spec = Spec {
+            size,
+            leading: (size * 1.25 * 4.0).round() / 4.0,
+        };
+        let pad_x = 0.45 * self.base();
+        let pad_y = 0.3 * self.base();
+        let header: Vec<Vec<Run>> = table.header.iter().map(|c| emphasise(c)).collect();
+        let widths = self.column_widths(table, &header, cols, measure, size, pad_x)?;
+
+        let header_row = self.row(
+            &header,
+            &widths,
+            x,
+            spec,
+            pad_x,
+            pad_y,
+            Role::TableHeader { table: id },
+        )?;
+        let header_height = header_row.0;
+        let mut header_items = vec![Item::Fill(Fill {
+            rect: Rect {
+                x,
+                y: 0.0,
+                width: measure,
+                height: header_height,
+            },
+            gray: 0.92,
+        })];
+        header_items.push(rule(x, measure, 0.0, 0.8, 0.0));
+        header_items.extend(header_row.1.into_iter().flatten());
+        header_items.push(rule(x, measure, header_height, 0.5, 0.0));
+        let header_slab = Slab {
+            height: header_height,
+            space_before: 0.0,
+            keep_with_next: true,
+            lines: 0,
+            kind: SlabKind::TableHeader(id),
+            items: header_items,
+        };
+        self.headers.push(header_slab.clone());
+        let table_gap = 0.8 * self.body().leading;
+        self.space(table_gap);
+        if !table.header.is_empty() {
+            self.push(header_slab);
+        }
+        // A row taller than a page (minus its repeated header) is cut into pieces.
+        let max_height = self.text_box.height
+            - if table.header.is_empty() {
+                0.0
+            } else {
+                header_height
+            }
+            - 1.0;
+        let max_lines = (((max_height - 2.0 * pad_y) / spec.leading).floor() as usize).max(1);
+        for (r, cells) in table.rows.iter().enumerate() {
+            let last_row = r + 1 == table.rows.len();
+            let (_, cell_lines) = self.row(
+                cells,
+                &widths,
+                x,
+                spec,
+                pad_x,
+                pad_y,
+                Role::TableCell { table: id },
+            )?;
+            let depth = cell_lines.iter().map(Vec::len).max().unwrap_or(0).max(1);
+            let mut from = 0;
+            while from < depth {
+                let to = (from + max_lines).min(depth);
+                let height = (to - from) as f32 * spec.leading + 2.0 * pad_y;
+                let mut items = Vec::new();
+                for cell in &cell_lines {
+                    for item in cell.iter().skip(from).take(to - from) {
+                        let mut item = item.clone();
+                        item.shift(0.0, -(from as f32) * spec.leading);
+                        items.push(item);
+                    }
+                }
+                let closing = last_row && to == depth;
+                items.push(if closing {
+                    rule(x, measure, height, 0.8, 0.0)
+                } else {
+                    rule(x, measure, height, 0.3, 0.6)
+                });
+                self.push(Slab {
+                    height,
+                    space_before: 0.0,
+                    keep_with_next: false,
+                    lines: 1,
+                    kind: SlabKind::TableRow(id),
+                    items,
+                });
+                from = to;
+            }
+        }
+        self.pending_space = table_gap;
+        Ok(())
+    }
+
+    /// Sets the cells of one row; returns the row height and each cell's line items.
+    #[allow(clippy::too_many_arguments)]
+    fn row(
+        &mut self,
+        cells: &[Vec<Run>],
+        widths: &[f32],
+        x: f32,
+        spec: Spec,
+        pad_x: f32,
+        pad_y: f32,
+        role: Role,
+    ) -> Result<(f32, Vec<Vec<Item>>), LayoutError> {
+        let baseline = self.baseline(spec);
+        let mut cx = x;
+        let mut out = Vec::with_capacity(widths.len());
+        let mut depth = 1;
+        for (c, w) in widths.iter().enumerate() {
+            let measure = (w - 2.0 * pad_x).max(1.0);
+            let lines = match cells.get(c) {
+                Some(runs) => self.set(runs, measure, spec.size, Align::Left)?,
+                None => Vec::new(),
+            };
+            let id = self.para_id();
+            let n = lines.len() as u32;
+            depth = depth.max(lines.len());
+            let items = lines
+                .into_iter()
+                .enumerate()
+                .map(|(i, set)| {
+                    let y = pad_y + i as f32 * spec.leading + baseline;
+                    Item::Line(make_line(
+                        set,
+                        cx + pad_x,
+                        y,
+                        measure,
+                        spec.size,
+                        role,
+                        id,
+                        i as u32,
+                        n,
+                    ))
+                })
+                .collect();
+            out.push(items);
+            cx += w;
+        }
+        Ok((depth as f32 * spec.leading + 2.0 * pad_y, out))
+    }
+
+    /// Column widths from the cells' content, within each column's minimum and maximum.
+    fn column_widths(
+        &self,
+        table: &Table,
+        header: &[Vec<Run>],
+        cols: usize,
+        measure: f32,
+        size: f32,
+        pad_x: f32,
+    ) -> Result<Vec<f32>, LayoutError> {
+        let mut min = vec![0.0f64; cols];
+        let mut max = vec![0.0f64; cols];
+        for row in std::iter::once(header).chain(table.rows.iter().map(Vec::as_slice)) {
+            for (c, cell) in row.iter().enumerate() {
+                let (word, natural) = para::extent(cell, size, self.fonts)?;
+                min[c] = min[c].max(word);
+                max[c] = max[c].max(natural);
+            }
+        }
+        let measure = measure as f64;
+        let pad = 2.0 * pad_x as f64;
+        // A single very long token (a URL) is broken anywhere rather than widening its
+        // column past 40% of the table.
+        for c in 0..cols {
+            min[c] = (min[c] + pad).min(0.4 * measure).max(pad + size as f64);
+            max[c] = (max[c] + pad).max(min[c]);
+        }
+        let (smin, smax): (f64, f64) = (min.iter().sum(), max.iter().sum());
+        let mut widths: Vec<f64> = if smax <= measure {
+            max.iter().map(|m| m * measure / smax).collect()
+        } else if smin >= measure {
+            min.iter().map(|m| m * measure / smin).collect()
+        } else {
+            let t = (measure - smin) / (smax - smin);
+            (0..cols).map(|c| min[c] + (max[c] - min[c]) * t).collect()
+        };
+        let hinted: Vec<(usize, f64)> = table
+            .width_hints
+            .iter()
+            .enumerate()
+            .take(cols)
+            .filter_map(|(c, h)| {
+                h.filter(|h| h.is_finite() && *h > 0.0)
+                    .map(|h| (c, h as f64))
+            })
+            .collect();
+        if !hinted.is_empty() {
+            let share: f64 = if hinted.len() == cols {
+                measure
+            } else {
+                hinted.iter().map(|(c, _)| widths[*c]).sum()
+            };
+            let weight: f64 = hinted.iter().map(|(_, h)| h).sum();
+            for (c, h) in &hinted {
+                widths[*c] = share * h / weight;
+            }
+            let total: f64 = widths.iter().sum();
+            for w in &mut widths {
+                *w *= measure / total;
+            }
+        }
+        Ok(widths.into_iter().map(|w| w as f32).collect())
+    }
+
+    fn signatures(
+        &mut self,
+        sig: &SignatureBlock,
+        x: f32,
+        measure: f32,
+    ) -> Result<(), LayoutError> {
+        let body = self.body();
+        let base = self.base();
+        let small = Spec {
+            size: (base * 0.82 * 4.0).round() / 4.0,
+            leading: (base * 0.82 * 1.3 * 4.0).round() / 4.0,
+        };
+        let gutter = 2.5 * base;
+        let col = (measure - gutter) / 2.0;
+        let parties = [(&sig.vendor, x), (&sig.customer, x + col + gutter)];
+        let mut items = Vec::new();
+
+        // Caption and organisation, top-aligned in both columns.
+        let mut top = 0.0f32;
+        for (party, px) in parties {
+            let mut y = 0.0;
+            for (text, style) in [
+                (&party.caption, Style::Bold),
+                (&party.organisation, Style::Regular),
+            ] {
+                y = self.sig_text(&mut items, text, style, px, y, col, body)?;
+            }
+            top = top.max(y);
+        }
+
+        // The signature zone: the electronic signature line or room to sign by hand.
+        let zone_top = top + 0.6 * body.leading;
+        let mut signed_lines = Vec::new();
+        for (party, px) in parties {
+            let lines = match &party.signed {
+                Some(text) => self.set(
+                    &[Run::styled(text.clone(), Style::Italic)],
+                    col,
+                    small.size,
+                    Align::Left,
+                )?,
+                None => Vec::new(),
+            };
+            signed_lines.push((lines, px));
+        }
+        let most = signed_lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0) as f32;
+        let zone = (most * small.leading + 0.4 * body.leading).max(2.8 * body.leading);
+        let rule_y = zone_top + zone;
+        for (lines, px) in signed_lines {
+            let id = self.para_id();
+            let n = lines.len() as u32;
+            let first = rule_y - 0.3 * body.leading - n as f32 * small.leading;
+            for (i, set) in lines.into_iter().enumerate() {
+                let y = first + i as f32 * small.leading + self.baseline(small);
+                items.push(Item::Line(make_line(
+                    set,
+                    px,
+                    y,
+                    col,
+                    small.size,
+                    Role::Signature,
+                    id,
+                    i as u32,
+                    n,
+                )));
+            }
+            items.push(Item::Rule(Rule {
+                x1: px,
+                y1: rule_y,
+                x2: px + col,
+                y2: rule_y,
+                thickness: 0.6,
+                gray: 0.0,
+            }));
+            let label = para::set_single("Signature", Style::Italic, small.size, self.fonts)?;
+            let id = self.para_id();
+            items.push(Item::Line(make_line(
+                label,
+                px,
+                rule_y + self.baseline(small),
+                col,
+                small.size,
+                Role::Signature,
+                id,
+                0,
+                1,
+            )));
+        }
+
+        // Name, title and date: filled in, or a rule to write on.
+        let label_w = ["Name:", "Title:", "Date:"]
+            .iter()
+            .map(|l| {
+                para::set_single(l, Style::Regular, small.size, self.fonts).map(|s| s.width as f32)
+            })
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .fold(0.0f32, f32::max)
+            + 0.6 * base;
+        let mut y = rule_y + small.leading + 0.5 * body.leading;
+        let fields: [(&str, fn(&Party) -> &Option<String>); 3] = [
+            ("Name:", |p| &p.name),
+            ("Title:", |p| &p.title),
+            ("Date:", |p| &p.date),
+        ];
+        for (label, get) in fields {
+            let row_h = 1.9 * body.leading;
+            let baseline_y = y + row_h - (body.leading - self.baseline(body));
+            let mut extra = 0.0f32;
+            for (party, px) in parties {
+                let set = para::set_single(label, Style::Regular, small.size, self.fonts)?;
+                let id = self.para_id();
+                items.push(Item::Line(make_line(
+                    set,
+                    px,
+                    baseline_y,
+                    label_w,
+                    small.size,
+                    Role::Signature,
+                    id,
+                    0,
+                    1,
+                )));
+                let vx = px + label_w;
+                let vw = col - label_w;
+                match get(party) {
+                    Some(value) => {
+                        let lines =
+                            self.set(&[Run::plain(value.clone())], vw, body.size, Align::Left)?;
+                        let id = self.para_id();
+                        let n = lines.len() as u32;
+                        extra = extra.max(n.saturating_sub(1) as f32 * body.leading);
+                        for (i, set) in lines.into_iter().enumerate() {
+                            let by = baseline_y + i as f32 * body.leading;
+                            items.push(Item::Line(make_line(
+                                set,
+                                vx,
+                                by,
+                                vw,
+                                body.size,
+                                Role::Signature,
+                                id,
+                                i as u32,
+                                n,
+                            )));
+                        }
+                    }
+                    None => items.push(Item::Rule(Rule {
+                        x1: vx,
+                        y1: baseline_y + 2.0,
+                        x2: px + col,
+                        y2: baseline_y + 2.0,
+                        thickness: 0.4,
+                        gray: 0.0,
+                    })),
+                }
+            }
+            y += row_h + extra;
+        }
+        let height = y + 0.4 * body.leading;
+        if let Some(prev) = self.slabs.last_mut() {
+            if prev.kind != SlabKind::PageBreak {
+                prev.keep_with_next = true;
+            }
+        }
+        self.space(1.2 * body.leading);
+        self.push(Slab {
+            height,
+            space_before: 0.0,
+            keep_with_next: false,
+            lines: 1,
+            kind: SlabKind::Signature,
+            items,
+        });
+        self.space(self.para_gap());
+        Ok(())
+    }
+
+    /// Sets ragged text in the signature block from `y`; returns the new `y`.
+    #[allow(clippy::too_many_arguments)]
+    fn sig_text(
+        &mut self,
+        items: &mut Vec<Item>,
+        text: &str,
+        style: Style,
+        x: f32,
+        y: f32,
+        measure: f32,
+        spec: Spec,
+    ) -> Result<f32, LayoutError> {
+        let lines = self.set(
+            &[Run::styled(text.to_owned(), style)],
+            measure,
+            spec.size,
+            Align::Left,
+        )?;
+        let id = self.para_id();
+        let n = lines.len() as u32;
+        let mut y = y;
+        for (i, set) in lines.into_iter().enumerate() {
+            let line = make_line(
+                set,
+                x,
+                y + self.baseline(spec),
+                measure,
+                spec.size,
+                Role::Signature,
+                id,
+                i as u32,
+                n,
+            );
+            items.push(Item::Line(line));
+            y += spec.leading;
+        }
+        Ok(y)
+    }
+
+    /// Makes each heading keep with at least the next two lines of text.
+    fn keep_headings(&mut self) {
+        for &h in &self.headings {
+            let mut counted = 0;
+            let mut j = h + 1;
+            while j < self.slabs.len() && counted < 2 {
+                if self.slabs[j].kind == SlabKind::PageBreak {
+                    break;
+                }
+                counted += self.slabs[j].lines;
+                if counted < 2 {
+                    self.slabs[j].keep_with_next = true;
+                }
+                j += 1;
+            }
+        }
+    }
+}
+
+/// A horizontal rule across a table at `y`.
+fn rule(x: f32, width: f32, y: f32, thickness: f32, gray: f32) -> Item {
+    Item::Rule(Rule {
+        x1: x,
+        y1: y,
+        x2: x + width,
+        y2: y,
+        thickness,
+        gray,
+    })
+}
+
+/// Header cells are bold, keeping any italics.
+fn emphasise(cell: &[Run]) -> Vec<Run> {
+    cell.iter()
+        .map(|r| Run::styled(r.text.clone(), Style::with(true, r.style.is_italic())))
+        .collect()
+}
+
+/// A heading's own style combined with the emphasis of a run inside it.
+fn merge(base: Style, run: Style) -> Style {
+    Style::with(
+        base.is_bold() || run.is_bold(),
+        base.is_italic() || run.is_italic(),
+    )
+}
+
+/// 1 → a, 26 → z, 27 → aa: the letters of a second-level list number.
+fn letters(n: u64) -> String {
+    let mut n = n.max(1);
+    let mut out = Vec::new();
+    while n > 0 {
+        n -= 1;
+        out.push(b'a' + (n % 26) as u8);
+        n /= 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn make_line(
+    set: SetLine,
+    x: f32,
+    baseline: f32,
+    measure: f32,
+    size: f32,
+    role: Role,
+    para: u32,
+    index: u32,
+    of: u32,
+) -> Line {
+    Line {
+        x,
+        baseline,
+        width: set.width as f32,
+        measure,
+        size,
+        word_spacing: set.word_spacing as f32,
+        runs: set
+            .runs
+            .into_iter()
+            .map(|r| GlyphRun {
+                x: x + r.x as f32,
+                face: r.face,
+                text: r.text,
+                width: r.width as f32,
+            })
+            .collect(),
+        role,
+        para,
+        index,
+        of,
+        justified: set.justified,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::letters;
+
+    #[test]
+    fn second_level_numbers_are_letters() {
+        assert_eq!(letters(1), "a");
+        assert_eq!(letters(26), "z");
+        assert_eq!(letters(27), "aa");
+        assert_eq!(letters(0), "a");
+    }
+}

@@ -1,0 +1,469 @@
+//! The fonts compiled into the binary and how wide their characters are.
+//!
+//! In: the TrueType files in `fonts/` (via `include_bytes!`). Out: [`Fonts`], which maps
+//! a character in a [`Style`] to a face, a glyph id and an advance width, measured exactly
+//! the way the PDF's `/W` array will state it (`trunc(advance * 1000 / units_per_em)`),
+//! so a justified line measured here ends where the viewer draws it.
+//!
+//! The sfnt tables needed for measuring (`head`, `hhea`, `maxp`, `hmtx`, `cmap`) are read
+//! by the small parser below; subsetting for embedding happens in `pdf`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::document::Style;
+
+/// One of the faces a glyph can come from: the four serif faces or the sans fallback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Face {
+    Regular,
+    Bold,
+    Italic,
+    BoldItalic,
+    /// DejaVu Sans, for characters the serif family lacks (arrows, symbols, …).
+    Fallback,
+}
+
+impl Face {
+    /// Every face, in a fixed order (the order used for resource names in the PDF).
+    pub const ALL: [Face; 5] = [
+        Face::Regular,
+        Face::Bold,
+        Face::Italic,
+        Face::BoldItalic,
+        Face::Fallback,
+    ];
+
+    /// The serif face that draws text in `style`.
+    pub fn for_style(style: Style) -> Face {
+        match style {
+            Style::Regular => Face::Regular,
+            Style::Bold => Face::Bold,
+            Style::Italic => Face::Italic,
+            Style::BoldItalic => Face::BoldItalic,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Why the embedded fonts could not be read (only possible if `fonts/` holds a broken file).
+#[derive(Debug, thiserror::Error)]
+#[error("embedded font {file} is not a usable TrueType font: {reason}")]
+pub struct FontError {
+    pub file: &'static str,
+    pub reason: String,
+}
+
+/// A face's measurements, in thousandths of an em.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaceMetrics {
+    pub ascender: f32,
+    pub descender: f32,
+    pub cap_height: f32,
+}
+
+/// One parsed face: its file, its character map and its advance widths.
+struct FaceData {
+    file: &'static str,
+    postscript_name: &'static str,
+    bytes: &'static [u8],
+    /// Glyph id per BMP code point; 0 means "not in this face".
+    bmp: Box<[u16]>,
+    /// Glyph ids for code points above U+FFFF.
+    astral: BTreeMap<u32, u16>,
+    /// Advance per glyph id in thousandths of an em, truncated like the PDF `/W` array.
+    advance: Box<[u16]>,
+    metrics: FaceMetrics,
+}
+
+/// The embedded font family, parsed once and shared (it is `Send + Sync`).
+pub struct Fonts {
+    faces: Vec<FaceData>,
+}
+
+impl fmt::Debug for Fonts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.faces.iter().map(|d| d.postscript_name).collect();
+        f.debug_struct("Fonts").field("faces", &names).finish()
+    }
+}
+
+/// Where a character is drawn from and how wide it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Glyph {
+    pub face: Face,
+    pub gid: u16,
+    /// Advance in thousandths of an em.
+    pub advance: u16,
+}
+
+/// Characters that occupy no glyph: they only mark break opportunities or are spaces.
+pub(crate) fn is_control(c: char) -> bool {
+    matches!(c, '\u{AD}' | '\u{200B}' | '\u{2060}' | '\u{FEFF}') || c.is_control()
+}
+
+struct Embedded {
+    face: Face,
+    file: &'static str,
+    postscript_name: &'static str,
+    bytes: &'static [u8],
+}
+
+const EMBEDDED: [Embedded; 5] = [
+    Embedded {
+        face: Face::Regular,
+        file: "LiberationSerif-Regular.ttf",
+        postscript_name: "LiberationSerif",
+        bytes: include_bytes!("../../fonts/LiberationSerif-Regular.ttf"),
+    },
+    Embedded {
+        face: Face::Bold,
+        file: "LiberationSerif-Bold.ttf",
+        postscript_name: "LiberationSerif-Bold",
+        bytes: include_bytes!("../../fonts/LiberationSerif-Bold.ttf"),
+    },
+    Embedded {
+        face: Face::Italic,
+        file: "LiberationSerif-Italic.ttf",
+        postscript_name: "LiberationSerif-Italic",
+        bytes: include_bytes!("../../fonts/LiberationSerif-Italic.ttf"),
+    },
+    Embedded {
+        face: Face::BoldItalic,
+        file: "LiberationSerif-BoldItalic.ttf",
+        postscript_name: "LiberationSerif-BoldItalic",
+        bytes: include_bytes!("../../fonts/LiberationSerif-BoldItalic.ttf"),
+    },
+    Embedded {
+        face: Face::Fallback,
+        file: "DejaVuSans.ttf",
+        postscript_name: "DejaVuSans",
+        bytes: include_bytes!("../../fonts/DejaVuSans.ttf"),
+    },
+];
+
+impl Fonts {
+    /// Parses the fonts compiled into the binary (Liberation Serif and DejaVu Sans).
+    pub fn embedded() -> Result<Fonts, FontError> {
+        let mut faces = Vec::with_capacity(EMBEDDED.len());
+        for (i, e) in EMBEDDED.iter().enumerate() {
+            debug_assert_eq!(e.face.index(), i);
+            let data = parse_face(e.bytes).map_err(|reason| FontError {
+                file: e.file,
+                reason,
+            })?;
+            faces.push(FaceData {
+                file: e.file,
+                postscript_name: e.postscript_name,
+                bytes: e.bytes,
+                ..data
+            });
+        }
+        Ok(Fonts { faces })
+    }
+
+    fn data(&self, face: Face) -> &FaceData {
+        &self.faces[face.index()]
+    }
+
+    /// The glyph id of `c` in `face`, if the face has it.
+    pub fn glyph_id(&self, face: Face, c: char) -> Option<u16> {
+        let d = self.data(face);
+        let cp = c as u32;
+        let gid = if cp < 0x1_0000 {
+            d.bmp[cp as usize]
+        } else {
+            d.astral.get(&cp).copied().unwrap_or(0)
+        };
+        (gid != 0).then_some(gid)
+    }
+
+    /// Where `c` in `style` is drawn from: the style's serif face, else the fallback.
+    pub fn glyph(&self, c: char, style: Style) -> Option<Glyph> {
+        let primary = Face::for_style(style);
+        for face in [primary, Face::Fallback] {
+            if let Some(gid) = self.glyph_id(face, c) {
+                let advance = self
+                    .data(face)
+                    .advance
+                    .get(gid as usize)
+                    .copied()
+                    .unwrap_or(0);
+                return Some(Glyph { face, gid, advance });
+            }
+        }
+        None
+    }
+
+    /// Advance of `c` in `face` in thousandths of an em (0 if the face lacks it).
+    pub fn advance(&self, face: Face, c: char) -> u16 {
+        match self.glyph_id(face, c) {
+            Some(gid) => self
+                .data(face)
+                .advance
+                .get(gid as usize)
+                .copied()
+                .unwrap_or(0),
+            None => 0,
+        }
+    }
+
+    /// The first character of `text` that no font can draw in `style`, if any.
+    pub fn first_missing(&self, text: &str, style: Style) -> Option<char> {
+        text.chars()
+            .find(|&c| !is_control(c) && self.glyph(c, style).is_none())
+    }
+
+    /// Ascender, descender and cap height of a face.
+    pub fn metrics(&self, face: Face) -> FaceMetrics {
+        self.data(face).metrics
+    }
+
+    /// The face's file as compiled in (the full font, before subsetting).
+    pub fn bytes(&self, face: Face) -> &'static [u8] {
+        self.data(face).bytes
+    }
+
+    /// The face's PostScript name, e.g. `LiberationSerif-Bold`.
+    pub fn postscript_name(&self, face: Face) -> &'static str {
+        self.data(face).postscript_name
+    }
+
+    /// The file name the face was loaded from, for error messages.
+    pub fn file_name(&self, face: Face) -> &'static str {
+        self.data(face).file
+    }
+}
+
+/// Reads the measuring tables of one face.
+fn parse_face(bytes: &'static [u8]) -> Result<FaceData, String> {
+    let sfnt = Sfnt::new(bytes)?;
+    let head = sfnt.table(*b"head")?;
+    let units_per_em = be16(head, 18)?;
+    if units_per_em == 0 {
+        return Err("unitsPerEm is 0".into());
+    }
+    let hhea = sfnt.table(*b"hhea")?;
+    let ascender = be16(hhea, 4)? as i16;
+    let descender = be16(hhea, 6)? as i16;
+    let num_h_metrics = be16(hhea, 34)? as usize;
+    let maxp = sfnt.table(*b"maxp")?;
+    let num_glyphs = be16(maxp, 4)? as usize;
+    let hmtx = sfnt.table(*b"hmtx")?;
+    if num_h_metrics == 0 || num_h_metrics > num_glyphs {
+        return Err("hhea.numberOfHMetrics out of range".into());
+    }
+    let scale = |units: u16| -> u16 {
+        // Same arithmetic (f32, truncation) as printpdf's `/W` writer.
+        (units as f32 * 1000.0 / units_per_em as f32) as i64 as u16
+    };
+    let mut advance = vec![0u16; num_glyphs];
+    let mut last = 0u16;
+    for (gid, slot) in advance.iter_mut().enumerate() {
+        if gid < num_h_metrics {
+            last = be16(hmtx, gid * 4)?;
+        }
+        *slot = scale(last);
+    }
+    let em = |v: i16| v as f32 * 1000.0 / units_per_em as f32;
+    let cap_height = match sfnt.table(*b"OS/2") {
+        Ok(os2) if be16(os2, 0).unwrap_or(0) >= 2 => be16(os2, 88).map(|v| em(v as i16))?,
+        _ => em(ascender) * 0.7,
+    };
+
+    let mut bmp = vec![0u16; 0x1_0000].into_boxed_slice();
+    let mut astral = BTreeMap::new();
+    read_cmap(sfnt.table(*b"cmap")?, num_glyphs, &mut bmp, &mut astral)?;
+
+    Ok(FaceData {
+        file: "",
+        postscript_name: "",
+        bytes,
+        bmp,
+        astral,
+        advance: advance.into_boxed_slice(),
+        metrics: FaceMetrics {
+            ascender: em(ascender),
+            descender: em(descender),
+            cap_height,
+        },
+    })
+}
+
+struct Sfnt<'a> {
+    bytes: &'a [u8],
+    num_tables: usize,
+}
+
+impl<'a> Sfnt<'a> {
+    fn new(bytes: &'a [u8]) -> Result<Self, String> {
+        let version = be32(bytes, 0)?;
+        if version != 0x0001_0000 && version != u32::from_be_bytes(*b"true") {
+            return Err(format!(
+                "not a TrueType outline font (version {version:#x})"
+            ));
+        }
+        Ok(Sfnt {
+            bytes,
+            num_tables: be16(bytes, 4)? as usize,
+        })
+    }
+
+    fn table(&self, tag: [u8; 4]) -> Result<&'a [u8], String> {
+        for i in 0..self.num_tables {
+            let rec = 12 + i * 16;
+            if self.bytes.get(rec..rec + 4) == Some(&tag[..]) {
+                let offset = be32(self.bytes, rec + 8)? as usize;
+                let length = be32(self.bytes, rec + 12)? as usize;
+                return self
+                    .bytes
+                    .get(offset..offset.saturating_add(length))
+                    .ok_or_else(|| format!("table {} out of bounds", tag_str(tag)));
+            }
+        }
+        Err(format!("no {} table", tag_str(tag)))
+    }
+}
+
+fn tag_str(tag: [u8; 4]) -> String {
+    String::from_utf8_lossy(&tag).into_owned()
+}
+
+fn be16(b: &[u8], at: usize) -> Result<u16, String> {
+    b.get(at..at + 2)
+        .map(|s| u16::from_be_bytes([s[0], s[1]]))
+        .ok_or_else(|| format!("read past end at {at}"))
+}
+
+fn be32(b: &[u8], at: usize) -> Result<u32, String> {
+    b.get(at..at + 4)
+        .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+        .ok_or_else(|| format!("read past end at {at}"))
+}
+
+/// Fills the character map from the best Unicode subtable (format 12, else format 4).
+fn read_cmap(
+    cmap: &[u8],
+    num_glyphs: usize,
+    bmp: &mut [u16],
+    astral: &mut BTreeMap<u32, u16>,
+) -> Result<(), String> {
+    let count = be16(cmap, 2)? as usize;
+    let mut format4 = None;
+    let mut format12 = None;
+    for i in 0..count {
+        let rec = 4 + i * 8;
+        let platform = be16(cmap, rec)?;
+        let encoding = be16(cmap, rec + 2)?;
+        let offset = be32(cmap, rec + 4)? as usize;
+        let format = be16(cmap, offset)?;
+        let unicode = platform == 0 || (platform == 3 && (encoding == 1 || encoding == 10));
+        if !unicode {
+            continue;
+        }
+        match format {
+            4 if format4.is_none() => format4 = Some(offset),
+            12 if format12.is_none() => format12 = Some(offset),
+            _ => {}
+        }
+    }
+    let valid = |gid: u32| gid != 0 && (gid as usize) < num_glyphs;
+    if let Some(off) = format12 {
+        let groups = be32(cmap, off + 12)? as usize;
+        for g in 0..groups {
+            let at = off + 16 + g * 12;
+            let start = be32(cmap, at)?;
+            let end = be32(cmap, at + 4)?;
+            let first = be32(cmap, at + 8)?;
+            if end < start || end > 0x10_FFFF {
+                return Err("bad cmap format 12 group".into());
+            }
+            for cp in start..=end {
+                let gid = first + (cp - start);
+                if !valid(gid) {
+                    continue;
+                }
+                if cp < 0x1_0000 {
+                    bmp[cp as usize] = gid as u16;
+                } else {
+                    astral.insert(cp, gid as u16);
+                }
+            }
+        }
+        return Ok(());
+    }
+    let off = format4.ok_or("no Unicode cmap subtable")?;
+    let seg_count = be16(cmap, off + 6)? as usize / 2;
+    let ends = off + 14;
+    let starts = ends + seg_count * 2 + 2;
+    let deltas = starts + seg_count * 2;
+    let range_offsets = deltas + seg_count * 2;
+    for s in 0..seg_count {
+        let end = be16(cmap, ends + s * 2)? as u32;
+        let start = be16(cmap, starts + s * 2)? as u32;
+        let delta = be16(cmap, deltas + s * 2)?;
+        let range_offset = be16(cmap, range_offsets + s * 2)? as usize;
+        if start > end {
+            continue;
+        }
+        for cp in start..=end.min(0xFFFE) {
+            let gid = if range_offset == 0 {
+                (cp as u16).wrapping_add(delta)
+            } else {
+                let at = range_offsets + s * 2 + range_offset + (cp - start) as usize * 2;
+                match be16(cmap, at)? {
+                    0 => 0,
+                    g => g.wrapping_add(delta),
+                }
+            };
+            if valid(gid as u32) {
+                bmp[cp as usize] = gid;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fonts() -> Fonts {
+        Fonts::embedded().expect("embedded fonts parse")
+    }
+
+    #[test]
+    fn serif_has_the_characters_a_dpa_needs() {
+        let f = fonts();
+        for c in "üßéłč–“”€§½—…•’".chars() {
+            let g = f.glyph(c, Style::Regular).expect("glyph");
+            assert_eq!(g.face, Face::Regular, "{c} should come from the serif");
+        }
+    }
+
+    #[test]
+    fn fallback_covers_symbols_the_serif_lacks() {
+        let f = fonts();
+        let g = f
+            .glyph('✓', Style::Bold)
+            .expect("check mark from DejaVu Sans");
+        assert_eq!(g.face, Face::Fallback);
+        assert_eq!(f.first_missing("abc 中", Style::Regular), Some('中'));
+        assert_eq!(f.first_missing("abc\u{AD}def", Style::Italic), None);
+    }
+
+    #[test]
+    fn widths_follow_the_pdf_w_truncation() {
+        let f = fonts();
+        // Liberation Serif is metric-compatible with Times: 'a' advances 909/2048 em.
+        assert_eq!(
+            f.advance(Face::Regular, 'a'),
+            (909.0f32 * 1000.0 / 2048.0) as u16
+        );
+        assert_eq!(f.advance(Face::Regular, ' '), 250);
+        assert!(f.advance(Face::Bold, 'm') > f.advance(Face::Regular, 'm') - 1);
+    }
+}

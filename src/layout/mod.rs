@@ -1,0 +1,255 @@
+//! Layout: a [`Document`] of blocks becomes pages of positioned glyph runs, rules and fills.
+//!
+//! In: a [`Document`], the embedded [`Fonts`] and a [`PageSetup`]. Out: [`Page`]s in
+//! PDF points with the origin at the top-left corner of the page and `y` growing
+//! downwards. Nothing here knows about PDF; `pdf` only serialises what this module
+//! placed, so every measurement (line ends, page breaks) can be tested on the pages
+//! themselves.
+//!
+//! The steps: `para` breaks each paragraph into lines (total-fit); `blocks` stacks
+//! headings, paragraphs, lists, tables and the signature block into slabs with their
+//! keep rules; `paginate` distributes the slabs over pages and adds the footers.
+
+mod blocks;
+mod font;
+mod paginate;
+mod para;
+
+pub(crate) use blocks::warm_up;
+pub use font::{Face, FaceMetrics, FontError, Fonts, Glyph};
+
+use crate::document::Document;
+
+/// Paper sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Paper {
+    /// ISO A4, 210 × 297 mm.
+    #[default]
+    A4,
+    /// US Letter, 8.5 × 11 in.
+    Letter,
+}
+
+impl Paper {
+    /// Width and height in points.
+    pub fn size(self) -> (f32, f32) {
+        match self {
+            Paper::A4 => (595.276, 841.89),
+            Paper::Letter => (612.0, 792.0),
+        }
+    }
+}
+
+/// Page margins in points; the footer sits inside the bottom margin.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Margins {
+    pub top: f32,
+    pub right: f32,
+    pub bottom: f32,
+    pub left: f32,
+}
+
+impl Default for Margins {
+    fn default() -> Self {
+        Margins {
+            top: 72.0,
+            right: 72.0,
+            bottom: 72.0,
+            left: 72.0,
+        }
+    }
+}
+
+/// Paper, margins and type size for a document.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PageSetup {
+    pub paper: Paper,
+    pub margins: Margins,
+    /// Body text size in points; headings, tables and footers scale from it.
+    pub base_size: f32,
+    /// Hyphenate English words (en-US patterns) where that improves the spacing.
+    pub hyphenate: bool,
+}
+
+impl Default for PageSetup {
+    fn default() -> Self {
+        PageSetup {
+            paper: Paper::A4,
+            margins: Margins::default(),
+            base_size: 11.0,
+            hyphenate: true,
+        }
+    }
+}
+
+/// Why a document could not be laid out.
+#[derive(Debug, thiserror::Error)]
+pub enum LayoutError {
+    #[error("no font has the character U+{:04X} '{ch}' (in \"{context}\")", *ch as u32)]
+    MissingGlyph { ch: char, context: String },
+    #[error(
+        "the page setup leaves no room for text: {width:.1} × {height:.1} pt between the margins"
+    )]
+    NoRoom { width: f32, height: f32 },
+    #[error("the base font size {0} pt is outside 4–36 pt")]
+    FontSize(f32),
+}
+
+/// A rectangle in points; `y` is its top edge, measured from the top of the page.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+}
+
+impl Rect {
+    pub fn right(&self) -> f32 {
+        self.x + self.width
+    }
+
+    pub fn bottom(&self) -> f32 {
+        self.y + self.height
+    }
+}
+
+/// One laid-out page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// 1-based page number.
+    pub number: usize,
+    pub width: f32,
+    pub height: f32,
+    /// The area body text may occupy (inside the margins).
+    pub text_box: Rect,
+    /// The area of the running footer (inside the bottom margin).
+    pub footer_box: Rect,
+    pub items: Vec<Item>,
+}
+
+/// Something drawn on a page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Line(Line),
+    Rule(Rule),
+    Fill(Fill),
+}
+
+/// What a line of text is part of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Heading(u8),
+    Body,
+    /// A list number or bullet, hanging left of its item.
+    ListMarker,
+    TableHeader {
+        table: u32,
+    },
+    TableCell {
+        table: u32,
+    },
+    Signature,
+    Footer,
+}
+
+/// One line of text on one baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// Left end of the line.
+    pub x: f32,
+    pub baseline: f32,
+    /// Drawn width, including justification.
+    pub width: f32,
+    /// The width the line was set to (its right limit is `x + measure`).
+    pub measure: f32,
+    pub size: f32,
+    /// Extra space added to each U+0020 on this line, in points.
+    pub word_spacing: f32,
+    pub runs: Vec<GlyphRun>,
+    pub role: Role,
+    /// Identifies the paragraph (or heading, or cell) the line belongs to.
+    pub para: u32,
+    /// Position of the line in its paragraph, from 0.
+    pub index: u32,
+    /// Number of lines of the paragraph.
+    pub of: u32,
+    /// True when the line was stretched to end at `x + measure`.
+    pub justified: bool,
+}
+
+/// Glyphs of one face, drawn from `x` on the line's baseline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlyphRun {
+    pub x: f32,
+    pub face: Face,
+    pub text: String,
+    pub width: f32,
+}
+
+/// A straight stroke.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rule {
+    pub x1: f32,
+    pub y1: f32,
+    pub x2: f32,
+    pub y2: f32,
+    pub thickness: f32,
+    /// 0 is black, 1 is white.
+    pub gray: f32,
+}
+
+/// A filled rectangle (table header shading).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fill {
+    pub rect: Rect,
+    pub gray: f32,
+}
+
+impl Item {
+    /// Moves the item by `dy` points down the page.
+    fn shift(&mut self, dx: f32, dy: f32) {
+        match self {
+            Item::Line(l) => {
+                l.x += dx;
+                l.baseline += dy;
+                for r in &mut l.runs {
+                    r.x += dx;
+                }
+            }
+            Item::Rule(r) => {
+                r.x1 += dx;
+                r.x2 += dx;
+                r.y1 += dy;
+                r.y2 += dy;
+            }
+            Item::Fill(f) => {
+                f.rect.x += dx;
+                f.rect.y += dy;
+            }
+        }
+    }
+}
+
+/// Lays out `doc` on pages of `setup`, footers included.
+pub fn layout(doc: &Document, fonts: &Fonts, setup: &PageSetup) -> Result<Vec<Page>, LayoutError> {
+    if !(4.0..=36.0).contains(&setup.base_size) {
+        return Err(LayoutError::FontSize(setup.base_size));
+    }
+    let (w, h) = setup.paper.size();
+    let m = setup.margins;
+    let text_box = Rect {
+        x: m.left,
+        y: m.top,
+        width: w - m.left - m.right,
+        height: h - m.top - m.bottom,
+    };
+    if text_box.width < 8.0 * setup.base_size || text_box.height < 12.0 * setup.base_size {
+        return Err(LayoutError::NoRoom {
+            width: text_box.width,
+            height: text_box.height,
+        });
+    }
+    let slabs = blocks::build(doc, fonts, setup, text_box)?;
+    paginate::paginate(slabs, doc, fonts, setup, text_box)
+}

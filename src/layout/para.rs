@@ -1,0 +1,940 @@
+//! Breaking one paragraph of styled text into lines.
+//!
+//! In: inline runs, a font size, a line width and an alignment. Out: [`SetLine`]s whose
+//! glyph runs are placed relative to the line start. Break opportunities come from
+//! Unicode line breaking (UAX #14), optionally from en-US hyphenation patterns, and, for
+//! words wider than a whole line, from every character. The breaks are chosen by a
+//! total-fit (Knuth–Plass) search that minimises the demerits of the paragraph as a
+//! whole, so justified lines stay evenly spaced instead of leaving one loose line after a
+//! greedy fill.
+
+use hyphenation::{Hyphenator, Standard};
+use unicode_linebreak::{BreakOpportunity, linebreaks};
+
+use super::LayoutError;
+use super::font::{Face, Fonts, is_control};
+use crate::document::{Run, Style};
+
+/// How the lines of a paragraph are aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Align {
+    /// Flush left and right; the last line (and a line before a hard break) is ragged.
+    Justify,
+    /// Flush left, ragged right.
+    Left,
+}
+
+/// What to set a paragraph with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ParaStyle {
+    pub size: f32,
+    pub measure: f32,
+    pub align: Align,
+    pub hyphenate: bool,
+}
+
+/// A run of glyphs of one face inside a set line, `x` relative to the line start.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SetRun {
+    pub x: f64,
+    pub face: Face,
+    pub text: String,
+    pub width: f64,
+}
+
+/// One line of a paragraph as the breaker set it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SetLine {
+    pub runs: Vec<SetRun>,
+    /// Drawn width, including any justification.
+    pub width: f64,
+    /// Extra space added to every U+0020 on this line (pt; negative when shrunk).
+    pub word_spacing: f64,
+    /// True when the line was stretched or shrunk to the full measure.
+    pub justified: bool,
+}
+
+// Penalties and demerits, in TeX's units.
+const INFINITE_PENALTY: f64 = 10_000.0;
+const HYPHEN_PENALTY: f64 = 50.0;
+const EXPLICIT_BREAK_PENALTY: f64 = 50.0;
+const OTHER_BREAK_PENALTY: f64 = 100.0;
+const EMERGENCY_PENALTY: f64 = 1_000.0;
+const LINE_PENALTY: f64 = 10.0;
+const DOUBLE_HYPHEN_DEMERITS: f64 = 3_000.0;
+const FINAL_HYPHEN_DEMERITS: f64 = 5_000.0;
+const ADJACENT_FITNESS_DEMERITS: f64 = 3_000.0;
+/// A word shorter than this many letters is never hyphenated.
+const MIN_HYPHENATED_WORD: usize = 6;
+/// Letters kept on each side of a hyphen.
+const MIN_HYPHEN_SIDE: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Box,
+    Glue,
+    Penalty,
+}
+
+/// One item of the Knuth–Plass box/glue/penalty list.
+#[derive(Debug, Clone)]
+struct Item {
+    kind: Kind,
+    width: f64,
+    stretch: f64,
+    shrink: f64,
+    /// True for the glue that fills the last line.
+    fill: bool,
+    penalty: f64,
+    flagged: bool,
+    /// Face of the glyphs (box), of the space (glue) or of the hyphen (penalty).
+    face: Face,
+    /// Byte range of the box's text in the paragraph string.
+    start: usize,
+    end: usize,
+    /// A penalty that draws a hyphen when the line breaks there.
+    hyphen: bool,
+}
+
+impl Item {
+    fn boxed(face: Face, start: usize, end: usize, width: f64) -> Item {
+        Item {
+            kind: Kind::Box,
+            width,
+            stretch: 0.0,
+            shrink: 0.0,
+            fill: false,
+            penalty: 0.0,
+            flagged: false,
+            face,
+            start,
+            end,
+            hyphen: false,
+        }
+    }
+
+    fn glue(face: Face, width: f64, stretch: f64, shrink: f64) -> Item {
+        Item {
+            kind: Kind::Glue,
+            stretch,
+            shrink,
+            ..Item::boxed(face, 0, 0, width)
+        }
+    }
+
+    fn penalty(face: Face, width: f64, penalty: f64, flagged: bool, hyphen: bool) -> Item {
+        Item {
+            kind: Kind::Penalty,
+            penalty,
+            flagged,
+            hyphen,
+            ..Item::boxed(face, 0, 0, width)
+        }
+    }
+
+    fn fill_glue() -> Item {
+        Item {
+            fill: true,
+            ..Item::glue(Face::Regular, 0.0, 0.0, 0.0)
+        }
+    }
+}
+
+/// The paragraph's text with each byte's style, after whitespace normalisation.
+struct Text {
+    text: String,
+    /// (start byte, style) where a style begins; sorted by start.
+    styles: Vec<(usize, Style)>,
+}
+
+impl Text {
+    fn new(runs: &[Run]) -> Text {
+        let mut text = String::new();
+        let mut styles: Vec<(usize, Style)> = Vec::new();
+        let mut last_space = true; // drops leading spaces
+        for run in runs {
+            let mut started = false;
+            for c in run.text.chars() {
+                let c = match c {
+                    '\t' | '\r' => ' ',
+                    c => c,
+                };
+                if c == ' ' && last_space {
+                    continue;
+                }
+                if c == '\n' {
+                    // A hard line break swallows the spaces around it.
+                    while text.ends_with(' ') {
+                        text.pop();
+                    }
+                }
+                if !started {
+                    if styles.last().map(|s| s.1) != Some(run.style) {
+                        styles.push((text.len(), run.style));
+                    }
+                    started = true;
+                }
+                text.push(c);
+                last_space = c == ' ' || c == '\n';
+            }
+        }
+        while text.ends_with([' ', '\n']) {
+            text.pop();
+        }
+        Text { text, styles }
+    }
+
+    fn style_at(&self, byte: usize) -> Style {
+        let i = self.styles.partition_point(|s| s.0 <= byte);
+        if i == 0 {
+            Style::Regular
+        } else {
+            self.styles[i - 1].1
+        }
+    }
+}
+
+/// A short excerpt around byte `at`, for error messages.
+pub(crate) fn context(text: &str, at: usize) -> String {
+    let before: Vec<char> = text[..at].chars().rev().take(24).collect();
+    let after: Vec<char> = text[at..].chars().take(24).collect();
+    let mut s = String::new();
+    if before.len() == 24 {
+        s.push('…');
+    }
+    s.extend(before.iter().rev());
+    s.extend(after.iter());
+    if after.len() == 24 && text.len() > at + after.iter().map(|c| c.len_utf8()).sum::<usize>() {
+        s.push('…');
+    }
+    s
+}
+
+/// Builds the item list for a paragraph and sets its lines.
+pub(crate) fn set_paragraph(
+    runs: &[Run],
+    style: ParaStyle,
+    fonts: &Fonts,
+    hyphenator: Option<&Standard>,
+) -> Result<Vec<SetLine>, LayoutError> {
+    let text = Text::new(runs);
+    if text.text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let items = build_items(&text, style, fonts, hyphenator)?;
+    let extra_stretch = match style.align {
+        Align::Justify => 0.0,
+        // Ragged lines are judged against a fixed stretch at the line end, so the
+        // breaker still avoids very short lines without stretching any spaces.
+        Align::Left => 3.0 * style.size as f64,
+    };
+    let breaks = find_breaks(&items, style.measure as f64, extra_stretch);
+    Ok(assemble(&text.text, &items, &breaks, style))
+}
+
+/// The widest unbreakable word and the natural one-line width of some runs, in points.
+pub(crate) fn extent(runs: &[Run], size: f32, fonts: &Fonts) -> Result<(f64, f64), LayoutError> {
+    let text = Text::new(runs);
+    let style = ParaStyle {
+        size,
+        measure: f32::INFINITY,
+        align: Align::Left,
+        hyphenate: false,
+    };
+    let items = build_items(&text, style, fonts, None)?;
+    let (mut widest, mut word, mut total) = (0.0f64, 0.0f64, 0.0f64);
+    for it in &items {
+        match it.kind {
+            Kind::Box => {
+                word += it.width;
+                total += it.width;
+            }
+            Kind::Glue => {
+                widest = widest.max(word);
+                word = 0.0;
+                total += it.width;
+            }
+            Kind::Penalty => {
+                widest = widest.max(word + it.width);
+                word = 0.0;
+            }
+        }
+    }
+    Ok((widest.max(word), total))
+}
+
+/// Sets `text` on one line without breaking it (labels, markers, page numbers).
+pub(crate) fn set_single(
+    text: &str,
+    style: Style,
+    size: f32,
+    fonts: &Fonts,
+) -> Result<SetLine, LayoutError> {
+    let scale = size as f64 / 1000.0;
+    let mut runs: Vec<SetRun> = Vec::new();
+    let mut x = 0.0;
+    for (i, c) in text.char_indices() {
+        if is_control(c) {
+            continue;
+        }
+        let g = fonts.glyph(c, style).ok_or_else(|| missing(c, text, i))?;
+        let w = g.advance as f64 * scale;
+        match runs.last_mut() {
+            Some(r) if r.face == g.face => {
+                r.text.push(c);
+                r.width += w;
+            }
+            _ => runs.push(SetRun {
+                x,
+                face: g.face,
+                text: c.to_string(),
+                width: w,
+            }),
+        }
+        x += w;
+    }
+    Ok(SetLine {
+        runs,
+        width: x,
+        word_spacing: 0.0,
+        justified: false,
+    })
+}
+
+fn build_items(
+    text: &Text,
+    style: ParaStyle,
+    fonts: &Fonts,
+    hyphenator: Option<&Standard>,
+) -> Result<Vec<Item>, LayoutError> {
+    let s = &text.text;
+    let scale = style.size as f64 / 1000.0;
+    let justify = style.align == Align::Justify;
+    let mut items = Vec::with_capacity(s.len() / 3);
+    let mut prev = 0;
+    for (pos, opportunity) in linebreaks(s) {
+        let seg = &s[prev..pos];
+        let word_len = seg.trim_end_matches([' ', '\n']).len();
+        let word_end = prev + word_len;
+        let tail = &seg[word_len..];
+        let word = &s[prev..word_end];
+        let mut word_style = text.style_at(prev);
+        if !word.is_empty() {
+            push_word(&mut items, text, prev, word_end, style, fonts, hyphenator)?;
+            word_style = text.style_at(word_end - 1);
+        }
+        let face = Face::for_style(word_style);
+        let forced = opportunity == BreakOpportunity::Mandatory;
+        if forced {
+            // Hard break or end of paragraph: the line is filled, not stretched.
+            items.push(Item::penalty(face, 0.0, INFINITE_PENALTY, false, false));
+            items.push(Item::fill_glue());
+            items.push(Item::penalty(face, 0.0, -INFINITE_PENALTY, false, false));
+        } else if tail.contains(' ') {
+            let space_style = text.style_at(word_end);
+            let glyph = fonts
+                .glyph(' ', space_style)
+                .ok_or_else(|| missing(' ', s, word_end))?;
+            let w = glyph.advance as f64 * scale;
+            let (stretch, shrink) = if justify {
+                (w * 0.5, w / 3.0)
+            } else {
+                (0.0, 0.0)
+            };
+            items.push(Item::glue(glyph.face, w, stretch, shrink));
+        } else if word.ends_with('\u{AD}') {
+            let w = fonts.advance(face, '-') as f64 * scale;
+            items.push(Item::penalty(face, w, HYPHEN_PENALTY, true, true));
+        } else if word.ends_with(['-', '‐', '–', '—']) {
+            items.push(Item::penalty(
+                face,
+                0.0,
+                EXPLICIT_BREAK_PENALTY,
+                true,
+                false,
+            ));
+        } else {
+            items.push(Item::penalty(face, 0.0, OTHER_BREAK_PENALTY, false, false));
+        }
+        prev = pos;
+    }
+    Ok(items)
+}
+
+fn missing(c: char, text: &str, at: usize) -> LayoutError {
+    LayoutError::MissingGlyph {
+        ch: c,
+        context: context(text, at),
+    }
+}
+
+/// Pushes the boxes of one unbreakable word, with hyphenation and emergency breaks.
+fn push_word(
+    items: &mut Vec<Item>,
+    text: &Text,
+    start: usize,
+    end: usize,
+    style: ParaStyle,
+    fonts: &Fonts,
+    hyphenator: Option<&Standard>,
+) -> Result<(), LayoutError> {
+    let s = &text.text;
+    let scale = style.size as f64 / 1000.0;
+    // Measure once: (byte, face, advance) per drawn character.
+    let mut glyphs: Vec<(usize, Face, u16)> = Vec::with_capacity(end - start);
+    let mut total: u64 = 0;
+    for (i, c) in s[start..end].char_indices() {
+        let at = start + i;
+        if is_control(c) {
+            continue;
+        }
+        let g = fonts
+            .glyph(c, text.style_at(at))
+            .ok_or_else(|| missing(c, s, at))?;
+        total += g.advance as u64;
+        glyphs.push((at, g.face, g.advance));
+    }
+    let too_wide = total as f64 * scale > style.measure as f64;
+
+    // Byte offsets where the word may break, and whether a hyphen shows there.
+    let mut splits: Vec<(usize, bool)> = Vec::new();
+    if too_wide {
+        splits.extend(glyphs.iter().skip(1).map(|g| (g.0, false)));
+    } else if let (true, Some(h)) = (style.hyphenate, hyphenator) {
+        hyphenation_points(&s[start..end], start, h, &mut splits);
+    }
+
+    let mut split_iter = splits.into_iter().peekable();
+    let mut box_start: Option<(usize, Face)> = None;
+    let mut units: u64 = 0;
+    let flush = |items: &mut Vec<Item>, b: Option<(usize, Face)>, to: usize, units: u64| {
+        if let Some((from, face)) = b {
+            items.push(Item::boxed(face, from, to, units as f64 * scale));
+        }
+    };
+    for &(at, face, adv) in &glyphs {
+        let mut split_here = None;
+        while let Some(&(pos, hyphen)) = split_iter.peek() {
+            if pos > at {
+                break;
+            }
+            if pos == at {
+                split_here = Some(hyphen);
+            }
+            split_iter.next();
+        }
+        let face_changed = box_start.is_some_and(|b| b.1 != face);
+        if split_here.is_some() || face_changed {
+            flush(items, box_start.take(), at, units);
+            units = 0;
+        }
+        if let Some(hyphen) = split_here {
+            let prev_face = items.last().map(|i| i.face).unwrap_or(face);
+            if hyphen {
+                let w = fonts.advance(prev_face, '-') as f64 * scale;
+                items.push(Item::penalty(prev_face, w, HYPHEN_PENALTY, true, true));
+            } else {
+                items.push(Item::penalty(
+                    prev_face,
+                    0.0,
+                    EMERGENCY_PENALTY,
+                    false,
+                    false,
+                ));
+            }
+        }
+        if box_start.is_none() {
+            box_start = Some((at, face));
+        }
+        units += adv as u64;
+    }
+    // The box ends after the last drawn character; invisible trailing characters
+    // (a soft hyphen) stay out of the drawn text.
+    let box_end = glyphs
+        .last()
+        .map(|g| g.0 + s[g.0..].chars().next().map_or(0, char::len_utf8))
+        .unwrap_or(end);
+    flush(items, box_start, box_end, units);
+    Ok(())
+}
+
+/// Adds the dictionary's hyphenation points inside each run of letters of `word`.
+fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(usize, bool)>) {
+    let mut i = 0;
+    let bytes_len = word.len();
+    while i < bytes_len {
+        let rest = &word[i..];
+        let letters: usize = rest
+            .char_indices()
+            .find(|(_, c)| !c.is_alphabetic())
+            .map_or(rest.len(), |(j, _)| j);
+        if letters == 0 {
+            i += rest.chars().next().map_or(1, char::len_utf8);
+            continue;
+        }
+        let run = &rest[..letters];
+        let count = run.chars().count();
+        let proper = run.chars().skip(1).any(char::is_uppercase);
+        if count >= MIN_HYPHENATED_WORD && !proper {
+            for b in h.hyphenate(run).breaks {
+                let left = run[..b].chars().count();
+                if left >= MIN_HYPHEN_SIDE && count - left >= MIN_HYPHEN_SIDE {
+                    out.push((offset + i + b, true));
+                }
+            }
+        }
+        i += letters;
+    }
+}
+
+/// A feasible break in the Knuth–Plass search.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    /// Index of the break item (0 for the paragraph start).
+    at: usize,
+    /// Index of the first item of the line that follows.
+    next: usize,
+    fitness: u8,
+    demerits: f64,
+    prev: Option<usize>,
+}
+
+/// Chooses the break items with the least total demerits.
+fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
+    let n = items.len();
+    let mut sum_w = vec![0.0f64; n + 1];
+    let mut sum_st = vec![0.0f64; n + 1];
+    let mut sum_sh = vec![0.0f64; n + 1];
+    let mut sum_fill = vec![0u32; n + 1];
+    for (i, it) in items.iter().enumerate() {
+        let counts = it.kind != Kind::Penalty;
+        sum_w[i + 1] = sum_w[i] + if counts { it.width } else { 0.0 };
+        sum_st[i + 1] = sum_st[i] + it.stretch;
+        sum_sh[i + 1] = sum_sh[i] + it.shrink;
+        sum_fill[i + 1] = sum_fill[i] + it.fill as u32;
+    }
+    // First item of the line after a break at `b`: discardable items are dropped.
+    let line_start = |b: usize| -> usize {
+        let mut j = b + 1;
+        while j < n {
+            match items[j].kind {
+                Kind::Box => break,
+                Kind::Penalty if items[j].penalty <= -INFINITE_PENALTY => break,
+                _ => j += 1,
+            }
+        }
+        j
+    };
+
+    let mut nodes = vec![Node {
+        at: 0,
+        next: 0,
+        fitness: 1,
+        demerits: 0.0,
+        prev: None,
+    }];
+    let mut active: Vec<usize> = vec![0];
+    for b in 0..n {
+        let it = &items[b];
+        let legal = match it.kind {
+            Kind::Box => false,
+            Kind::Glue => b > 0 && items[b - 1].kind == Kind::Box,
+            Kind::Penalty => it.penalty < INFINITE_PENALTY,
+        };
+        if !legal {
+            continue;
+        }
+        let forced = it.kind == Kind::Penalty && it.penalty <= -INFINITE_PENALTY;
+        let break_width = if it.kind == Kind::Penalty {
+            it.width
+        } else {
+            0.0
+        };
+        let mut best: [Option<(f64, usize)>; 4] = [None; 4];
+        let mut dropped: Option<usize> = None;
+        let mut k = 0;
+        while k < active.len() {
+            let a = active[k];
+            let node = nodes[a];
+            let width = sum_w[b] - sum_w[node.next] + break_width;
+            let has_fill = sum_fill[b] > sum_fill[node.next];
+            let ratio = if width < measure {
+                let stretch = sum_st[b] - sum_st[node.next] + extra_stretch;
+                if has_fill {
+                    0.0
+                } else if stretch > 0.0 {
+                    (measure - width) / stretch
+                } else {
+                    100.0
+                }
+            } else if width > measure {
+                let shrink = sum_sh[b] - sum_sh[node.next];
+                if shrink > 0.0 {
+                    (measure - width) / shrink
+                } else {
+                    f64::NEG_INFINITY
+                }
+            } else {
+                0.0
+            };
+            // A tiny tolerance keeps lines that fit exactly from being judged overfull.
+            let feasible = ratio >= -1.0 - 1e-9;
+            if feasible {
+                let badness = 100.0 * ratio.abs().powi(3);
+                let mut d = (LINE_PENALTY + badness).powi(2);
+                if it.kind == Kind::Penalty {
+                    if it.penalty >= 0.0 {
+                        d += it.penalty * it.penalty;
+                    } else if !forced {
+                        d -= it.penalty * it.penalty;
+                    }
+                }
+                let prev_flagged = items[node.at].kind == Kind::Penalty && items[node.at].flagged;
+                if it.flagged && prev_flagged {
+                    d += DOUBLE_HYPHEN_DEMERITS;
+                }
+                if forced && prev_flagged && node.at != 0 {
+                    d += FINAL_HYPHEN_DEMERITS;
+                }
+                let fitness: u8 = if ratio < -0.5 {
+                    0
+                } else if ratio <= 0.5 {
+                    1
+                } else if ratio <= 1.0 {
+                    2
+                } else {
+                    3
+                };
+                if fitness.abs_diff(node.fitness) > 1 {
+                    d += ADJACENT_FITNESS_DEMERITS;
+                }
+                let total = node.demerits + d;
+                let slot = &mut best[fitness as usize];
+                if slot.is_none_or(|(t, _)| total < t) {
+                    *slot = Some((total, a));
+                }
+            }
+            if !feasible || forced {
+                if dropped.is_none_or(|x| nodes[a].demerits < nodes[x].demerits) {
+                    dropped = Some(a);
+                }
+                active.remove(k);
+            } else {
+                k += 1;
+            }
+        }
+        let next = line_start(b);
+        let mut added = false;
+        for (fitness, slot) in best.iter().enumerate() {
+            if let Some((demerits, prev)) = *slot {
+                nodes.push(Node {
+                    at: b,
+                    next,
+                    fitness: fitness as u8,
+                    demerits,
+                    prev: Some(prev),
+                });
+                active.push(nodes.len() - 1);
+                added = true;
+            }
+        }
+        if !added && active.is_empty() {
+            // Nothing fits (a glyph wider than the measure): accept an overfull line
+            // rather than fail.
+            let prev = dropped.unwrap_or(0);
+            nodes.push(Node {
+                at: b,
+                next,
+                fitness: 1,
+                demerits: nodes[prev].demerits + 1e12,
+                prev: Some(prev),
+            });
+            active.push(nodes.len() - 1);
+        }
+    }
+    let Some(&last) = active
+        .iter()
+        .filter(|&&a| nodes[a].at == n - 1)
+        .min_by(|&&a, &&b| nodes[a].demerits.total_cmp(&nodes[b].demerits))
+    else {
+        return vec![n - 1];
+    };
+    let mut breaks = Vec::new();
+    let mut cur = Some(last);
+    while let Some(c) = cur {
+        if nodes[c].prev.is_some() {
+            breaks.push(nodes[c].at);
+        }
+        cur = nodes[c].prev;
+    }
+    breaks.reverse();
+    breaks
+}
+
+/// Turns the chosen breaks into lines of positioned runs.
+fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> Vec<SetLine> {
+    let measure = style.measure as f64;
+    let mut lines = Vec::with_capacity(breaks.len());
+    let mut start = 0;
+    for &b in breaks {
+        let brk = &items[b];
+        let forced = brk.kind == Kind::Penalty && brk.penalty <= -INFINITE_PENALTY;
+        let line_items = &items[start..b];
+        let mut natural = 0.0;
+        let mut spaces = 0u32;
+        for it in line_items {
+            match it.kind {
+                Kind::Box => natural += it.width,
+                Kind::Glue if !it.fill => {
+                    natural += it.width;
+                    spaces += 1;
+                }
+                _ => {}
+            }
+        }
+        if brk.hyphen {
+            natural += brk.width;
+        }
+        let justify = style.align == Align::Justify && !forced && spaces > 0;
+        let word_spacing = if justify {
+            (measure - natural) / spaces as f64
+        } else {
+            0.0
+        };
+        let mut runs: Vec<SetRun> = Vec::new();
+        let mut x = 0.0f64;
+        let mut push = |runs: &mut Vec<SetRun>, face: Face, piece: &str, w: f64| {
+            match runs.last_mut() {
+                Some(r) if r.face == face => {
+                    r.text.push_str(piece);
+                    r.width += w;
+                }
+                _ => runs.push(SetRun {
+                    x,
+                    face,
+                    text: piece.to_owned(),
+                    width: w,
+                }),
+            }
+            x += w;
+        };
+        for it in line_items {
+            match it.kind {
+                Kind::Box => push(&mut runs, it.face, &text[it.start..it.end], it.width),
+                Kind::Glue if !it.fill => push(&mut runs, it.face, " ", it.width + word_spacing),
+                _ => {}
+            }
+        }
+        if brk.hyphen {
+            push(&mut runs, brk.face, "-", brk.width);
+        }
+        // Lines that are justified end exactly at the measure; say so without the
+        // rounding noise of the running sum.
+        let width = if justify { measure } else { x };
+        lines.push(SetLine {
+            runs,
+            width,
+            word_spacing,
+            justified: justify,
+        });
+        // Skip the discardable items after the break.
+        start = b + 1;
+        while start < items.len() && items[start].kind != Kind::Box {
+            if items[start].kind == Kind::Penalty && items[start].penalty <= -INFINITE_PENALTY {
+                break;
+            }
+            start += 1;
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyphenation::{Language, Load};
+
+    fn fonts() -> Fonts {
+        Fonts::embedded().unwrap()
+    }
+
+    fn style(measure: f32, align: Align) -> ParaStyle {
+        ParaStyle {
+            size: 11.0,
+            measure,
+            align,
+            hyphenate: false,
+        }
+    }
+
+    const PROSE: &str = "The Processor shall process Personal Data only on documented \
+        instructions from the Controller, including with regard to transfers of personal \
+        data to a third country or an international organisation, unless required to do so \
+        by Union or Member State law to which the Processor is subject; in such a case, the \
+        Processor shall inform the Controller of that legal requirement before processing.";
+
+    #[test]
+    fn justified_lines_fill_the_measure_and_keep_every_word() {
+        let f = fonts();
+        let lines =
+            set_paragraph(&[Run::plain(PROSE)], style(300.0, Align::Justify), &f, None).unwrap();
+        assert!(lines.len() > 3);
+        for l in &lines[..lines.len() - 1] {
+            assert!(l.justified);
+            let end = l.runs.last().map(|r| r.x + r.width).unwrap();
+            assert!((end - 300.0).abs() < 0.01, "line ends at {end}");
+            // Spaces never shrink below two thirds nor grow past three times normal.
+            assert!(l.word_spacing > -2.75 / 3.0 - 1e-9 && l.word_spacing < 2.75 * 2.0);
+        }
+        assert!(!lines.last().unwrap().justified);
+        let rebuilt: Vec<String> = lines
+            .iter()
+            .map(|l| l.runs.iter().map(|r| r.text.as_str()).collect())
+            .collect();
+        assert_eq!(rebuilt.join(" "), PROSE);
+    }
+
+    #[test]
+    fn total_fit_beats_greedy_on_the_loosest_line() {
+        let f = fonts();
+        let st = style(250.0, Align::Justify);
+        let lines = set_paragraph(&[Run::plain(PROSE)], st, &f, None).unwrap();
+        let worst_kp = lines[..lines.len() - 1]
+            .iter()
+            .map(|l| l.word_spacing)
+            .fold(f64::MIN, f64::max);
+        // A greedy first-fit over the same words, for comparison.
+        let space = f.advance(Face::Regular, ' ') as f64 * 0.011;
+        let words: Vec<f64> = PROSE
+            .split(' ')
+            .map(|w| {
+                w.chars()
+                    .map(|c| f.advance(Face::Regular, c) as f64 * 0.011)
+                    .sum()
+            })
+            .collect();
+        let mut worst_greedy = f64::MIN;
+        let (mut width, mut count) = (0.0, 0usize);
+        for (i, w) in words.iter().enumerate() {
+            let with = if count == 0 { *w } else { width + space + w };
+            if with > 250.0 && count > 0 {
+                worst_greedy = worst_greedy.max((250.0 - width) / (count - 1) as f64);
+                width = *w;
+                count = 1;
+            } else {
+                width = with;
+                count += 1;
+            }
+            let _ = i;
+        }
+        assert!(
+            worst_kp <= worst_greedy + 1e-9,
+            "{worst_kp} vs {worst_greedy}"
+        );
+    }
+
+    #[test]
+    fn styles_become_separate_runs_and_spaces_stay_in_text() {
+        let f = fonts();
+        let runs = [
+            Run::plain("The "),
+            Run::styled("Controller", Style::Bold),
+            Run::plain(" and the "),
+            Run::styled("Processor", Style::Italic),
+            Run::plain("."),
+        ];
+        let lines = set_paragraph(&runs, style(400.0, Align::Justify), &f, None).unwrap();
+        assert_eq!(lines.len(), 1);
+        let faces: Vec<Face> = lines[0].runs.iter().map(|r| r.face).collect();
+        assert_eq!(
+            faces,
+            [
+                Face::Regular,
+                Face::Bold,
+                Face::Regular,
+                Face::Italic,
+                Face::Regular
+            ]
+        );
+        let text: String = lines[0].runs.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(text, "The Controller and the Processor.");
+    }
+
+    #[test]
+    fn long_tokens_break_anywhere_instead_of_overflowing() {
+        let f = fonts();
+        let hex = "3F2A19C0".repeat(12);
+        let lines = set_paragraph(
+            &[Run::plain(hex.as_str())],
+            style(80.0, Align::Left),
+            &f,
+            None,
+        )
+        .unwrap();
+        assert!(lines.len() > 3);
+        for l in &lines {
+            assert!(l.width <= 80.0 + 1e-9);
+        }
+        let joined: String = lines
+            .iter()
+            .flat_map(|l| l.runs.iter())
+            .map(|r| r.text.as_str())
+            .collect();
+        assert_eq!(joined, hex);
+    }
+
+    #[test]
+    fn hyphenation_adds_a_hyphen_only_at_the_break() {
+        let f = fonts();
+        let h = Standard::from_embedded(Language::EnglishUS).unwrap();
+        let mut st = style(120.0, Align::Justify);
+        st.hyphenate = true;
+        let text = "notwithstanding confidentiality obligations, subprocessors' \
+                    responsibilities and indemnification";
+        let lines = set_paragraph(&[Run::plain(text)], st, &f, Some(&h)).unwrap();
+        let joined: Vec<String> = lines
+            .iter()
+            .map(|l| l.runs.iter().map(|r| r.text.as_str()).collect())
+            .collect();
+        assert!(joined.iter().any(|l| l.ends_with('-')), "{joined:?}");
+        let unhyphenated = joined
+            .iter()
+            .map(|l| {
+                l.strip_suffix('-')
+                    .map(str::to_owned)
+                    .unwrap_or(format!("{l} "))
+            })
+            .collect::<String>();
+        assert_eq!(unhyphenated.trim_end(), text);
+    }
+
+    #[test]
+    fn hard_breaks_end_a_ragged_line() {
+        let f = fonts();
+        let lines = set_paragraph(
+            &[Run::plain("Attn: Legal Department\nKönigstraße 12")],
+            style(400.0, Align::Justify),
+            &f,
+            None,
+        )
+        .unwrap();
+        assert_eq!(lines.len(), 2);
+        assert!(!lines[0].justified);
+        assert_eq!(lines[1].runs[0].text, "Königstraße 12");
+    }
+
+    #[test]
+    fn missing_glyph_names_the_character_and_its_context() {
+        let f = fonts();
+        let err = set_paragraph(
+            &[Run::plain("Signed for 北京 Ltd by the director")],
+            style(400.0, Align::Justify),
+            &f,
+            None,
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("U+5317 '北'"), "{msg}");
+        assert!(msg.contains("Signed for 北京 Ltd"), "{msg}");
+    }
+}
