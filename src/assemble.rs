@@ -153,7 +153,8 @@ pub fn signature_block(
     }
 }
 
-fn metadata(
+/// The PDF metadata of a customer's DPA.
+pub fn metadata(
     vendor: &Vendor,
     annex: &Annex,
     fingerprint: &Fingerprint,

@@ -246,7 +246,9 @@ pub enum RegisterCommand {
 
 /// Write a self-contained HTML page that verifies DPAs offline, with your key pinned.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  dpa verifier --pubkey keys/signing.minisign.pub --out verify.html")]
+#[command(
+    after_help = "Example:\n  dpa verifier --pubkey keys/signing.minisign.pub --out verify.html"
+)]
 pub struct VerifierArgs {
     /// Your public key: signing.pub.pem or signing.minisign.pub.
     #[arg(long, value_name = "FILE")]

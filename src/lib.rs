@@ -12,15 +12,16 @@
 
 pub mod annex;
 pub mod assemble;
+pub mod batch;
 pub mod document;
+pub mod generate;
+pub mod layout;
 pub mod load;
 pub mod markup;
 pub mod model;
 pub mod output;
+pub mod pdf;
 pub mod register;
-pub mod verifier;
 pub mod sign;
 pub mod template;
-pub mod layout;
-pub mod model;
-pub mod pdf;
+pub mod verifier;
