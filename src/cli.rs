@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 /// A `dpa.toml` in the working folder names the vendor, annex, template, key and output
 /// folder, so most commands need only the customer.
 #[derive(Debug, Parser)]
-#[command(name = "dpa", version, propagate_version = true, max_term_width = 100)]
+#[command(name = "dpa", version, max_term_width = 100)]
 #[command(after_help = "Examples:
   dpa generate --customer fixtures/customers/mueller-soehne.toml
   dpa verify out/mueller-soehne/segmetrics-dpa-2026-05-26.pdf --pubkey signing.minisign.pub
