@@ -133,7 +133,8 @@
     if (!genuine) {
       return invalid('bad-signature', 'Not valid: the signature does not match',
         'The signature file was changed after it was signed (for example the customer, annex or ' +
-        'date written in it), or it was not made by ' + VENDOR + '. Ask ' + VENDOR + ' for the original files.');
+        'date written in it), or it was not made by ' + VENDOR + (VENDOR.endsWith('.') ? '' : '.') +
+        ' Ask ' + VENDOR + ' for the original files.');
     }
 
     const st = parseStatement(sig.comment);
