@@ -116,6 +116,15 @@ fn check_dpa(vendor: &str, customer_id: &str) {
         contains_text(&text, &dpa::annex::fingerprint(&annex).grouped()),
         "full fingerprint not in the text"
     );
+    if customer_id != "markup-in-name" {
+        // No Markdown or Handlebars syntax leaks into what a reader sees.
+        for stray in ["`", "**", "{{", "}}", "<!--", "\\"] {
+            assert!(
+                !text.contains(stray),
+                "{vendor}/{customer_id}: stray {stray:?} in the text"
+            );
+        }
+    }
     let mut opt_in_checked = 0;
     for section in &annex.sections {
         for entry in &section.entries {
