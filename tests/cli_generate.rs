@@ -102,6 +102,7 @@ fn check_dpa(vendor: &str, customer_id: &str) {
     assert_eq!(hex, dpa::annex::fingerprint(&annex).hex());
     assert!(run.stdout.contains(&hex) && run.stdout.contains(&annex.version));
     let short = short_fingerprint(&hex);
+    assert_eq!(short, dpa::annex::fingerprint(&annex).short());
 
     let (checked, _, err) = tool("qpdf", &["--check".as_ref(), pdf.as_os_str()]);
     assert!(checked, "qpdf --check: {err}");
