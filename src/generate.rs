@@ -163,9 +163,12 @@ pub fn sha256_text(text: &str) -> String {
 
 impl Setup {
     /// The verification line printed in the document.
+    ///
+    /// It reaches the PDF as an escaped value, so Markdown in it would print literally:
+    /// the commands are quoted with typographic quotes, not backticks.
     fn verify_hint(&self) -> String {
         format!(
-            "Check this document with `dpa verify` or `minisign -Vm` and {}'s public key {} (published at {}).",
+            "Check this document with \u{201c}dpa verify\u{201d} or \u{201c}minisign -Vm\u{201d} and {}'s public key {} (published at {}).",
             self.vendor.legal_name,
             self.key.key_id(),
             self.vendor.website

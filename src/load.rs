@@ -201,6 +201,14 @@ impl LoadError {
             LoadError::MissingField { .. } => {
                 Some("add the field; DESIGN.md lists the file formats".to_string())
             }
+            LoadError::WrongValue { message, .. } => Some(if message.contains("a date") {
+                "write a date without quotes as YYYY-MM-DD, e.g. `effective = 2026-06-01`"
+                    .to_string()
+            } else {
+                "write text in \"quotes\", numbers and true/false without quotes, dates as \
+                 YYYY-MM-DD and lists in [ ]; DESIGN.md lists the file formats"
+                    .to_string()
+            }),
             LoadError::Invalid { hint, .. }
             | LoadError::CsvFormat { hint, .. }
             | LoadError::CsvRow { hint, .. } => hint.clone(),
@@ -1360,6 +1368,10 @@ feature = "ai"
         let text = err.to_string();
         assert!(text.contains("`section[1].entry[2].activation`"), "{text}");
         assert!(text.contains("did you mean `opt-in`?"), "{text}");
+        assert!(err.hint().is_some_and(|h| h.contains("quotes")));
+        let (_d, r) = load_customer(&CUSTOMER.replace("2026-06-01", "20260601"));
+        let hint = r.unwrap_err().hint().unwrap_or_default();
+        assert!(hint.contains("YYYY-MM-DD"), "{hint}");
     }
 
     #[test]

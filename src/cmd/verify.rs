@@ -21,10 +21,29 @@ struct AnnexCheck {
     file: String,
     version: String,
     fingerprint: String,
-    matches: bool,
-    /// What differs from the annex embedded in the signed PDF, when it could be read.
+    /// `None` when the signature did not verify, so which annex was signed is unknown.
+    matches: Option<bool>,
+    /// The annex version and fingerprint named in the verified signature.
     #[serde(skip_serializing_if = "Option::is_none")]
-    differences: Option<dpa::annex::diff::AnnexDiff>,
+    signed_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signed_fingerprint: Option<String>,
+}
+
+impl AnnexCheck {
+    /// The reason the document is not valid for this annex, in words.
+    fn mismatch(&self) -> Option<String> {
+        (self.matches == Some(false)).then(|| {
+            format!(
+                "the annex file {} (version {}, sha256 {}) is not the annex this document was signed with (version {}, sha256 {})",
+                self.file,
+                self.version,
+                self.fingerprint,
+                self.signed_version.as_deref().unwrap_or("?"),
+                self.signed_fingerprint.as_deref().unwrap_or("?"),
+            )
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -32,7 +51,7 @@ struct Output<'a> {
     #[serde(flatten)]
     verdict: &'a Verdict,
     #[serde(skip_serializing_if = "Option::is_none")]
-    annex: Option<AnnexCheck>,
+    annex: Option<&'a AnnexCheck>,
 }
 
 pub fn run(args: VerifyArgs) -> Result<ExitCode> {
@@ -50,18 +69,35 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let mut verdict = dpa::sign::verify_with_key_file(&args.pdf, &evidence, &args.pubkey)?;
 
     let annex = match &args.annex {
-        Some(path) => Some(check_annex(path, &args.pdf, &verdict)?),
+        Some(path) => Some(check_annex(path, &verdict)?),
         None => None,
     };
-    if annex.as_ref().is_some_and(|a| !a.matches) {
+    let annex_mismatch = annex.as_ref().and_then(AnnexCheck::mismatch);
+    if annex_mismatch.is_some() {
         verdict.valid = false;
     }
 
     if args.json {
-        print_json(&Output {
+        let mut json = serde_json::to_value(Output {
             verdict: &verdict,
-            annex,
+            annex: annex.as_ref(),
         })?;
+        // The annex is checked here, not by the signature library, so its reason joins
+        // the library's list here too: scripts read one list of reasons.
+        if let (Some(check), Some(reasons)) = (
+            annex.as_ref().filter(|_| annex_mismatch.is_some()),
+            json.get_mut("reasons").and_then(|r| r.as_array_mut()),
+        ) {
+            reasons.push(serde_json::json!({
+                "reason": "annex_mismatch",
+                "file": check.file,
+                "version": check.version,
+                "fingerprint": check.fingerprint,
+                "signed_version": check.signed_version,
+                "signed_fingerprint": check.signed_fingerprint,
+            }));
+        }
+        print_json(&json)?;
     } else {
         print_human(&verdict, annex.as_ref());
     }
@@ -95,33 +131,31 @@ fn evidence_file(pdf: &Path, explicit: Option<&Path>, ext: &str) -> Result<Optio
     Ok(Some(bytes))
 }
 
-fn check_annex(path: &Path, pdf: &Path, verdict: &Verdict) -> Result<AnnexCheck> {
+fn check_annex(path: &Path, verdict: &Verdict) -> Result<AnnexCheck> {
     let annex = dpa::load::annex(path)?;
-    let fingerprint = dpa::annex::fingerprint(&annex);
-    let signed = verdict.comment.as_ref().map(|c| c.annex_sha256.as_str());
-    let matches = signed == Some(fingerprint.hex().as_str());
-    // Only a document whose signature verified is trusted to say which annex it carries.
-    let differences = if !matches && verdict.comment.is_some() {
-        let _ = pdf;
-        None
-    } else {
-        None
-    };
+    let fingerprint = dpa::annex::fingerprint(&annex).hex();
+    // Only a verified signature says which annex was signed.
+    let signed = verdict.comment.as_ref();
     Ok(AnnexCheck {
         file: path.display().to_string(),
         version: annex.version,
-        fingerprint: fingerprint.hex(),
-        matches,
-        differences,
+        matches: signed.map(|c| c.annex_sha256 == fingerprint),
+        fingerprint,
+        signed_version: signed.map(|c| c.annex.clone()),
+        signed_fingerprint: signed.map(|c| c.annex_sha256.clone()),
     })
 }
 
 fn print_human(verdict: &Verdict, annex: Option<&AnnexCheck>) {
+    let annex_mismatch = annex.and_then(AnnexCheck::mismatch);
     if verdict.valid {
         println!("VALID: {} is the document the vendor signed.", verdict.file);
     } else {
         println!("NOT VALID: {}", verdict.file);
         for reason in &verdict.reasons {
+            println!("  reason: {reason}");
+        }
+        if let Some(reason) = &annex_mismatch {
             println!("  reason: {reason}");
         }
     }
@@ -154,27 +188,22 @@ fn print_human(verdict: &Verdict, annex: Option<&AnnexCheck>) {
         println!("  note: {warning}");
     }
     if let Some(a) = annex {
-        if a.matches {
-            println!(
+        match a.matches {
+            Some(true) => println!(
                 "  annex file {} (version {}) is the signed annex.",
                 a.file, a.version
-            );
-        } else {
-            println!(
-                "  reason: the annex file {} (version {}, sha256 {}) is not the annex this document was signed with",
-                a.file, a.version, a.fingerprint
-            );
-            match &a.differences {
-                Some(diff) => {
-                    println!("  differences from the signed annex:");
-                    for line in diff.render_table().lines() {
-                        println!("    {line}");
-                    }
-                }
-                None => println!(
-                    "  (the signed annex could not be read from the PDF to list the differences)"
-                ),
-            }
+            ),
+            // The PDF does not carry the annex file, so the providers that differ can only
+            // be listed from the signed version's file.
+            Some(false) => println!(
+                "  to list the providers that differ: dpa annex diff <published annex {}> {}",
+                a.signed_version.as_deref().unwrap_or("?"),
+                a.file
+            ),
+            None => println!(
+                "  annex file {} not compared: the signature did not verify, so which annex was signed is unknown.",
+                a.file
+            ),
         }
     }
 }
