@@ -1,25 +1,26 @@
 //! PDF writing: laid-out pages become reproducible PDF bytes.
 //!
 //! In: the [`Page`]s from `layout`, the [`Document`]'s metadata and the [`Fonts`]. Out:
-//! the bytes of a PDF whose fonts are embedded as per-document subsets (with a subset
-//! tag derived from the glyphs used and a ToUnicode map), whose Info dictionary carries
-//! the document's title, author, subject, keywords and date (never the clock), and whose
-//! trailer `/ID` is a hash of the content. The same pages give the same bytes in any
-//! process. This is the only module that uses printpdf, lopdf and allsorts.
+//! the bytes of a PDF whose fonts are embedded as per-document subsets (tagged with six
+//! letters derived from the glyphs used, with a ToUnicode map), whose Info dictionary
+//! carries the document's title, author, subject, keywords and date (never the clock),
+//! and whose trailer `/ID` is a hash of the content. The same pages give the same bytes
+//! in any process. This is the only module that uses printpdf and lopdf.
+//!
+//! Division of labour: `subset` cuts each face down to the document's glyphs; printpdf
+//! builds the document (page tree, Type0/CIDFontType2 font dictionaries with `/W` widths
+//! and ToUnicode maps, Info dictionary); this module writes the page content streams
+//! itself (see [`content`]) and then fixes up the lopdf document printpdf returns.
+
+mod subset;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
-use allsorts::binary::read::ReadScope;
-use allsorts::font_data::FontData;
-use allsorts::subset::{CmapTarget, SubsetProfile, subset};
-use allsorts::tag;
 use flate2::Compression;
-use flate2::write::ZlibEncoder;
-use lopdf::{Object, StringFormat};
+use lopdf::{Dictionary, Object, ObjectId, Stream, StringFormat};
 use printpdf::{
-    Color, FontId, Greyscale, LinePoint, OffsetDateTime, Op, PaintMode, ParsedFont, PdfDocument,
-    PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, TextItem, TextMatrix,
+    FontId, FontMetrics, FontType, OffsetDateTime, Op, ParsedFont, PdfDocument, PdfFont,
+    PdfFontHandle, PdfFontMetricsStub, PdfPage, PdfSaveOptions, Pt, TextItem,
 };
 use sha2::{Digest, Sha256};
 
@@ -89,35 +90,67 @@ pub fn write_pdf(
     fonts: &Fonts,
     _setup: &PageSetup,
 ) -> Result<Vec<u8>, PdfError> {
-    // The glyphs each face must carry, from this document's own text only.
-    let mut used: BTreeMap<Face, BTreeMap<u16, char>> = BTreeMap::new();
+    // The glyphs each face must carry, from this document's own text only: for every
+    // glyph id of the full face, the character it was used for (or None).
+    let mut used: BTreeMap<Face, Vec<Option<char>>> = BTreeMap::new();
     for page in pages {
         for item in &page.items {
             if let Item::Line(line) = item {
                 for run in &line.runs {
-                    let glyphs = used.entry(run.face).or_default();
+                    let slots = used
+                        .entry(run.face)
+                        .or_insert_with(|| vec![None; fonts.num_glyphs(run.face)]);
                     for c in run.text.chars() {
                         let gid = fonts.glyph_id(run.face, c).ok_or(PdfError::Glyph {
                             ch: c,
                             file: fonts.file_name(run.face),
                         })?;
-                        glyphs.insert(gid, c);
+                        slots[gid as usize] = Some(c);
                     }
                 }
             }
         }
     }
 
-    let mut hasher = Sha256::new();
+    // Subset every face and tell printpdf about it; it writes the font dictionaries,
+    // the /W widths and the ToUnicode maps.
     let mut pdf = PdfDocument::new(&doc.meta.title);
-    for (&face, glyphs) in &used {
-        let font = subset_face(fonts, face, glyphs)?;
-        hasher.update(&font.original_bytes);
+    let mut codes: BTreeMap<Face, Vec<u16>> = BTreeMap::new();
+    let mut inventory = vec![Op::StartTextSection];
+    for (&face, slots) in &used {
+        let gids: Vec<u16> = (0..slots.len() as u16)
+            .filter(|&g| slots[g as usize].is_some())
+            .collect();
+        let sub = subset::subset(fonts.bytes(face), &gids).map_err(|reason| PdfError::Subset {
+            file: fonts.file_name(face),
+            reason,
+        })?;
+        // Full-face glyph id → subset glyph id, for the content streams.
+        let mut remap = vec![0u16; slots.len()];
+        let mut chars: BTreeMap<char, u16> = BTreeMap::new();
+        for &gid in &gids {
+            let new = sub.new_gid.get(&gid).copied().unwrap_or(0);
+            remap[gid as usize] = new;
+            if let Some(c) = slots[gid as usize] {
+                chars.insert(c, new);
+            }
+        }
+        let font = parsed_font(fonts, face, &sub, &chars);
         pdf.resources
             .fonts
             .map
             .insert(FontId(resource(face).to_owned()), PdfFont::new(font));
+        // printpdf learns which glyphs are used from the text it is asked to show.
+        inventory.push(Op::SetFont {
+            font: PdfFontHandle::External(FontId(resource(face).to_owned())),
+            size: Pt(10.0),
+        });
+        inventory.push(Op::ShowText {
+            items: vec![TextItem::Text(chars.keys().collect())],
+        });
+        codes.insert(face, remap);
     }
+    inventory.push(Op::EndTextSection);
 
     let date = doc
         .meta
@@ -137,7 +170,23 @@ pub fn write_pdf(
     info.modification_date = date;
     info.metadata_date = date;
 
-    pdf.pages = pages.iter().map(page_ops).collect();
+    pdf.pages = pages
+        .iter()
+        .enumerate()
+        .map(|(i, page)| {
+            let size = |w: f32, h: f32| printpdf::Rect::from_wh(Pt(w), Pt(h));
+            PdfPage {
+                media_box: size(page.width, page.height),
+                trim_box: size(page.width, page.height),
+                crop_box: size(page.width, page.height),
+                ops: if i == 0 {
+                    inventory.clone()
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect();
 
     let opts = PdfSaveOptions {
         optimize: false,
@@ -161,101 +210,132 @@ pub fn write_pdf(
         }
     }
 
-    // The file identifier is a hash of everything that varies between documents:
-    // the streams (pages, fonts, ToUnicode maps) and the metadata.
-    for (title, value) in [
-        ("title", &doc.meta.title),
-        ("author", &doc.meta.author),
-        ("subject", &doc.meta.subject),
-    ] {
-        hasher.update(title.as_bytes());
-        hasher.update((value.len() as u64).to_be_bytes());
-        hasher.update(value.as_bytes());
+    // The page contents are written here, compactly (see `content`).
+    let page_ids: Vec<ObjectId> = lo.get_pages().into_values().collect();
+    if page_ids.len() != pages.len() {
+        return Err(PdfError::Write(format!(
+            "printpdf wrote {} pages for {}",
+            page_ids.len(),
+            pages.len()
+        )));
     }
-    for k in &doc.meta.keywords {
-        hasher.update((k.len() as u64).to_be_bytes());
-        hasher.update(k.as_bytes());
+    for (page, id) in pages.iter().zip(page_ids) {
+        let contents = lo
+            .get_object(id)
+            .and_then(Object::as_dict)
+            .and_then(|d| d.get(b"Contents"))
+            .and_then(Object::as_reference)
+            .map_err(|e| PdfError::Write(format!("page without contents: {e}")))?;
+        let stream = Stream::new(Dictionary::new(), content(page, fonts, &codes));
+        lo.objects.insert(contents, Object::Stream(stream));
     }
-    hasher.update(doc.meta.date.to_string().as_bytes());
-    for object in lo.objects.values() {
+
+    let mut hasher = Sha256::new();
+    let mut deflater = Deflater::new();
+    for object in lo.objects.values_mut() {
         if let Object::Stream(stream) = object {
+            if stream.dict.get(b"Filter").is_err() {
+                let packed = deflater.pack(&stream.content)?;
+                stream.dict.set("Filter", "FlateDecode");
+                stream.set_content(packed);
+            }
             hasher.update((stream.content.len() as u64).to_be_bytes());
             hasher.update(&stream.content);
         }
     }
+    // The file identifier is a hash of everything that varies between documents: the
+    // streams (pages, fonts, ToUnicode maps) and the metadata.
+    for value in [&doc.meta.title, &doc.meta.author, &doc.meta.subject]
+        .into_iter()
+        .chain(&doc.meta.keywords)
+    {
+        hasher.update((value.len() as u64).to_be_bytes());
+        hasher.update(value.as_bytes());
+    }
+    hasher.update(doc.meta.date.to_string().as_bytes());
     let id = hasher.finalize();
     let id = Object::String(id[..16].to_vec(), StringFormat::Hexadecimal);
     lo.trailer.set("ID", Object::Array(vec![id.clone(), id]));
 
-    for object in lo.objects.values_mut() {
-        if let Object::Stream(stream) = object {
-            if stream.dict.get(b"Filter").is_ok() || !stream.allows_compression {
-                continue;
-            }
-            let mut z = ZlibEncoder::new(Vec::new(), Compression::new(6));
-            z.write_all(&stream.content)
-                .and_then(|()| z.finish())
-                .map(|packed| {
-                    if packed.len() < stream.content.len() {
-                        stream.dict.set("Filter", "FlateDecode");
-                        stream.set_content(packed);
-                    }
-                })
-                .map_err(|e| PdfError::Write(e.to_string()))?;
-        }
-    }
-
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(64 * 1024);
     lo.save_to(&mut out)
         .map_err(|e| PdfError::Write(e.to_string()))?;
     Ok(out)
 }
 
-/// Subsets one face to `glyphs` and wraps it for printpdf under a subset-tagged name.
-fn subset_face(
-    fonts: &Fonts,
-    face: Face,
-    glyphs: &BTreeMap<u16, char>,
-) -> Result<ParsedFont, PdfError> {
-    let file = fonts.file_name(face);
-    let err = |reason: String| PdfError::Subset { file, reason };
-    let bytes = fonts.bytes(face);
-    let data = ReadScope::new(bytes)
-        .read::<FontData<'_>>()
-        .map_err(|e| err(e.to_string()))?;
-    let provider = data.table_provider(0).map_err(|e| err(e.to_string()))?;
-    let mut ids: Vec<u16> = Vec::with_capacity(glyphs.len() + 1);
-    ids.push(0);
-    ids.extend(glyphs.keys().copied().filter(|&g| g != 0));
-    // Hinting programs and names are of no use inside a PDF: leave them out.
-    let profile = SubsetProfile::Custom(vec![
-        tag::CMAP,
-        tag::HEAD,
-        tag::HHEA,
-        tag::HMTX,
-        tag::MAXP,
-        tag::OS_2,
-        tag::POST,
-    ]);
-    let program = subset(&provider, &ids, &profile, CmapTarget::Unicode)
-        .map_err(|e| err(format!("{e:?}")))?;
-    let mut warnings = Vec::new();
-    let mut parsed = ParsedFont::from_bytes(&program, 0, &mut warnings)
-        .ok_or_else(|| err(format!("printpdf cannot read the subset: {warnings:?}")))?;
-    parsed.font_name = Some(format!(
-        "{}+{}",
-        subset_tag(fonts.postscript_name(face), glyphs),
-        fonts.postscript_name(face)
-    ));
-    Ok(parsed)
+/// zlib level for all streams: 6 halves the time of 9 for 1% more bytes.
+const DEFLATE_LEVEL: u32 = 6;
+
+/// Character → glyph id in a face's subset.
+type Codes = BTreeMap<char, u16>;
+
+/// Compresses streams with one reusable deflate state (its window is costly to set up).
+struct Deflater {
+    z: flate2::Compress,
 }
 
-/// Six uppercase letters derived from the face and its glyph set (ISO 32000-1, 9.6.4).
-fn subset_tag(name: &str, glyphs: &BTreeMap<u16, char>) -> String {
+impl Deflater {
+    fn new() -> Self {
+        Deflater {
+            z: flate2::Compress::new(Compression::new(DEFLATE_LEVEL), true),
+        }
+    }
+
+    fn pack(&mut self, data: &[u8]) -> Result<Vec<u8>, PdfError> {
+        self.z.reset();
+        let mut out = Vec::with_capacity(data.len() / 2 + 64);
+        loop {
+            let before = self.z.total_in() as usize;
+            let status = self
+                .z
+                .compress_vec(
+                    &data[before.min(data.len())..],
+                    &mut out,
+                    flate2::FlushCompress::Finish,
+                )
+                .map_err(|e| PdfError::Write(e.to_string()))?;
+            match status {
+                flate2::Status::StreamEnd => return Ok(out),
+                _ => out.reserve(out.capacity().max(1024)),
+            }
+        }
+    }
+}
+
+/// The printpdf font for a subset, named with its subset tag.
+fn parsed_font(fonts: &Fonts, face: Face, sub: &subset::Subset, codes: &Codes) -> ParsedFont {
+    let name = fonts.postscript_name(face);
+    ParsedFont {
+        original_bytes: sub.program.clone(),
+        font_index: 0,
+        font_name: Some(format!("{}+{name}", subset_tag(name, codes))),
+        codepoint_to_glyph: codes.iter().map(|(&c, &g)| (c as u32, g)).collect(),
+        glyph_widths: sub.advances.clone(),
+        units_per_em: sub.units_per_em,
+        font_metrics: FontMetrics {
+            ascent: sub.ascender,
+            descent: sub.descender,
+        },
+        font_type: FontType::TrueType,
+        pdf_font_metrics: PdfFontMetricsStub {
+            units_per_em: sub.units_per_em,
+            x_min: sub.bbox[0],
+            y_min: sub.bbox[1],
+            x_max: sub.bbox[2],
+            y_max: sub.bbox[3],
+            caret_slope_rise: sub.caret_slope_rise,
+            caret_slope_run: sub.caret_slope_run,
+            us_weight_class: sub.weight_class,
+        },
+    }
+}
+
+/// Six uppercase letters derived from the face and its characters (ISO 32000-1, 9.6.4).
+fn subset_tag(name: &str, codes: &Codes) -> String {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
-    for gid in glyphs.keys() {
-        h.update(gid.to_be_bytes());
+    for c in codes.keys() {
+        h.update((*c as u32).to_be_bytes());
     }
     h.finalize()[..6]
         .iter()
@@ -263,118 +343,138 @@ fn subset_tag(name: &str, glyphs: &BTreeMap<u16, char>) -> String {
         .collect()
 }
 
-fn grey(gray: f32) -> Color {
-    Color::Greyscale(Greyscale {
-        percent: gray,
-        icc_profile: None,
-    })
+/// Appends `v` with at most three decimals and no trailing zeros.
+fn num(out: &mut Vec<u8>, v: f32) {
+    let m = (v as f64 * 1000.0).round() as i64;
+    if m < 0 {
+        out.push(b'-');
+    }
+    let m = m.unsigned_abs();
+    let (int, frac) = (m / 1000, m % 1000);
+    out.extend_from_slice(int.to_string().as_bytes());
+    if frac != 0 {
+        let digits = [
+            b'0' + (frac / 100) as u8,
+            b'0' + (frac / 10 % 10) as u8,
+            b'0' + (frac % 10) as u8,
+        ];
+        let len = if frac % 100 == 0 {
+            1
+        } else if frac % 10 == 0 {
+            2
+        } else {
+            3
+        };
+        out.push(b'.');
+        out.extend_from_slice(&digits[..len]);
+    }
 }
 
-/// Rounds a coordinate to 1/1000 pt: finer than any printer, and short in the file.
-fn r(v: f32) -> f32 {
-    (v * 1000.0).round() / 1000.0
+/// Appends the glyphs of `text` as a PDF literal string of big-endian glyph ids.
+fn glyph_string(out: &mut Vec<u8>, text: &str, fonts: &Fonts, face: Face, remap: &[u16]) {
+    out.push(b'(');
+    for c in text.chars() {
+        let gid = fonts
+            .glyph_id(face, c)
+            .and_then(|g| remap.get(g as usize).copied())
+            .unwrap_or(0);
+        for b in gid.to_be_bytes() {
+            match b {
+                b'(' | b')' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+                // A raw CR or LF inside a string would be read back as a line end.
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                _ => out.push(b),
+            }
+        }
+    }
+    out.push(b')');
 }
 
-/// The printpdf operations that draw one page (PDF coordinates start at the bottom).
-fn page_ops(page: &Page) -> PdfPage {
+/// The content stream of one page: fills and rules, then all text in one text object.
+///
+/// Written directly rather than through printpdf's operation list: printpdf encodes
+/// each glyph as four hex digits through lopdf's formatter, which made the content
+/// streams twice as large and cost more time than the whole budget for a document.
+fn content(page: &Page, fonts: &Fonts, codes: &BTreeMap<Face, Vec<u16>>) -> Vec<u8> {
     let h = page.height;
-    let mut ops = Vec::new();
+    let mut out = Vec::with_capacity(16 * 1024);
     let mut stroke: Option<(f32, f32)> = None;
     let mut fill: Option<f32> = None;
     for item in &page.items {
         match item {
             Item::Fill(f) => {
                 if fill != Some(f.gray) {
-                    ops.push(Op::SetFillColor { col: grey(f.gray) });
+                    num(&mut out, f.gray);
+                    out.extend_from_slice(b" g\n");
                     fill = Some(f.gray);
                 }
-                ops.push(Op::DrawRectangle {
-                    rectangle: printpdf::Rect {
-                        x: Pt(r(f.rect.x)),
-                        y: Pt(r(h - f.rect.bottom())),
-                        width: Pt(r(f.rect.width)),
-                        height: Pt(r(f.rect.height)),
-                        mode: Some(PaintMode::Fill),
-                        winding_order: None,
-                    },
-                });
-            }
-            Item::Rule(rule) => {
-                if stroke != Some((rule.thickness, rule.gray)) {
-                    ops.push(Op::SetOutlineColor {
-                        col: grey(rule.gray),
-                    });
-                    ops.push(Op::SetOutlineThickness {
-                        pt: Pt(rule.thickness),
-                    });
-                    stroke = Some((rule.thickness, rule.gray));
+                for v in [f.rect.x, h - f.rect.bottom(), f.rect.width, f.rect.height] {
+                    num(&mut out, v);
+                    out.push(b' ');
                 }
-                let point = |x: f32, y: f32| LinePoint {
-                    p: Point {
-                        x: Pt(r(x)),
-                        y: Pt(r(h - y)),
-                    },
-                    bezier: false,
-                };
-                ops.push(Op::DrawLine {
-                    line: printpdf::Line {
-                        points: vec![point(rule.x1, rule.y1), point(rule.x2, rule.y2)],
-                        is_closed: false,
-                    },
-                });
+                out.extend_from_slice(b"re f\n");
+            }
+            Item::Rule(r) => {
+                if stroke != Some((r.thickness, r.gray)) {
+                    num(&mut out, r.gray);
+                    out.extend_from_slice(b" G ");
+                    num(&mut out, r.thickness);
+                    out.extend_from_slice(b" w\n");
+                    stroke = Some((r.thickness, r.gray));
+                }
+                for (v, op) in [(r.x1, " "), (h - r.y1, " m "), (r.x2, " "), (h - r.y2, " ")] {
+                    num(&mut out, v);
+                    out.extend_from_slice(op.as_bytes());
+                }
+                out.extend_from_slice(b"l S\n");
             }
             Item::Line(_) => {}
         }
     }
-    ops.push(Op::StartTextSection);
-    ops.push(Op::SetFillColor { col: grey(0.0) });
+    out.extend_from_slice(b"BT\n0 g\n");
+    let empty = Vec::new();
     let mut font: Option<(Face, f32)> = None;
     for item in &page.items {
         let Item::Line(line) = item else { continue };
-        let y = r(h - line.baseline);
+        let y = h - line.baseline;
         for run in &line.runs {
+            let codes = codes.get(&run.face).unwrap_or(&empty);
             if font != Some((run.face, line.size)) {
-                ops.push(Op::SetFont {
-                    font: PdfFontHandle::External(FontId(resource(run.face).to_owned())),
-                    size: Pt(line.size),
-                });
+                out.push(b'/');
+                out.extend_from_slice(resource(run.face).as_bytes());
+                out.push(b' ');
+                num(&mut out, line.size);
+                out.extend_from_slice(b" Tf\n");
                 font = Some((run.face, line.size));
             }
-            ops.push(Op::SetTextMatrix {
-                matrix: TextMatrix::Translate(Pt(r(run.x)), Pt(y)),
-            });
-            ops.push(Op::ShowText {
-                items: text_items(&run.text, line.word_spacing, line.size),
-            });
+            out.extend_from_slice(b"1 0 0 1 ");
+            num(&mut out, run.x);
+            out.push(b' ');
+            num(&mut out, y);
+            out.extend_from_slice(b" Tm\n");
+            if line.word_spacing == 0.0 || !run.text.contains(' ') {
+                glyph_string(&mut out, &run.text, fonts, run.face, codes);
+                out.extend_from_slice(b"Tj\n");
+            } else {
+                // Tw does not apply to two-byte codes: justify with a TJ displacement
+                // (thousandths of an em) after every space.
+                let mut adjust = Vec::new();
+                num(&mut adjust, -line.word_spacing * 1000.0 / line.size);
+                out.push(b'[');
+                let mut rest = run.text.as_str();
+                while let Some(i) = rest.find(' ') {
+                    glyph_string(&mut out, &rest[..=i], fonts, run.face, codes);
+                    out.extend_from_slice(&adjust);
+                    rest = &rest[i + 1..];
+                }
+                if !rest.is_empty() {
+                    glyph_string(&mut out, rest, fonts, run.face, codes);
+                }
+                out.extend_from_slice(b"]TJ\n");
+            }
         }
     }
-    ops.push(Op::EndTextSection);
-    PdfPage {
-        media_box: printpdf::Rect::from_wh(Pt(page.width), Pt(page.height)),
-        trim_box: printpdf::Rect::from_wh(Pt(page.width), Pt(page.height)),
-        crop_box: printpdf::Rect::from_wh(Pt(page.width), Pt(page.height)),
-        ops,
-    }
-}
-
-/// The text of a run, with the justification added after each space.
-///
-/// `Tw` does not apply to two-byte (Identity-H) strings, so the extra space is a
-/// TJ displacement, in thousandths of an em, after every U+0020.
-fn text_items(text: &str, word_spacing: f32, size: f32) -> Vec<TextItem> {
-    if word_spacing == 0.0 || !text.contains(' ') {
-        return vec![TextItem::Text(text.to_owned())];
-    }
-    let offset = -(word_spacing * 1000.0 / size * 1000.0).round() / 1000.0;
-    let mut items = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find(' ') {
-        items.push(TextItem::Text(rest[..=i].to_owned()));
-        items.push(TextItem::Offset(offset));
-        rest = &rest[i + 1..];
-    }
-    if !rest.is_empty() {
-        items.push(TextItem::Text(rest.to_owned()));
-    }
-    items
+    out.extend_from_slice(b"ET\n");
+    out
 }

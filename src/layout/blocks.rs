@@ -582,17 +582,11 @@ impl Builder<'_> {
         // column past 40% of the table.
         for c in 0..cols {
             min[c] = (min[c] + pad).min(0.4 * measure).max(pad + size as f64);
-            max[c] = (max[c] + pad).max(min[c]);
+            // Half a point of slack so that float rounding never wraps a cell set at
+            // exactly its natural width.
+            max[c] = (max[c] + pad + 0.5).max(min[c]);
         }
-        let (smin, smax): (f64, f64) = (min.iter().sum(), max.iter().sum());
-        let mut widths: Vec<f64> = if smax <= measure {
-            max.iter().map(|m| m * measure / smax).collect()
-        } else if smin >= measure {
-            min.iter().map(|m| m * measure / smin).collect()
-        } else {
-            let t = (measure - smin) / (smax - smin);
-            (0..cols).map(|c| min[c] + (max[c] - min[c]) * t).collect()
-        };
+        let mut widths = share_widths(&min, &max, measure);
         let hinted: Vec<(usize, f64)> = table
             .width_hints
             .iter()
@@ -857,6 +851,60 @@ impl Builder<'_> {
     }
 }
 
+/// Splits `measure` between columns with natural widths `max` and minimum widths `min`.
+///
+/// Columns whose whole content fits in an equal share get exactly their natural width,
+/// so short columns (names, dates, codes) never wrap; the long columns share the rest
+/// in proportion to their content, each at least its minimum.
+fn share_widths(min: &[f64], max: &[f64], measure: f64) -> Vec<f64> {
+    let cols = max.len();
+    let smax: f64 = max.iter().sum();
+    if smax <= measure {
+        return max.iter().map(|m| m * measure / smax).collect();
+    }
+    let smin: f64 = min.iter().sum();
+    if smin >= measure {
+        return min.iter().map(|m| m * measure / smin).collect();
+    }
+    let mut widths = vec![0.0; cols];
+    let mut open: Vec<usize> = (0..cols).collect();
+    let mut remaining = measure;
+    loop {
+        let share = remaining / open.len() as f64;
+        let (fits, rest): (Vec<usize>, Vec<usize>) = open.iter().partition(|&&c| max[c] <= share);
+        if fits.is_empty() || rest.is_empty() {
+            break;
+        }
+        for c in fits {
+            widths[c] = max[c];
+            remaining -= max[c];
+        }
+        open = rest;
+    }
+    // The long columns: proportional to content, but never below their minimum.
+    loop {
+        let weight: f64 = open.iter().map(|&c| max[c]).sum();
+        let below: Vec<usize> = open
+            .iter()
+            .copied()
+            .filter(|&c| max[c] / weight * remaining < min[c])
+            .collect();
+        if below.is_empty() || below.len() == open.len() {
+            for &c in &open {
+                widths[c] = (max[c] / weight * remaining).max(min[c]);
+            }
+            break;
+        }
+        for &c in &below {
+            widths[c] = min[c];
+            remaining -= min[c];
+        }
+        open.retain(|c| !below.contains(c));
+    }
+    let total: f64 = widths.iter().sum();
+    widths.iter().map(|w| w * measure / total).collect()
+}
+
 /// A horizontal rule across a table at `y`.
 fn rule(x: f32, width: f32, y: f32, thickness: f32, gray: f32) -> Item {
     Item::Rule(Rule {
@@ -936,7 +984,25 @@ fn make_line(
 
 #[cfg(test)]
 mod tests {
-    use super::letters;
+    use super::{letters, share_widths};
+
+    #[test]
+    fn short_columns_keep_their_natural_width() {
+        let min = [40.0, 60.0, 50.0, 40.0];
+        let max = [80.0, 300.0, 130.0, 75.0];
+        let w = share_widths(&min, &max, 450.0);
+        assert!((w.iter().sum::<f64>() - 450.0).abs() < 1e-9);
+        assert_eq!((w[0], w[2], w[3]), (80.0, 130.0, 75.0));
+        assert!((w[1] - 165.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn narrow_tables_never_go_below_the_minimums() {
+        let w = share_widths(&[100.0, 100.0], &[400.0, 400.0], 150.0);
+        assert_eq!(w, vec![75.0, 75.0]);
+        let w = share_widths(&[10.0, 10.0], &[20.0, 40.0], 120.0);
+        assert_eq!(w, vec![40.0, 80.0]);
+    }
 
     #[test]
     fn second_level_numbers_are_letters() {

@@ -227,6 +227,11 @@ impl Fonts {
         self.data(face).bytes
     }
 
+    /// Number of glyphs in the full face (glyph ids are below this).
+    pub fn num_glyphs(&self, face: Face) -> usize {
+        self.data(face).advance.len()
+    }
+
     /// The face's PostScript name, e.g. `LiberationSerif-Bold`.
     pub fn postscript_name(&self, face: Face) -> &'static str {
         self.data(face).postscript_name

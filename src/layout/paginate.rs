@@ -92,9 +92,9 @@ pub(super) fn paginate(
     let (width, height) = setup.paper.size();
     let footer_box = Rect {
         x: text_box.x,
-        y: text_box.bottom() + 0.9 * setup.base_size,
+        y: text_box.bottom() + 1.4 * setup.base_size,
         width: text_box.width,
-        height: (height - text_box.bottom() - 0.9 * setup.base_size - 18.0).max(setup.base_size),
+        height: (height - text_box.bottom() - 1.4 * setup.base_size - 18.0).max(setup.base_size),
     };
     let total = pages.len();
     let mut out = Vec::with_capacity(total);

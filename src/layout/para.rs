@@ -56,12 +56,18 @@ pub(crate) struct SetLine {
 
 // Penalties and demerits, in TeX's units.
 const INFINITE_PENALTY: f64 = 10_000.0;
-const HYPHEN_PENALTY: f64 = 50.0;
+const HYPHEN_PENALTY: f64 = 150.0;
 const EXPLICIT_BREAK_PENALTY: f64 = 50.0;
 const OTHER_BREAK_PENALTY: f64 = 100.0;
 const EMERGENCY_PENALTY: f64 = 1_000.0;
 const LINE_PENALTY: f64 = 10.0;
-const DOUBLE_HYPHEN_DEMERITS: f64 = 3_000.0;
+/// Largest stretch ratio of a line in the first pass (spaces at most 1.75 times normal).
+const PRETOLERANCE: f64 = 1.5;
+/// Largest stretch ratio in the second, hyphenating pass (spaces at most 2.25 times normal).
+const TOLERANCE: f64 = 2.5;
+/// A last line shorter than this share of the measure costs like a loose line.
+const SHORT_LAST_LINE: f64 = 0.12;
+const DOUBLE_HYPHEN_DEMERITS: f64 = 10_000.0;
 const FINAL_HYPHEN_DEMERITS: f64 = 5_000.0;
 const ADJACENT_FITNESS_DEMERITS: f64 = 3_000.0;
 /// A word shorter than this many letters is never hyphenated.
@@ -221,14 +227,31 @@ pub(crate) fn set_paragraph(
     if text.text.is_empty() {
         return Ok(Vec::new());
     }
-    let items = build_items(&text, style, fonts, hyphenator)?;
     let extra_stretch = match style.align {
         Align::Justify => 0.0,
         // Ragged lines are judged against a fixed stretch at the line end, so the
         // breaker still avoids very short lines without stretching any spaces.
         Align::Left => 3.0 * style.size as f64,
     };
-    let breaks = find_breaks(&items, style.measure as f64, extra_stretch);
+    let measure = style.measure as f64;
+    // As in TeX: first try without hyphenation and with tight spacing; hyphenate only
+    // paragraphs that need it; accept anything only as a last resort.
+    let plain = build_items(&text, style, fonts, None)?;
+    let pretolerance = match style.align {
+        Align::Justify => PRETOLERANCE,
+        // Ragged lines may end well short of the measure before hyphens help.
+        Align::Left => 2.0 * TOLERANCE,
+    };
+    if let Some(breaks) = find_breaks(&plain, measure, extra_stretch, Some(pretolerance)) {
+        return Ok(assemble(&text.text, &plain, &breaks, style));
+    }
+    let items = match hyphenator {
+        Some(h) if style.hyphenate => build_items(&text, style, fonts, Some(h))?,
+        _ => plain,
+    };
+    let breaks = find_breaks(&items, measure, extra_stretch, Some(TOLERANCE))
+        .or_else(|| find_breaks(&items, measure, extra_stretch, None))
+        .unwrap_or_else(|| vec![items.len() - 1]);
     Ok(assemble(&text.text, &items, &breaks, style))
 }
 
@@ -330,6 +353,19 @@ fn build_items(
             items.push(Item::penalty(face, 0.0, INFINITE_PENALTY, false, false));
             items.push(Item::fill_glue());
             items.push(Item::penalty(face, 0.0, -INFINITE_PENALTY, false, false));
+        } else if tail.contains(' ') && is_prefix_symbol(word) {
+            // "€ 180": a currency sign never ends a line apart from its amount.
+            let space_style = text.style_at(word_end);
+            let glyph = fonts
+                .glyph(' ', space_style)
+                .ok_or_else(|| missing(' ', s, word_end))?;
+            items.push(Item::penalty(face, 0.0, INFINITE_PENALTY, false, false));
+            items.push(Item::glue(
+                glyph.face,
+                glyph.advance as f64 * scale,
+                0.0,
+                0.0,
+            ));
         } else if tail.contains(' ') {
             let space_style = text.style_at(word_end);
             let glyph = fonts
@@ -361,6 +397,15 @@ fn build_items(
     Ok(items)
 }
 
+/// A word that is only a currency or section sign, which binds to what follows.
+fn is_prefix_symbol(word: &str) -> bool {
+    let mut chars = word.chars();
+    matches!(
+        (chars.next(), chars.next()),
+        (Some('€' | '$' | '£' | '¥' | '§' | '¶' | '№'), None)
+    )
+}
+
 fn missing(c: char, text: &str, at: usize) -> LayoutError {
     LayoutError::MissingGlyph {
         ch: c,
@@ -380,6 +425,42 @@ fn push_word(
 ) -> Result<(), LayoutError> {
     let s = &text.text;
     let scale = style.size as f64 / 1000.0;
+    let hyphenate = style.hyphenate && hyphenator.is_some();
+    // Common case first: a word that fits on a line and is not hyphenated becomes one
+    // box per face, measured in a single pass.
+    let first = items.len();
+    let mut current: Option<(usize, Face)> = None;
+    let (mut units, mut total) = (0u64, 0u64);
+    for (i, c) in s[start..end].char_indices() {
+        let at = start + i;
+        if is_control(c) {
+            continue;
+        }
+        let g = fonts
+            .glyph(c, text.style_at(at))
+            .ok_or_else(|| missing(c, s, at))?;
+        match current {
+            Some((_, face)) if face == g.face => {}
+            _ => {
+                if let Some((from, face)) = current {
+                    items.push(Item::boxed(face, from, at, units as f64 * scale));
+                }
+                current = Some((at, g.face));
+                units = 0;
+            }
+        }
+        units += g.advance as u64;
+        total += g.advance as u64;
+    }
+    if let Some((from, face)) = current {
+        let to = s[..end].trim_end_matches(is_control).len().max(from);
+        items.push(Item::boxed(face, from, to, units as f64 * scale));
+    }
+    if !hyphenate && total as f64 * scale <= style.measure as f64 {
+        return Ok(());
+    }
+    items.truncate(first);
+
     // Measure once: (byte, face, advance) per drawn character.
     let mut glyphs: Vec<(usize, Face, u16)> = Vec::with_capacity(end - start);
     let mut total: u64 = 0;
@@ -474,8 +555,9 @@ fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(us
         }
         let run = &rest[..letters];
         let count = run.chars().count();
-        let proper = run.chars().skip(1).any(char::is_uppercase);
-        if count >= MIN_HYPHENATED_WORD && !proper {
+        // Capitalised words are names and defined terms ("Processor"): never split them.
+        let capitalised = run.chars().any(char::is_uppercase);
+        if count >= MIN_HYPHENATED_WORD && !capitalised {
             for b in h.hyphenate(run).breaks {
                 let left = run[..b].chars().count();
                 if left >= MIN_HYPHEN_SIDE && count - left >= MIN_HYPHEN_SIDE {
@@ -500,7 +582,16 @@ struct Node {
 }
 
 /// Chooses the break items with the least total demerits.
-fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
+///
+/// With a `tolerance`, lines may stretch at most that ratio and `None` means no such
+/// set of breaks exists; without one every line is allowed (overfull ones only when
+/// nothing else fits), so there is always an answer.
+fn find_breaks(
+    items: &[Item],
+    measure: f64,
+    extra_stretch: f64,
+    tolerance: Option<f64>,
+) -> Option<Vec<usize>> {
     let n = items.len();
     let mut sum_w = vec![0.0f64; n + 1];
     let mut sum_st = vec![0.0f64; n + 1];
@@ -578,7 +669,8 @@ fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
                 0.0
             };
             // A tiny tolerance keeps lines that fit exactly from being judged overfull.
-            let feasible = ratio >= -1.0 - 1e-9;
+            let feasible = ratio >= -1.0 - 1e-9 && tolerance.is_none_or(|t| ratio <= t);
+            let too_long = ratio < -1.0 - 1e-9;
             if feasible {
                 let badness = 100.0 * ratio.abs().powi(3);
                 let mut d = (LINE_PENALTY + badness).powi(2);
@@ -608,13 +700,16 @@ fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
                 if fitness.abs_diff(node.fitness) > 1 {
                     d += ADJACENT_FITNESS_DEMERITS;
                 }
+                if forced && has_fill && width < SHORT_LAST_LINE * measure {
+                    d += (LINE_PENALTY + 100.0).powi(2);
+                }
                 let total = node.demerits + d;
                 let slot = &mut best[fitness as usize];
                 if slot.is_none_or(|(t, _)| total < t) {
                     *slot = Some((total, a));
                 }
             }
-            if !feasible || forced {
+            if too_long || forced {
                 if dropped.is_none_or(|x| nodes[a].demerits < nodes[x].demerits) {
                     dropped = Some(a);
                 }
@@ -639,6 +734,9 @@ fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
             }
         }
         if !added && active.is_empty() {
+            if tolerance.is_some() {
+                return None;
+            }
             // Nothing fits (a glyph wider than the measure): accept an overfull line
             // rather than fail.
             let prev = dropped.unwrap_or(0);
@@ -652,13 +750,10 @@ fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
             active.push(nodes.len() - 1);
         }
     }
-    let Some(&last) = active
+    let &last = active
         .iter()
         .filter(|&&a| nodes[a].at == n - 1)
-        .min_by(|&&a, &&b| nodes[a].demerits.total_cmp(&nodes[b].demerits))
-    else {
-        return vec![n - 1];
-    };
+        .min_by(|&&a, &&b| nodes[a].demerits.total_cmp(&nodes[b].demerits))?;
     let mut breaks = Vec::new();
     let mut cur = Some(last);
     while let Some(c) = cur {
@@ -668,7 +763,7 @@ fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
         cur = nodes[c].prev;
     }
     breaks.reverse();
-    breaks
+    Some(breaks)
 }
 
 /// Turns the chosen breaks into lines of positioned runs.
@@ -720,7 +815,16 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
         };
         for it in line_items {
             match it.kind {
-                Kind::Box => push(&mut runs, it.face, &text[it.start..it.end], it.width),
+                Kind::Box => {
+                    let piece = &text[it.start..it.end];
+                    if piece.contains(is_control) {
+                        // Invisible marks (word joiners) have no glyph to draw.
+                        let visible: String = piece.chars().filter(|&c| !is_control(c)).collect();
+                        push(&mut runs, it.face, &visible, it.width);
+                    } else {
+                        push(&mut runs, it.face, piece, it.width);
+                    }
+                }
                 Kind::Glue if !it.fill => push(&mut runs, it.face, " ", it.width + word_spacing),
                 _ => {}
             }
@@ -906,6 +1010,30 @@ mod tests {
             })
             .collect::<String>();
         assert_eq!(unhyphenated.trim_end(), text);
+    }
+
+    #[test]
+    fn invisible_marks_measure_and_draw_as_nothing() {
+        let f = fonts();
+        let lines = set_paragraph(
+            &[Run::plain(
+                "sub\u{2060}processor data\u{200B}protection re\u{AD}cords",
+            )],
+            style(400.0, Align::Justify),
+            &f,
+            None,
+        )
+        .unwrap();
+        let text: String = lines[0].runs.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(text, "subprocessor dataprotection records");
+        let plain = set_paragraph(
+            &[Run::plain("subprocessor dataprotection records")],
+            style(400.0, Align::Justify),
+            &f,
+            None,
+        )
+        .unwrap();
+        assert!((lines[0].width - plain[0].width).abs() < 1e-9);
     }
 
     #[test]
