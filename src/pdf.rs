@@ -16,7 +16,6 @@ mod subset;
 
 use std::collections::BTreeMap;
 
-use flate2::Compression;
 use lopdf::{Dictionary, Object, ObjectId, Stream, StringFormat};
 use printpdf::{
     FontId, FontMetrics, FontType, OffsetDateTime, Op, ParsedFont, PdfDocument, PdfFont,
@@ -115,7 +114,7 @@ pub fn write_pdf(
     // Subset every face and tell printpdf about it; it writes the font dictionaries,
     // the /W widths and the ToUnicode maps.
     let mut pdf = PdfDocument::new(&doc.meta.title);
-    let mut codes: BTreeMap<Face, Vec<u16>> = BTreeMap::new();
+    let mut codes: BTreeMap<Face, Embedded> = BTreeMap::new();
     let mut inventory = vec![Op::StartTextSection];
     for (&face, slots) in &used {
         let gids: Vec<u16> = (0..slots.len() as u16)
@@ -148,7 +147,15 @@ pub fn write_pdf(
         inventory.push(Op::ShowText {
             items: vec![TextItem::Text(chars.keys().collect())],
         });
-        codes.insert(face, remap);
+        codes.insert(
+            face,
+            Embedded {
+                remap,
+                one_byte: sub.new_gid.len() <= 256,
+                name: font_name(fonts, face, &chars),
+                chars,
+            },
+        );
     }
     inventory.push(Op::EndTextSection);
 
@@ -204,10 +211,10 @@ pub fn write_pdf(
     }
 
     // printpdf claims PDF/X with an empty /GTS_PDFXVersion; this file makes no such claim.
-    if let Ok(info_ref) = lo.trailer.get(b"Info").and_then(Object::as_reference) {
-        if let Ok(Object::Dictionary(info)) = lo.get_object_mut(info_ref) {
-            info.remove(b"GTS_PDFXVersion");
-        }
+    if let Ok(info_ref) = lo.trailer.get(b"Info").and_then(Object::as_reference)
+        && let Ok(Object::Dictionary(info)) = lo.get_object_mut(info_ref)
+    {
+        info.remove(b"GTS_PDFXVersion");
     }
 
     // The page contents are written here, compactly (see `content`).
@@ -229,6 +236,8 @@ pub fn write_pdf(
         let stream = Stream::new(Dictionary::new(), content(page, fonts, &codes));
         lo.objects.insert(contents, Object::Stream(stream));
     }
+
+    one_byte_encodings(&mut lo, &codes);
 
     let mut hasher = Sha256::new();
     let mut deflater = Deflater::new();
@@ -264,51 +273,48 @@ pub fn write_pdf(
 }
 
 /// zlib level for all streams: 6 halves the time of 9 for 1% more bytes.
-const DEFLATE_LEVEL: u32 = 6;
+const DEFLATE_LEVEL: i32 = 6;
 
 /// Character → glyph id in a face's subset.
 type Codes = BTreeMap<char, u16>;
 
-/// Compresses streams with one reusable deflate state (its window is costly to set up).
+/// Compresses streams (zlib framing, for `/FlateDecode`), reusing one deflate state
+/// and one output buffer: setting them up per stream cost more than compressing.
 struct Deflater {
-    z: flate2::Compress,
+    z: zlib_rs::Deflate,
+    buf: Vec<u8>,
 }
 
 impl Deflater {
     fn new() -> Self {
         Deflater {
-            z: flate2::Compress::new(Compression::new(DEFLATE_LEVEL), true),
+            z: zlib_rs::Deflate::new(DEFLATE_LEVEL, true, 15),
+            buf: Vec::new(),
         }
     }
 
     fn pack(&mut self, data: &[u8]) -> Result<Vec<u8>, PdfError> {
         self.z.reset();
-        let mut out = Vec::with_capacity(data.len() / 2 + 64);
-        loop {
-            let before = self.z.total_in() as usize;
-            let status = self
-                .z
-                .compress_vec(
-                    &data[before.min(data.len())..],
-                    &mut out,
-                    flate2::FlushCompress::Finish,
-                )
-                .map_err(|e| PdfError::Write(e.to_string()))?;
-            match status {
-                flate2::Status::StreamEnd => return Ok(out),
-                _ => out.reserve(out.capacity().max(1024)),
-            }
+        let bound = zlib_rs::compress_bound(data.len());
+        if self.buf.len() < bound {
+            self.buf.resize(bound, 0);
+        }
+        match self
+            .z
+            .compress(data, &mut self.buf[..bound], zlib_rs::DeflateFlush::Finish)
+        {
+            Ok(zlib_rs::Status::StreamEnd) => Ok(self.buf[..self.z.total_out() as usize].to_vec()),
+            other => Err(PdfError::Write(format!("deflate failed: {other:?}"))),
         }
     }
 }
 
 /// The printpdf font for a subset, named with its subset tag.
 fn parsed_font(fonts: &Fonts, face: Face, sub: &subset::Subset, codes: &Codes) -> ParsedFont {
-    let name = fonts.postscript_name(face);
     ParsedFont {
         original_bytes: sub.program.clone(),
         font_index: 0,
-        font_name: Some(format!("{}+{name}", subset_tag(name, codes))),
+        font_name: Some(font_name(fonts, face, codes)),
         codepoint_to_glyph: codes.iter().map(|(&c, &g)| (c as u32, g)).collect(),
         glyph_widths: sub.advances.clone(),
         units_per_em: sub.units_per_em,
@@ -330,6 +336,123 @@ fn parsed_font(fonts: &Fonts, face: Face, sub: &subset::Subset, codes: &Codes) -
     }
 }
 
+/// A face as embedded in one document.
+struct Embedded {
+    /// Full-face glyph id → subset glyph id.
+    remap: Vec<u16>,
+    /// Character → subset glyph id.
+    chars: Codes,
+    /// Subset glyph ids fit in one byte, so text is shown with one byte per glyph.
+    one_byte: bool,
+    /// The `/BaseFont`, subset tag included.
+    name: String,
+}
+
+/// The subset-tagged PostScript name of a face, e.g. `QKRFSH+LiberationSerif-Bold`.
+fn font_name(fonts: &Fonts, face: Face, codes: &Codes) -> String {
+    let name = fonts.postscript_name(face);
+    format!("{}+{name}", subset_tag(name, codes))
+}
+
+/// The CMap that maps one-byte codes to the same CIDs (and so glyph ids).
+const ONE_BYTE_CMAP: &str = "%!PS-Adobe-3.0 Resource-CMap
+/CIDInit /ProcSet findresource begin
+12 dict begin
+begincmap
+/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> def
+/CMapName /DPA-Identity-OneByte def
+/CMapType 1 def
+1 begincodespacerange
+<00> <FF>
+endcodespacerange
+1 begincidrange
+<00> <FF> 0
+endcidrange
+endcmap
+CMapName currentdict /CMap defineresource pop
+end
+end
+";
+
+/// Switches every face with at most 256 subset glyphs to one-byte codes.
+///
+/// printpdf always writes `/Identity-H` (two bytes per glyph); a one-byte CMap halves
+/// the text in the content streams, and with it the time spent compressing them. The
+/// ToUnicode map is rewritten for the one-byte codes.
+fn one_byte_encodings(lo: &mut lopdf::Document, faces: &BTreeMap<Face, Embedded>) {
+    let by_name: BTreeMap<&[u8], &Embedded> = faces
+        .values()
+        .filter(|e| e.one_byte)
+        .map(|e| (e.name.as_bytes(), e))
+        .collect();
+    if by_name.is_empty() {
+        return;
+    }
+    let mut cmap_dict = Dictionary::new();
+    cmap_dict.set("Type", Object::Name(b"CMap".to_vec()));
+    cmap_dict.set("CMapName", Object::Name(b"DPA-Identity-OneByte".to_vec()));
+    let mut info = Dictionary::new();
+    info.set("Registry", Object::string_literal("Adobe"));
+    info.set("Ordering", Object::string_literal("Identity"));
+    info.set("Supplement", 0);
+    cmap_dict.set("CIDSystemInfo", Object::Dictionary(info));
+    let cmap_id = lo.add_object(Stream::new(cmap_dict, ONE_BYTE_CMAP.as_bytes().to_vec()));
+
+    let targets: Vec<(ObjectId, &Embedded)> = lo
+        .objects
+        .iter()
+        .filter_map(|(&id, obj)| {
+            let d = obj.as_dict().ok()?;
+            if d.get(b"Subtype").and_then(Object::as_name).ok()? != b"Type0" {
+                return None;
+            }
+            let name = d.get(b"BaseFont").and_then(Object::as_name).ok()?;
+            by_name.get(name).map(|e| (id, *e))
+        })
+        .collect();
+    for (id, embedded) in targets {
+        let old = lo
+            .get_object(id)
+            .and_then(Object::as_dict)
+            .and_then(|d| d.get(b"ToUnicode"))
+            .and_then(Object::as_reference)
+            .ok();
+        if let Some(old) = old {
+            lo.objects.remove(&old);
+        }
+        let to_unicode = lo.add_object(Stream::new(Dictionary::new(), to_unicode(&embedded.chars)));
+        if let Ok(Object::Dictionary(d)) = lo.get_object_mut(id) {
+            d.set("Encoding", Object::Reference(cmap_id));
+            d.set("ToUnicode", Object::Reference(to_unicode));
+        }
+    }
+}
+
+/// A ToUnicode CMap for one-byte codes.
+fn to_unicode(chars: &Codes) -> Vec<u8> {
+    let mut out = String::from(
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+         /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+         /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
+         1 begincodespacerange\n<00> <FF>\nendcodespacerange\n",
+    );
+    let pairs: Vec<(&char, &u16)> = chars.iter().collect();
+    for chunk in pairs.chunks(100) {
+        out.push_str(&format!("{} beginbfchar\n", chunk.len()));
+        for (c, code) in chunk {
+            let mut units = [0u16; 2];
+            out.push_str(&format!("<{:02X}> <", code));
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("{u:04X}"));
+            }
+            out.push_str(">\n");
+        }
+        out.push_str("endbfchar\n");
+    }
+    out.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    out.into_bytes()
+}
+
 /// Six uppercase letters derived from the face and its characters (ISO 32000-1, 9.6.4).
 fn subset_tag(name: &str, codes: &Codes) -> String {
     let mut h = Sha256::new();
@@ -343,15 +466,24 @@ fn subset_tag(name: &str, codes: &Codes) -> String {
         .collect()
 }
 
+/// `v` in whole thousandths.
+fn milli(v: f32) -> i64 {
+    (v as f64 * 1000.0).round() as i64
+}
+
 /// Appends `v` with at most three decimals and no trailing zeros.
 fn num(out: &mut Vec<u8>, v: f32) {
-    let m = (v as f64 * 1000.0).round() as i64;
+    milli_num(out, milli(v));
+}
+
+/// Appends a number given in thousandths, with at most three decimals.
+fn milli_num(out: &mut Vec<u8>, m: i64) {
     if m < 0 {
         out.push(b'-');
     }
     let m = m.unsigned_abs();
     let (int, frac) = (m / 1000, m % 1000);
-    out.extend_from_slice(int.to_string().as_bytes());
+    int_num(out, int);
     if frac != 0 {
         let digits = [
             b'0' + (frac / 100) as u8,
@@ -370,15 +502,36 @@ fn num(out: &mut Vec<u8>, v: f32) {
     }
 }
 
-/// Appends the glyphs of `text` as a PDF literal string of big-endian glyph ids.
-fn glyph_string(out: &mut Vec<u8>, text: &str, fonts: &Fonts, face: Face, remap: &[u16]) {
+/// Appends a non-negative integer in decimal.
+fn int_num(out: &mut Vec<u8>, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// Appends the glyphs of `text` as a PDF literal string of one- or two-byte codes.
+fn glyph_string(out: &mut Vec<u8>, text: &str, fonts: &Fonts, face: Face, font: &Embedded) {
     out.push(b'(');
     for c in text.chars() {
         let gid = fonts
             .glyph_id(face, c)
-            .and_then(|g| remap.get(g as usize).copied())
+            .and_then(|g| font.remap.get(g as usize).copied())
             .unwrap_or(0);
-        for b in gid.to_be_bytes() {
+        let bytes = gid.to_be_bytes();
+        let code = if font.one_byte {
+            &bytes[1..]
+        } else {
+            &bytes[..]
+        };
+        for &b in code {
             match b {
                 b'(' | b')' | b'\\' => out.extend_from_slice(&[b'\\', b]),
                 // A raw CR or LF inside a string would be read back as a line end.
@@ -396,7 +549,7 @@ fn glyph_string(out: &mut Vec<u8>, text: &str, fonts: &Fonts, face: Face, remap:
 /// Written directly rather than through printpdf's operation list: printpdf encodes
 /// each glyph as four hex digits through lopdf's formatter, which made the content
 /// streams twice as large and cost more time than the whole budget for a document.
-fn content(page: &Page, fonts: &Fonts, codes: &BTreeMap<Face, Vec<u16>>) -> Vec<u8> {
+fn content(page: &Page, fonts: &Fonts, faces: &BTreeMap<Face, Embedded>) -> Vec<u8> {
     let h = page.height;
     let mut out = Vec::with_capacity(16 * 1024);
     let mut stroke: Option<(f32, f32)> = None;
@@ -433,13 +586,33 @@ fn content(page: &Page, fonts: &Fonts, codes: &BTreeMap<Face, Vec<u16>>) -> Vec<
         }
     }
     out.extend_from_slice(b"BT\n0 g\n");
-    let empty = Vec::new();
     let mut font: Option<(Face, f32)> = None;
+    // Start of the current text line, in thousandths of a point (BT starts at 0 0).
+    let (mut lx, mut ly) = (0i64, 0i64);
     for item in &page.items {
         let Item::Line(line) = item else { continue };
-        let y = h - line.baseline;
+        let Some(first) = line.runs.first() else {
+            continue;
+        };
+        // Lines are placed with relative moves between integer thousandths, so no
+        // rounding accumulates down the page.
+        let (x, y) = (milli(first.x), milli(h - line.baseline));
+        milli_num(&mut out, x - lx);
+        out.push(b' ');
+        milli_num(&mut out, y - ly);
+        out.extend_from_slice(b" Td\n");
+        (lx, ly) = (x, y);
+        // Later runs of the line continue where the previous one ended: the layout
+        // measured them with the same widths the viewer uses.
+        // Tw does not apply to multi-byte codes, so justification is a TJ displacement
+        // after every space, in whole thousandths of an em; rounding the running total
+        // (not each step) keeps every glyph within 1/2000 em of its place.
+        let exact = -(line.word_spacing as f64) * 1000.0 / line.size as f64;
+        let (mut done, mut spaces) = (0i64, 0i64);
         for run in &line.runs {
-            let codes = codes.get(&run.face).unwrap_or(&empty);
+            let Some(embedded) = faces.get(&run.face) else {
+                continue;
+            };
             if font != Some((run.face, line.size)) {
                 out.push(b'/');
                 out.extend_from_slice(resource(run.face).as_bytes());
@@ -448,31 +621,25 @@ fn content(page: &Page, fonts: &Fonts, codes: &BTreeMap<Face, Vec<u16>>) -> Vec<
                 out.extend_from_slice(b" Tf\n");
                 font = Some((run.face, line.size));
             }
-            out.extend_from_slice(b"1 0 0 1 ");
-            num(&mut out, run.x);
-            out.push(b' ');
-            num(&mut out, y);
-            out.extend_from_slice(b" Tm\n");
             if line.word_spacing == 0.0 || !run.text.contains(' ') {
-                glyph_string(&mut out, &run.text, fonts, run.face, codes);
+                glyph_string(&mut out, &run.text, fonts, run.face, embedded);
                 out.extend_from_slice(b"Tj\n");
-            } else {
-                // Tw does not apply to two-byte codes: justify with a TJ displacement
-                // (thousandths of an em) after every space.
-                let mut adjust = Vec::new();
-                num(&mut adjust, -line.word_spacing * 1000.0 / line.size);
-                out.push(b'[');
-                let mut rest = run.text.as_str();
-                while let Some(i) = rest.find(' ') {
-                    glyph_string(&mut out, &rest[..=i], fonts, run.face, codes);
-                    out.extend_from_slice(&adjust);
-                    rest = &rest[i + 1..];
-                }
-                if !rest.is_empty() {
-                    glyph_string(&mut out, rest, fonts, run.face, codes);
-                }
-                out.extend_from_slice(b"]TJ\n");
+                continue;
             }
+            out.push(b'[');
+            let mut rest = run.text.as_str();
+            while let Some(i) = rest.find(' ') {
+                glyph_string(&mut out, &rest[..=i], fonts, run.face, embedded);
+                spaces += 1;
+                let target = (exact * spaces as f64).round() as i64;
+                milli_num(&mut out, (target - done) * 1000);
+                done = target;
+                rest = &rest[i + 1..];
+            }
+            if !rest.is_empty() {
+                glyph_string(&mut out, rest, fonts, run.face, embedded);
+            }
+            out.extend_from_slice(b"]TJ\n");
         }
     }
     out.extend_from_slice(b"ET\n");

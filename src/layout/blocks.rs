@@ -286,8 +286,9 @@ impl Builder<'_> {
                 set, x, baseline, measure, spec.size, role, id, i, n,
             )));
             // A break after line i leaves i+1 lines above and n-i-1 below: both need two.
-            let last = i + 1 == n;
-            let keep = !last && !(i + 1 >= 2 && n - i - 1 >= 2);
+            let above = i + 1;
+            let below = n - above;
+            let keep = below > 0 && (above < 2 || below < 2);
             self.push(Slab {
                 height: spec.leading,
                 space_before: 0.0,
@@ -448,7 +449,15 @@ impl Builder<'_> {
             kind: SlabKind::TableHeader(id),
             items: header_items,
         };
-        self.headers.push(header_slab.clone());
+        // A table without a header row has nothing to repeat on later pages.
+        self.headers.push(if table.header.is_empty() {
+            Slab {
+                items: Vec::new(),
+                ..header_slab.clone()
+            }
+        } else {
+            header_slab.clone()
+        });
         let table_gap = 0.8 * self.body().leading;
         self.space(table_gap);
         if !table.header.is_empty() {
@@ -715,7 +724,8 @@ impl Builder<'_> {
             .fold(0.0f32, f32::max)
             + 0.6 * base;
         let mut y = rule_y + small.leading + 0.5 * body.leading;
-        let fields: [(&str, fn(&Party) -> &Option<String>); 3] = [
+        type Field = fn(&Party) -> &Option<String>;
+        let fields: [(&str, Field); 3] = [
             ("Name:", |p| &p.name),
             ("Title:", |p| &p.title),
             ("Date:", |p| &p.date),
@@ -775,10 +785,10 @@ impl Builder<'_> {
             y += row_h + extra;
         }
         let height = y + 0.4 * body.leading;
-        if let Some(prev) = self.slabs.last_mut() {
-            if prev.kind != SlabKind::PageBreak {
-                prev.keep_with_next = true;
-            }
+        if let Some(prev) = self.slabs.last_mut()
+            && prev.kind != SlabKind::PageBreak
+        {
+            prev.keep_with_next = true;
         }
         self.space(1.2 * body.leading);
         self.push(Slab {

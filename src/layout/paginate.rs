@@ -43,13 +43,12 @@ pub(super) fn paginate(
             i += 1;
             continue;
         }
-        if page.is_empty() {
-            if let SlabKind::TableRow(t) = slab.kind {
-                if let Some(h) = headers.get(t as usize).filter(|h| !h.items.is_empty()) {
-                    page.push(Placed::Header(t, 0.0));
-                    y = h.height;
-                }
-            }
+        if page.is_empty()
+            && let SlabKind::TableRow(t) = slab.kind
+            && let Some(h) = headers.get(t as usize).filter(|h| !h.items.is_empty())
+        {
+            page.push(Placed::Header(t, 0.0));
+            y = h.height;
         }
         let gap = if has_content(&page) {
             slab.space_before
@@ -65,11 +64,11 @@ pub(super) fn paginate(
         // The slab does not fit: end the page after the last slab that allows it.
         let mut cut = None;
         for (k, p) in page.iter().enumerate().rev() {
-            if let Placed::Slab(j, _) = *p {
-                if !slabs[j].keep_with_next {
-                    cut = Some(k);
-                    break;
-                }
+            if let Placed::Slab(j, _) = *p
+                && !slabs[j].keep_with_next
+            {
+                cut = Some(k);
+                break;
             }
         }
         match cut {

@@ -159,6 +159,20 @@ impl Text {
         let mut styles: Vec<(usize, Style)> = Vec::new();
         let mut last_space = true; // drops leading spaces
         for run in runs {
+            // Most runs need no whitespace clean-up: copy them whole.
+            let r = &run.text;
+            let needs_cleaning = r.is_empty()
+                || r.contains(['\t', '\r', '\n'])
+                || r.contains("  ")
+                || (last_space && r.starts_with(' '));
+            if !needs_cleaning {
+                if styles.last().map(|s| s.1) != Some(run.style) {
+                    styles.push((text.len(), run.style));
+                }
+                text.push_str(r);
+                last_space = r.ends_with(' ');
+                continue;
+            }
             let mut started = false;
             for c in run.text.chars() {
                 let c = match c {
@@ -593,16 +607,18 @@ fn find_breaks(
     tolerance: Option<f64>,
 ) -> Option<Vec<usize>> {
     let n = items.len();
-    let mut sum_w = vec![0.0f64; n + 1];
-    let mut sum_st = vec![0.0f64; n + 1];
-    let mut sum_sh = vec![0.0f64; n + 1];
-    let mut sum_fill = vec![0u32; n + 1];
-    for (i, it) in items.iter().enumerate() {
-        let counts = it.kind != Kind::Penalty;
-        sum_w[i + 1] = sum_w[i] + if counts { it.width } else { 0.0 };
-        sum_st[i + 1] = sum_st[i] + it.stretch;
-        sum_sh[i + 1] = sum_sh[i] + it.shrink;
-        sum_fill[i + 1] = sum_fill[i] + it.fill as u32;
+    // Running totals before each item: width, stretch, shrink, fill glues.
+    let mut sums: Vec<(f64, f64, f64, u32)> = Vec::with_capacity(n + 1);
+    let mut total = (0.0f64, 0.0f64, 0.0f64, 0u32);
+    sums.push(total);
+    for it in items {
+        if it.kind != Kind::Penalty {
+            total.0 += it.width;
+        }
+        total.1 += it.stretch;
+        total.2 += it.shrink;
+        total.3 += it.fill as u32;
+        sums.push(total);
     }
     // First item of the line after a break at `b`: discardable items are dropped.
     let line_start = |b: usize| -> usize {
@@ -647,10 +663,11 @@ fn find_breaks(
         while k < active.len() {
             let a = active[k];
             let node = nodes[a];
-            let width = sum_w[b] - sum_w[node.next] + break_width;
-            let has_fill = sum_fill[b] > sum_fill[node.next];
+            let (from, to) = (sums[node.next], sums[b]);
+            let width = to.0 - from.0 + break_width;
+            let has_fill = to.3 > from.3;
             let ratio = if width < measure {
-                let stretch = sum_st[b] - sum_st[node.next] + extra_stretch;
+                let stretch = to.1 - from.1 + extra_stretch;
                 if has_fill {
                     0.0
                 } else if stretch > 0.0 {
@@ -659,7 +676,7 @@ fn find_breaks(
                     100.0
                 }
             } else if width > measure {
-                let shrink = sum_sh[b] - sum_sh[node.next];
+                let shrink = to.2 - from.2;
                 if shrink > 0.0 {
                     (measure - width) / shrink
                 } else {

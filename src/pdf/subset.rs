@@ -172,11 +172,11 @@ pub(super) fn subset(font: &[u8], glyphs: &[u16]) -> Result<Subset, String> {
             let (offsets, _) = components(rec)?;
             for at in offsets {
                 let component = be16(rec, at + 2)?;
-                if !new_gid.contains_key(&component) {
+                if let std::collections::btree_map::Entry::Vacant(e) = new_gid.entry(component) {
                     if order.len() >= u16::MAX as usize {
                         return Err("too many glyphs".into());
                     }
-                    new_gid.insert(component, order.len() as u16);
+                    e.insert(order.len() as u16);
                     order.push(component);
                 }
             }
@@ -222,7 +222,7 @@ pub(super) fn subset(font: &[u8], glyphs: &[u16]) -> Result<Subset, String> {
                     .copy_from_slice(&new_component.to_be_bytes());
             }
         }
-        while glyf_out.len() % 4 != 0 {
+        while !glyf_out.len().is_multiple_of(4) {
             glyf_out.push(0);
         }
     }
