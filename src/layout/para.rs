@@ -214,20 +214,37 @@ impl Text {
     }
 }
 
-/// A short excerpt around byte `at`, for error messages.
+/// A short excerpt around byte `at`, for error messages: about 24 characters on each
+/// side, extended to the nearest space so words are not cut.
 pub(crate) fn context(text: &str, at: usize) -> String {
-    let before: Vec<char> = text[..at].chars().rev().take(24).collect();
-    let after: Vec<char> = text[at..].chars().take(24).collect();
+    const SIDE: usize = 24;
+    const SLACK: usize = 16;
+    let before: Vec<char> = text[..at].chars().rev().collect();
+    let mut take_before = before.len().min(SIDE);
+    while take_before < before.len()
+        && take_before < SIDE + SLACK
+        && !before[take_before].is_whitespace()
+    {
+        take_before += 1;
+    }
+    let after: Vec<char> = text[at..].chars().collect();
+    let mut take_after = after.len().min(SIDE);
+    while take_after < after.len()
+        && take_after < SIDE + SLACK
+        && !after[take_after].is_whitespace()
+    {
+        take_after += 1;
+    }
     let mut s = String::new();
-    if before.len() == 24 {
+    if take_before < before.len() {
         s.push('…');
     }
-    s.extend(before.iter().rev());
-    s.extend(after.iter());
-    if after.len() == 24 && text.len() > at + after.iter().map(|c| c.len_utf8()).sum::<usize>() {
+    s.extend(before[..take_before].iter().rev());
+    s.extend(after[..take_after].iter());
+    if take_after < after.len() {
         s.push('…');
     }
-    s
+    s.trim().to_owned()
 }
 
 /// Builds the item list for a paragraph and sets its lines.
@@ -808,7 +825,9 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
             natural += brk.width;
         }
         let justify = style.align == Align::Justify && !forced && spaces > 0;
-        let word_spacing = if justify {
+        // A last line may have been chosen with its spaces shrunk: shrink them.
+        let shrink_last = forced && spaces > 0 && natural > measure;
+        let word_spacing = if justify || shrink_last {
             (measure - natural) / spaces as f64
         } else {
             0.0
@@ -851,7 +870,7 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
         }
         // Lines that are justified end exactly at the measure; say so without the
         // rounding noise of the running sum.
-        let width = if justify { measure } else { x };
+        let width = if justify || shrink_last { measure } else { x };
         lines.push(SetLine {
             runs,
             width,

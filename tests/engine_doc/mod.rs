@@ -32,7 +32,7 @@ const SENTENCES: [&str; 16] = [
     "Fees for assistance beyond the scope of the services are charged at the rates in the order form, currently € 180 per hour, and are capped at € 25,000 per contract year.",
     "Transfers to a country without an adequacy decision rely on the standard contractual clauses adopted by the European Commission, module two or module three as the case may be.",
     "Any notice under this Agreement is given in writing to the privacy contact of the receiving party, for the Controller to Frau Anna Łukasiewicz-Müller, Königstraße 12, 70173 Stuttgart.",
-    "Questions about the processing carried out by the Prague office may also be sent to Tomáš Novák, Václavské náměstí 1, Praha, who answers for the Czech subsidiary of the Processor.",
+    "Questions about the processing carried out by the Prague office may also be sent to Tomáš Kučera, Václavské náměstí 1, Praha, who answers for the Czech subsidiary of the Processor.",
 ];
 
 const SECTIONS: [&str; 12] = [
@@ -101,6 +101,7 @@ pub fn table_rows() -> Vec<[String; 4]> {
         "Poland, Łódź",
         "Czech Republic, České Budějovice",
         "Switzerland, Zürich",
+        "Poland, Wrocław",
     ];
     let certs = [
         "SOC 2, ISO 27001",
