@@ -117,21 +117,45 @@ pub fn write_pdf(
     let mut codes: BTreeMap<Face, Embedded> = BTreeMap::new();
     let mut inventory = vec![Op::StartTextSection];
     for (&face, slots) in &used {
-        let gids: Vec<u16> = (0..slots.len() as u16)
+        let mut gids: Vec<u16> = (0..slots.len() as u16)
             .filter(|&g| slots[g as usize].is_some())
             .collect();
+        // The space glyph is always embedded: with one-byte codes it takes code 32, so
+        // that no other glyph is stretched by the word spacing (Tw) of justified lines.
+        let space = fonts.glyph_id(face, ' ');
+        if let Some(sp) = space.filter(|sp| !gids.contains(sp)) {
+            gids.push(sp);
+            gids.sort_unstable();
+        }
         let sub = subset::subset(fonts.bytes(face), &gids).map_err(|reason| PdfError::Subset {
             file: fonts.file_name(face),
             reason,
         })?;
-        // Full-face glyph id → subset glyph id, for the content streams.
+        let one_byte = sub.new_gid.len() <= 256;
+        let space_cid = space.and_then(|sp| sub.new_gid.get(&sp).copied());
+        let swap = if one_byte {
+            space_cid.filter(|&c| c != 32)
+        } else {
+            None
+        };
+        // Code in the content stream for each subset glyph (CID): the glyph id itself,
+        // except that the space and whatever had code 32 trade places.
+        let code = |cid: u16| match swap {
+            Some(sp) if cid == sp => 32,
+            Some(sp) if cid == 32 => sp,
+            _ => cid,
+        };
+        // Full-face glyph id → code, for the content streams; character → CID for
+        // printpdf (/W and its inventory) and character → code for the ToUnicode map.
         let mut remap = vec![0u16; slots.len()];
-        let mut chars: BTreeMap<char, u16> = BTreeMap::new();
+        let mut chars: Codes = BTreeMap::new();
+        let mut char_codes: Codes = BTreeMap::new();
         for &gid in &gids {
-            let new = sub.new_gid.get(&gid).copied().unwrap_or(0);
-            remap[gid as usize] = new;
+            let cid = sub.new_gid.get(&gid).copied().unwrap_or(0);
+            remap[gid as usize] = code(cid);
             if let Some(c) = slots[gid as usize] {
-                chars.insert(c, new);
+                chars.insert(c, cid);
+                char_codes.insert(c, code(cid));
             }
         }
         let font = parsed_font(fonts, face, &sub, &chars);
@@ -151,9 +175,10 @@ pub fn write_pdf(
             face,
             Embedded {
                 remap,
-                one_byte: sub.new_gid.len() <= 256,
+                one_byte,
+                swap,
                 name: font_name(fonts, face, &chars),
-                chars,
+                chars: char_codes,
             },
         );
     }
@@ -340,10 +365,13 @@ fn parsed_font(fonts: &Fonts, face: Face, sub: &subset::Subset, codes: &Codes) -
 struct Embedded {
     /// Full-face glyph id → subset glyph id.
     remap: Vec<u16>,
-    /// Character → subset glyph id.
+    /// Character → code in the content stream.
     chars: Codes,
     /// Subset glyph ids fit in one byte, so text is shown with one byte per glyph.
     one_byte: bool,
+    /// With one-byte codes: the space glyph's id, when it is not 32 already; the
+    /// space is shown with code 32 (and glyph 32 with this code).
+    swap: Option<u16>,
     /// The `/BaseFont`, subset tag included.
     name: String,
 }
@@ -354,25 +382,43 @@ fn font_name(fonts: &Fonts, face: Face, codes: &Codes) -> String {
     format!("{}+{name}", subset_tag(name, codes))
 }
 
-/// The CMap that maps one-byte codes to the same CIDs (and so glyph ids).
-const ONE_BYTE_CMAP: &str = "%!PS-Adobe-3.0 Resource-CMap
-/CIDInit /ProcSet findresource begin
-12 dict begin
-begincmap
-/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> def
-/CMapName /DPA-Identity-OneByte def
-/CMapType 1 def
-1 begincodespacerange
-<00> <FF>
-endcodespacerange
-1 begincidrange
-<00> <FF> 0
-endcidrange
-endcmap
-CMapName currentdict /CMap defineresource pop
-end
-end
-";
+/// A CMap for one-byte codes: each code is the CID (subset glyph id) of the same
+/// number, except that the space's CID and CID 32 trade codes when `swap` is given.
+/// Code 32 as a single byte is what `Tw` (word spacing) applies to.
+fn one_byte_cmap(name: &str, swap: Option<u16>) -> Vec<u8> {
+    let mut out = format!(
+        "%!PS-Adobe-3.0 Resource-CMap\n/CIDInit /ProcSet findresource begin\n12 dict begin\n\
+         begincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> def\n\
+         /CMapName /{name} def\n/CMapType 1 def\n\
+         1 begincodespacerange\n<00> <FF>\nendcodespacerange\n"
+    );
+    match swap {
+        None => out.push_str("1 begincidrange\n<00> <FF> 0\nendcidrange\n"),
+        Some(sp) => {
+            // Identity everywhere but at the two swapped codes.
+            let (lo, hi) = (sp.min(32), sp.max(32));
+            let mut ranges: Vec<(u16, u16)> = Vec::new();
+            if lo > 0 {
+                ranges.push((0, lo - 1));
+            }
+            if lo + 1 < hi {
+                ranges.push((lo + 1, hi - 1));
+            }
+            if hi < 255 {
+                ranges.push((hi + 1, 255));
+            }
+            out.push_str(&format!("{} begincidrange\n", ranges.len()));
+            for (a, b) in ranges {
+                out.push_str(&format!("<{a:02X}> <{b:02X}> {a}\n"));
+            }
+            out.push_str(&format!(
+                "endcidrange\n2 begincidchar\n<20> {sp}\n<{sp:02X}> 32\nendcidchar\n"
+            ));
+        }
+    }
+    out.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    out.into_bytes()
+}
 
 /// Switches every face with at most 256 subset glyphs to one-byte codes.
 ///
@@ -385,19 +431,6 @@ fn one_byte_encodings(lo: &mut lopdf::Document, faces: &BTreeMap<Face, Embedded>
         .filter(|e| e.one_byte)
         .map(|e| (e.name.as_bytes(), e))
         .collect();
-    if by_name.is_empty() {
-        return;
-    }
-    let mut cmap_dict = Dictionary::new();
-    cmap_dict.set("Type", Object::Name(b"CMap".to_vec()));
-    cmap_dict.set("CMapName", Object::Name(b"DPA-Identity-OneByte".to_vec()));
-    let mut info = Dictionary::new();
-    info.set("Registry", Object::string_literal("Adobe"));
-    info.set("Ordering", Object::string_literal("Identity"));
-    info.set("Supplement", 0);
-    cmap_dict.set("CIDSystemInfo", Object::Dictionary(info));
-    let cmap_id = lo.add_object(Stream::new(cmap_dict, ONE_BYTE_CMAP.as_bytes().to_vec()));
-
     let targets: Vec<(ObjectId, &Embedded)> = lo
         .objects
         .iter()
@@ -411,6 +444,20 @@ fn one_byte_encodings(lo: &mut lopdf::Document, faces: &BTreeMap<Face, Embedded>
         })
         .collect();
     for (id, embedded) in targets {
+        // The CMap is named after the face's subset tag, so each face has its own.
+        let cmap_name = format!("DPA-{}-OneByte", &embedded.name[..6]);
+        let mut cmap_dict = Dictionary::new();
+        cmap_dict.set("Type", Object::Name(b"CMap".to_vec()));
+        cmap_dict.set("CMapName", Object::Name(cmap_name.clone().into_bytes()));
+        let mut info = Dictionary::new();
+        info.set("Registry", Object::string_literal("Adobe"));
+        info.set("Ordering", Object::string_literal("Identity"));
+        info.set("Supplement", 0);
+        cmap_dict.set("CIDSystemInfo", Object::Dictionary(info));
+        let cmap = lo.add_object(Stream::new(
+            cmap_dict,
+            one_byte_cmap(&cmap_name, embedded.swap),
+        ));
         let old = lo
             .get_object(id)
             .and_then(Object::as_dict)
@@ -422,7 +469,7 @@ fn one_byte_encodings(lo: &mut lopdf::Document, faces: &BTreeMap<Face, Embedded>
         }
         let to_unicode = lo.add_object(Stream::new(Dictionary::new(), to_unicode(&embedded.chars)));
         if let Ok(Object::Dictionary(d)) = lo.get_object_mut(id) {
-            d.set("Encoding", Object::Reference(cmap_id));
+            d.set("Encoding", Object::Reference(cmap));
             d.set("ToUnicode", Object::Reference(to_unicode));
         }
     }
@@ -589,6 +636,9 @@ fn content(page: &Page, fonts: &Fonts, faces: &BTreeMap<Face, Embedded>) -> Vec<
     let mut font: Option<(Face, f32)> = None;
     // Start of the current text line, in thousandths of a point (BT starts at 0 0).
     let (mut lx, mut ly) = (0i64, 0i64);
+    // Tw in thousandths of a point; set explicitly at the start of every page.
+    let mut word_spacing = 0i64;
+    out.extend_from_slice(b"0 Tw\n");
     for item in &page.items {
         let Item::Line(line) = item else { continue };
         let Some(first) = line.runs.first() else {
@@ -607,6 +657,14 @@ fn content(page: &Page, fonts: &Fonts, faces: &BTreeMap<Face, Embedded>) -> Vec<
         // Tw does not apply to multi-byte codes, so justification is a TJ displacement
         // after every space, in whole thousandths of an em; rounding the running total
         // (not each step) keeps every glyph within 1/2000 em of its place.
+        // With one-byte codes the space is code 32, which Tw stretches; two-byte faces
+        // get a TJ displacement after each space instead (see below).
+        let tw = milli(line.word_spacing);
+        if tw != word_spacing {
+            milli_num(&mut out, tw);
+            out.extend_from_slice(b" Tw\n");
+            word_spacing = tw;
+        }
         let exact = -(line.word_spacing as f64) * 1000.0 / line.size as f64;
         let (mut done, mut spaces) = (0i64, 0i64);
         for run in &line.runs {
@@ -621,7 +679,7 @@ fn content(page: &Page, fonts: &Fonts, faces: &BTreeMap<Face, Embedded>) -> Vec<
                 out.extend_from_slice(b" Tf\n");
                 font = Some((run.face, line.size));
             }
-            if line.word_spacing == 0.0 || !run.text.contains(' ') {
+            if embedded.one_byte || line.word_spacing == 0.0 || !run.text.contains(' ') {
                 glyph_string(&mut out, &run.text, fonts, run.face, embedded);
                 out.extend_from_slice(b"Tj\n");
                 continue;

@@ -484,14 +484,15 @@ impl Builder<'_> {
                 Role::TableCell { table: id },
             )?;
             let depth = cell_lines.iter().map(Vec::len).max().unwrap_or(0).max(1);
+            // Each piece of the row takes the next `max_lines` lines of every cell.
+            let mut cells: Vec<_> = cell_lines.into_iter().map(Vec::into_iter).collect();
             let mut from = 0;
             while from < depth {
                 let to = (from + max_lines).min(depth);
                 let height = (to - from) as f32 * spec.leading + 2.0 * pad_y;
                 let mut items = Vec::new();
-                for cell in &cell_lines {
-                    for item in cell.iter().skip(from).take(to - from) {
-                        let mut item = item.clone();
+                for cell in &mut cells {
+                    for mut item in cell.by_ref().take(to - from) {
                         item.shift(0.0, -(from as f32) * spec.leading);
                         items.push(item);
                     }

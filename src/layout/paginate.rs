@@ -6,7 +6,7 @@
 //! kept-together slabs is taller than a page is a keep rule broken. Footers ("Page N of
 //! M" and the document's footer text) are added once the page count is known.
 
-use super::blocks::{Built, Slab, SlabKind};
+use super::blocks::{Built, SlabKind};
 use super::para::{self, Align, ParaStyle};
 use super::{Face, Fonts, Item, LayoutError, Line, Page, PageSetup, Rect, Role, Rule};
 use crate::document::{Document, Run, Style};
@@ -25,7 +25,7 @@ pub(super) fn paginate(
     setup: &PageSetup,
     text_box: Rect,
 ) -> Result<Vec<Page>, LayoutError> {
-    let Built { slabs, headers } = built;
+    let Built { mut slabs, headers } = built;
     let capacity = text_box.height;
     let mut pages: Vec<Vec<Placed>> = Vec::new();
     let mut page: Vec<Placed> = Vec::new();
@@ -100,12 +100,13 @@ pub(super) fn paginate(
     for (n, placed) in pages.into_iter().enumerate() {
         let mut items = Vec::new();
         for p in placed {
-            let (slab, top): (&Slab, f32) = match p {
-                Placed::Slab(j, top) => (&slabs[j], top),
-                Placed::Header(t, top) => (&headers[t as usize], top),
+            // Every slab lands on exactly one page, so its items move; only repeated
+            // table headers are copied.
+            let (slab_items, top) = match p {
+                Placed::Slab(j, top) => (std::mem::take(&mut slabs[j].items), top),
+                Placed::Header(t, top) => (headers[t as usize].items.clone(), top),
             };
-            for item in &slab.items {
-                let mut item = item.clone();
+            for mut item in slab_items {
                 item.shift(0.0, text_box.y + top);
                 items.push(item);
             }
