@@ -75,6 +75,8 @@ struct FaceData {
     /// dense where text lives, so lookups stay in cache.
     pages: Box<[u16]>,
     blocks: Vec<[u32; 256]>,
+    /// Glyph id per ASCII character (0: none), the most frequent lookup.
+    ascii: [u16; 128],
     /// Glyph ids for code points above U+FFFF.
     astral: BTreeMap<u32, u16>,
     /// Advance per glyph id in thousandths of an em, truncated like the PDF `/W` array.
@@ -173,7 +175,12 @@ impl Fonts {
     }
 
     /// The glyph id of `c` in `face`, if the face has it.
+    #[inline]
     pub fn glyph_id(&self, face: Face, c: char) -> Option<u16> {
+        if c.is_ascii() {
+            let gid = self.data(face).ascii[c as usize];
+            return (gid != 0).then_some(gid);
+        }
         self.entry(face, c).map(|(gid, _)| gid)
     }
 
@@ -310,6 +317,8 @@ fn parse_face(bytes: &'static [u8]) -> Result<FaceData, String> {
         pages[page] = blocks.len() as u16;
         blocks.push(block);
     }
+    let mut ascii = [0u16; 128];
+    ascii.copy_from_slice(&bmp[..128]);
 
     Ok(FaceData {
         file: "",
@@ -317,6 +326,7 @@ fn parse_face(bytes: &'static [u8]) -> Result<FaceData, String> {
         bytes,
         pages,
         blocks,
+        ascii,
         astral,
         advance: advance.into_boxed_slice(),
         metrics: FaceMetrics {
