@@ -75,8 +75,9 @@ struct FaceData {
     /// dense where text lives, so lookups stay in cache.
     pages: Box<[u16]>,
     blocks: Vec<[u32; 256]>,
-    /// Glyph id per ASCII character (0: none), the most frequent lookup.
+    /// Glyph id and advance per ASCII character (gid 0: none), the most frequent lookup.
     ascii: [u16; 128],
+    ascii_advance: [u16; 128],
     /// Glyph ids for code points above U+FFFF.
     astral: BTreeMap<u32, u16>,
     /// Advance per glyph id in thousandths of an em, truncated like the PDF `/W` array.
@@ -189,6 +190,10 @@ impl Fonts {
     fn entry(&self, face: Face, c: char) -> Option<(u16, u16)> {
         let d = self.data(face);
         let cp = c as u32;
+        if cp < 0x80 {
+            let gid = d.ascii[cp as usize];
+            return (gid != 0).then(|| (gid, d.ascii_advance[cp as usize]));
+        }
         if cp < 0x1_0000 {
             let block = d.pages[(cp >> 8) as usize] as usize;
             let e = d.blocks[block][(cp & 0xFF) as usize];
@@ -319,6 +324,7 @@ fn parse_face(bytes: &'static [u8]) -> Result<FaceData, String> {
     }
     let mut ascii = [0u16; 128];
     ascii.copy_from_slice(&bmp[..128]);
+    let ascii_advance = ascii.map(|g| advance[g as usize]);
 
     Ok(FaceData {
         file: "",
@@ -327,6 +333,7 @@ fn parse_face(bytes: &'static [u8]) -> Result<FaceData, String> {
         pages,
         blocks,
         ascii,
+        ascii_advance,
         astral,
         advance: advance.into_boxed_slice(),
         metrics: FaceMetrics {

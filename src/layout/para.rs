@@ -204,6 +204,13 @@ impl Text {
         Text { text, styles }
     }
 
+    /// How many style changes start inside `start+1..end`.
+    fn style_changes_within(&self, start: usize, end: usize) -> usize {
+        let a = self.styles.partition_point(|s| s.0 <= start);
+        let b = self.styles.partition_point(|s| s.0 < end);
+        b.saturating_sub(a)
+    }
+
     fn style_at(&self, byte: usize) -> Style {
         let i = self.styles.partition_point(|s| s.0 <= byte);
         if i == 0 {
@@ -462,13 +469,21 @@ fn push_word(
     let first = items.len();
     let mut current: Option<(usize, Face)> = None;
     let (mut units, mut total) = (0u64, 0u64);
+    // Most words have one style; look it up per character only when they do not.
+    let word_style = text.style_at(start);
+    let uniform = text.style_changes_within(start, end) == 0;
     for (i, c) in s[start..end].char_indices() {
         let at = start + i;
         if is_control(c) {
             continue;
         }
+        let char_style = if uniform {
+            word_style
+        } else {
+            text.style_at(at)
+        };
         let g = fonts
-            .glyph(c, text.style_at(at))
+            .glyph(c, char_style)
             .ok_or_else(|| missing(c, s, at))?;
         match current {
             Some((_, face)) if face == g.face => {}
@@ -674,6 +689,16 @@ fn find_breaks(
         } else {
             0.0
         };
+        // The oldest active node gives the longest line: if even that line is too
+        // loose, no line can end here, and no node is too long to stay active.
+        if let (Some(t), Some(&first), false) = (tolerance, active.first(), forced) {
+            let from = sums[nodes[first].next];
+            let width = sums[b].0 - from.0 + break_width;
+            let stretch = sums[b].1 - from.1 + extra_stretch;
+            if width < measure && (stretch <= 0.0 || (measure - width) / stretch > t) {
+                continue;
+            }
+        }
         let mut best: [Option<(f64, usize)>; 4] = [None; 4];
         let mut dropped: Option<usize> = None;
         let mut k = 0;
