@@ -416,8 +416,23 @@ impl Builder<'_> {
         };
         let pad_x = 0.45 * self.base();
         let pad_y = 0.3 * self.base();
-        let header: Vec<Vec<Run>> = table.header.iter().map(|c| emphasise(c)).collect();
-        let widths = self.column_widths(table, &header, cols, measure, size, pad_x)?;
+        // Every cell is measured once, for the column widths and for setting it.
+        let prepare = |cell: &[Run]| para::prepare(cell, size, Align::Left, self.fonts);
+        let header = table
+            .header
+            .iter()
+            .map(|c| prepare(&emphasise(c)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rows = table
+            .rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|c| prepare(c))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let widths = self.column_widths(table, &header, &rows, cols, measure, size, pad_x);
 
         let header_row = self.row(
             &header,
@@ -472,8 +487,8 @@ impl Builder<'_> {
             }
             - 1.0;
         let max_lines = (((max_height - 2.0 * pad_y) / spec.leading).floor() as usize).max(1);
-        for (r, cells) in table.rows.iter().enumerate() {
-            let last_row = r + 1 == table.rows.len();
+        for (r, cells) in rows.iter().enumerate() {
+            let last_row = r + 1 == rows.len();
             let (_, cell_lines) = self.row(
                 cells,
                 &widths,
@@ -522,7 +537,7 @@ impl Builder<'_> {
     #[allow(clippy::too_many_arguments)]
     fn row(
         &mut self,
-        cells: &[Vec<Run>],
+        cells: &[para::Prepared],
         widths: &[f32],
         x: f32,
         spec: Spec,
@@ -537,7 +552,15 @@ impl Builder<'_> {
         for (c, w) in widths.iter().enumerate() {
             let measure = (w - 2.0 * pad_x).max(1.0);
             let lines = match cells.get(c) {
-                Some(runs) => self.set(runs, measure, spec.size, Align::Left)?,
+                Some(cell) => {
+                    let style = ParaStyle {
+                        size: spec.size,
+                        measure,
+                        align: Align::Left,
+                        hyphenate: self.hyph.is_some(),
+                    };
+                    para::set_prepared(cell, style, self.fonts, self.hyph)?
+                }
                 None => Vec::new(),
             };
             let id = self.para_id();
@@ -568,22 +591,23 @@ impl Builder<'_> {
     }
 
     /// Column widths from the cells' content, within each column's minimum and maximum.
+    #[allow(clippy::too_many_arguments)]
     fn column_widths(
         &self,
         table: &Table,
-        header: &[Vec<Run>],
+        header: &[para::Prepared],
+        rows: &[Vec<para::Prepared>],
         cols: usize,
         measure: f32,
         size: f32,
         pad_x: f32,
-    ) -> Result<Vec<f32>, LayoutError> {
+    ) -> Vec<f32> {
         let mut min = vec![0.0f64; cols];
         let mut max = vec![0.0f64; cols];
-        for row in std::iter::once(header).chain(table.rows.iter().map(Vec::as_slice)) {
+        for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
             for (c, cell) in row.iter().enumerate() {
-                let (word, natural) = para::extent(cell, size, self.fonts)?;
-                min[c] = min[c].max(word);
-                max[c] = max[c].max(natural);
+                min[c] = min[c].max(cell.widest);
+                max[c] = max[c].max(cell.natural);
             }
         }
         let measure = measure as f64;
@@ -622,7 +646,7 @@ impl Builder<'_> {
                 *w *= measure / total;
             }
         }
-        Ok(widths.into_iter().map(|w| w as f32).collect())
+        widths.into_iter().map(|w| w as f32).collect()
     }
 
     fn signatures(

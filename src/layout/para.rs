@@ -261,59 +261,51 @@ pub(crate) fn set_paragraph(
     fonts: &Fonts,
     hyphenator: Option<&Standard>,
 ) -> Result<Vec<SetLine>, LayoutError> {
-    let text = Text::new(runs);
-    if text.text.is_empty() {
-        return Ok(Vec::new());
-    }
-    let extra_stretch = match style.align {
-        Align::Justify => 0.0,
-        // Ragged lines are judged against a fixed stretch at the line end, so the
-        // breaker still avoids very short lines without stretching any spaces.
-        Align::Left => 3.0 * style.size as f64,
-    };
-    let measure = style.measure as f64;
-    // As in TeX: first try without hyphenation and with tight spacing; hyphenate only
-    // paragraphs that need it; accept anything only as a last resort.
-    let plain = build_items(&text, style, fonts, None)?;
-    let pretolerance = match style.align {
-        Align::Justify => PRETOLERANCE,
-        // Ragged lines may end well short of the measure before hyphens help.
-        Align::Left => 2.0 * TOLERANCE,
-    };
-    if let Some(breaks) = find_breaks(&plain, measure, extra_stretch, Some(pretolerance)) {
-        return Ok(assemble(&text.text, &plain, &breaks, style));
-    }
-    let items = match hyphenator {
-        Some(h) if style.hyphenate => build_items(&text, style, fonts, Some(h))?,
-        _ => plain,
-    };
-    let breaks = find_breaks(&items, measure, extra_stretch, Some(TOLERANCE))
-        .or_else(|| find_breaks(&items, measure, extra_stretch, None))
-        .unwrap_or_else(|| vec![items.len() - 1]);
-    Ok(assemble(&text.text, &items, &breaks, style))
+    let prepared = prepare(runs, style.size, style.align, fonts)?;
+    set_prepared(&prepared, style, fonts, hyphenator)
 }
 
-/// The widest unbreakable word and the natural one-line width of some runs, in points.
-pub(crate) fn extent(runs: &[Run], size: f32, fonts: &Fonts) -> Result<(f64, f64), LayoutError> {
+/// A paragraph measured once (without hyphenation), ready to be set at any width.
+pub(crate) struct Prepared {
+    text: Text,
+    plain: Vec<Item>,
+    align: Align,
+    /// The widest unbreakable word, in points.
+    pub widest: f64,
+    /// The whole paragraph on one line, in points.
+    pub natural: f64,
+}
+
+/// Measures `runs` for setting with `align` at `size`.
+pub(crate) fn prepare(
+    runs: &[Run],
+    size: f32,
+    align: Align,
+    fonts: &Fonts,
+) -> Result<Prepared, LayoutError> {
     let text = Text::new(runs);
     let style = ParaStyle {
         size,
         measure: f32::INFINITY,
-        align: Align::Left,
+        align,
         hyphenate: false,
     };
-    let items = build_items(&text, style, fonts, None)?;
-    let (mut widest, mut word, mut total) = (0.0f64, 0.0f64, 0.0f64);
-    for it in &items {
+    let plain = if text.text.is_empty() {
+        Vec::new()
+    } else {
+        build_items(&text, style, fonts, None)?
+    };
+    let (mut widest, mut word, mut natural) = (0.0f64, 0.0f64, 0.0f64);
+    for it in &plain {
         match it.kind {
             Kind::Box => {
                 word += it.width;
-                total += it.width;
+                natural += it.width;
             }
             Kind::Glue => {
                 widest = widest.max(word);
                 word = 0.0;
-                total += it.width;
+                natural += it.width;
             }
             Kind::Penalty => {
                 widest = widest.max(word + it.width);
@@ -321,7 +313,67 @@ pub(crate) fn extent(runs: &[Run], size: f32, fonts: &Fonts) -> Result<(f64, f64
             }
         }
     }
-    Ok((widest.max(word), total))
+    Ok(Prepared {
+        text,
+        plain,
+        align,
+        widest: widest.max(word),
+        natural,
+    })
+}
+
+/// Sets a prepared paragraph; `style.align` must be the one it was prepared with.
+pub(crate) fn set_prepared(
+    prepared: &Prepared,
+    style: ParaStyle,
+    fonts: &Fonts,
+    hyphenator: Option<&Standard>,
+) -> Result<Vec<SetLine>, LayoutError> {
+    let text = &prepared.text;
+    if text.text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let style = ParaStyle {
+        align: prepared.align,
+        ..style
+    };
+    let extra_stretch = match style.align {
+        Align::Justify => 0.0,
+        // Ragged lines are judged against a fixed stretch at the line end, so the
+        // breaker still avoids very short lines without stretching any spaces.
+        Align::Left => 3.0 * style.size as f64,
+    };
+    let measure = style.measure as f64;
+    // Words wider than the line need break points inside them: measure again.
+    let rebuilt;
+    let plain: &[Item] = if prepared.widest <= measure {
+        &prepared.plain
+    } else {
+        rebuilt = build_items(text, style, fonts, None)?;
+        &rebuilt
+    };
+    // As in TeX: first try without hyphenation and with tight spacing; hyphenate only
+    // paragraphs that need it; accept anything only as a last resort.
+    let pretolerance = match style.align {
+        Align::Justify => PRETOLERANCE,
+        // Ragged lines may end well short of the measure before hyphens help.
+        Align::Left => 2.0 * TOLERANCE,
+    };
+    if let Some(breaks) = find_breaks(plain, measure, extra_stretch, Some(pretolerance)) {
+        return Ok(assemble(&text.text, plain, &breaks, style));
+    }
+    let hyphenated;
+    let items: &[Item] = match hyphenator {
+        Some(h) if style.hyphenate => {
+            hyphenated = build_items(text, style, fonts, Some(h))?;
+            &hyphenated
+        }
+        _ => plain,
+    };
+    let breaks = find_breaks(items, measure, extra_stretch, Some(TOLERANCE))
+        .or_else(|| find_breaks(items, measure, extra_stretch, None))
+        .unwrap_or_else(|| vec![items.len() - 1]);
+    Ok(assemble(&text.text, items, &breaks, style))
 }
 
 /// Sets `text` on one line without breaking it (labels, markers, page numbers).
