@@ -272,23 +272,24 @@ pub fn write_pdf(
     one_byte_encodings(&mut lo, &codes);
 
     let mut hasher = Sha256::new();
-    let mut text_deflater = Deflater::new(TEXT_LEVEL);
-    let mut font_deflater = Deflater::new(FONT_LEVEL);
-    for object in lo.objects.values_mut() {
-        if let Object::Stream(stream) = object {
-            if stream.dict.get(b"Filter").is_err() {
-                let packed = if stream.dict.get(b"Length1").is_ok() {
-                    font_deflater.pack(&stream.content)?
-                } else {
-                    text_deflater.pack(&stream.content)?
-                };
-                stream.dict.set("Filter", "FlateDecode");
-                stream.set_content(packed);
+    DEFLATERS.with_borrow_mut(|(text, font)| -> Result<(), PdfError> {
+        for object in lo.objects.values_mut() {
+            if let Object::Stream(stream) = object {
+                if stream.dict.get(b"Filter").is_err() {
+                    let packed = if stream.dict.get(b"Length1").is_ok() {
+                        font.pack(&stream.content)?
+                    } else {
+                        text.pack(&stream.content)?
+                    };
+                    stream.dict.set("Filter", "FlateDecode");
+                    stream.set_content(packed);
+                }
+                hasher.update((stream.content.len() as u64).to_be_bytes());
+                hasher.update(&stream.content);
             }
-            hasher.update((stream.content.len() as u64).to_be_bytes());
-            hasher.update(&stream.content);
         }
-    }
+        Ok(())
+    })?;
     // The file identifier is a hash of everything that varies between documents: the
     // streams (pages, fonts, ToUnicode maps) and the metadata.
     for value in [&doc.meta.title, &doc.meta.author, &doc.meta.subject]
@@ -318,6 +319,14 @@ const FONT_LEVEL: i32 = 1;
 
 /// Character → glyph id in a face's subset.
 type Codes = BTreeMap<char, u16>;
+
+thread_local! {
+    /// Deflate states for text and font streams, kept per thread: their windows and
+    /// tables cost more to set up than a document's streams cost to compress. A reset
+    /// state compresses exactly like a new one, so reuse cannot change any output.
+    static DEFLATERS: std::cell::RefCell<(Deflater, Deflater)> =
+        std::cell::RefCell::new((Deflater::new(TEXT_LEVEL), Deflater::new(FONT_LEVEL)));
+}
 
 /// Compresses streams (zlib framing, for `/FlateDecode`), reusing one deflate state
 /// and one output buffer: setting them up per stream cost more than compressing.
