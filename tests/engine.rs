@@ -717,3 +717,18 @@ fn min_times() {
         pdf * 1e3
     );
 }
+
+#[test]
+fn an_empty_document_still_makes_a_valid_one_page_pdf() {
+    let doc = Document {
+        blocks: vec![Block::PageBreak, Block::PageBreak],
+        footer: String::new(),
+        ..engine_doc::document()
+    };
+    let bytes = typesetter().render(&doc).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    assert!(tool("qpdf", &["--check"], &path).contains("No syntax or stream encoding errors"));
+    assert!(tool("pdfinfo", &[], &path).contains("Pages:           1"));
+}

@@ -60,6 +60,8 @@ const HYPHEN_PENALTY: f64 = 150.0;
 const EXPLICIT_BREAK_PENALTY: f64 = 50.0;
 const OTHER_BREAK_PENALTY: f64 = 100.0;
 const EMERGENCY_PENALTY: f64 = 1_000.0;
+/// A break after an explicit hyphen-minus: allowed, but dearer than any loose line.
+const LAST_RESORT_PENALTY: f64 = 5_000.0;
 const LINE_PENALTY: f64 = 10.0;
 /// Largest stretch ratio of a line in the first pass (spaces at most 1.75 times normal).
 const PRETOLERANCE: f64 = 1.5;
@@ -295,22 +297,29 @@ pub(crate) fn prepare(
     } else {
         build_items(&text, style, fonts, None)?
     };
+    // The widest stretch between two places a line may end.
     let (mut widest, mut word, mut natural) = (0.0f64, 0.0f64, 0.0f64);
-    for it in &plain {
+    for (i, it) in plain.iter().enumerate() {
         match it.kind {
             Kind::Box => {
                 word += it.width;
                 natural += it.width;
             }
-            Kind::Glue => {
+            Kind::Glue if i > 0 && plain[i - 1].kind == Kind::Box => {
                 widest = widest.max(word);
                 word = 0.0;
                 natural += it.width;
             }
-            Kind::Penalty => {
+            // Glue after a forbidding penalty binds its neighbours ("€ 180").
+            Kind::Glue => {
+                word += it.width;
+                natural += it.width;
+            }
+            Kind::Penalty if it.penalty < INFINITE_PENALTY => {
                 widest = widest.max(word + it.width);
                 word = 0.0;
             }
+            Kind::Penalty => {}
         }
     }
     Ok(Prepared {
@@ -471,7 +480,13 @@ fn build_items(
         } else if word.ends_with('\u{AD}') {
             let w = fonts.advance(face, '-') as f64 * scale;
             items.push(Item::penalty(face, w, HYPHEN_PENALTY, true, true));
-        } else if word.ends_with(['-', '‐', '–', '—']) {
+        } else if word.ends_with('-') {
+            // Text extraction (poppler's pdftotext, for one) takes a hyphen-minus at
+            // the end of a line for hyphenation and joins the halves: "forty-" +
+            // "eight" would come out as "fortyeight". So a line ends there only when
+            // nothing else fits (a narrow table column).
+            items.push(Item::penalty(face, 0.0, LAST_RESORT_PENALTY, false, false));
+        } else if word.ends_with(['‐', '–', '—']) {
             items.push(Item::penalty(
                 face,
                 0.0,
@@ -880,6 +895,8 @@ fn find_breaks(
 /// Turns the chosen breaks into lines of positioned runs.
 fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> Vec<SetLine> {
     let measure = style.measure as f64;
+    // Invisible marks (word joiners) have no glyph and are dropped from drawn text.
+    let has_controls = text.contains(is_control);
     let mut lines = Vec::with_capacity(breaks.len());
     let mut start = 0;
     for &b in breaks {
@@ -888,9 +905,13 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
         let line_items = &items[start..b];
         let mut natural = 0.0;
         let mut spaces = 0u32;
+        let mut bytes = 0;
         for it in line_items {
             match it.kind {
-                Kind::Box => natural += it.width,
+                Kind::Box => {
+                    natural += it.width;
+                    bytes += it.end - it.start;
+                }
                 Kind::Glue if !it.fill => {
                     natural += it.width;
                     spaces += 1;
@@ -917,12 +938,16 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
                     r.text.push_str(piece);
                     r.width += w;
                 }
-                _ => runs.push(SetRun {
-                    x,
-                    face,
-                    text: piece.to_owned(),
-                    width: w,
-                }),
+                _ => {
+                    let mut text = String::with_capacity(bytes + spaces as usize + 1);
+                    text.push_str(piece);
+                    runs.push(SetRun {
+                        x,
+                        face,
+                        text,
+                        width: w,
+                    })
+                }
             }
             x += w;
         };
@@ -930,8 +955,7 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
             match it.kind {
                 Kind::Box => {
                     let piece = &text[it.start..it.end];
-                    if piece.contains(is_control) {
-                        // Invisible marks (word joiners) have no glyph to draw.
+                    if has_controls && piece.contains(is_control) {
                         let visible: String = piece.chars().filter(|&c| !is_control(c)).collect();
                         push(&mut runs, it.face, &visible, it.width);
                     } else {
@@ -1147,6 +1171,34 @@ mod tests {
         )
         .unwrap();
         assert!((lines[0].width - plain[0].width).abs() < 1e-9);
+    }
+
+    #[test]
+    fn lines_end_after_a_hyphen_minus_only_as_a_last_resort() {
+        let f = fonts();
+        let text = "notice within forty-eight hours by e-mail to the well-known \
+                    follow-up contact of the third-party subprocessor, twenty-four by seven";
+        for measure in [90.0, 120.0, 150.0, 200.0] {
+            let lines =
+                set_paragraph(&[Run::plain(text)], style(measure, Align::Left), &f, None).unwrap();
+            for l in &lines {
+                let t: String = l.runs.iter().map(|r| r.text.as_str()).collect();
+                assert!(!t.ends_with('-'), "{measure}: {t:?}");
+            }
+        }
+        // A column too narrow for "forty-eight" breaks at its hyphen, not past the edge.
+        let lines = set_paragraph(
+            &[Run::plain("forty-eight")],
+            style(35.0, Align::Left),
+            &f,
+            None,
+        )
+        .unwrap();
+        let texts: Vec<String> = lines
+            .iter()
+            .map(|l| l.runs.iter().map(|r| r.text.as_str()).collect())
+            .collect();
+        assert_eq!(texts, ["forty-", "eight"]);
     }
 
     #[test]
