@@ -732,3 +732,41 @@ fn an_empty_document_still_makes_a_valid_one_page_pdf() {
     assert!(tool("qpdf", &["--check"], &path).contains("No syntax or stream encoding errors"));
     assert!(tool("pdfinfo", &[], &path).contains("Pages:           1"));
 }
+
+#[test]
+fn a_face_with_more_than_256_glyphs_uses_two_byte_codes_and_still_justifies() {
+    // Latin Extended, Greek and Cyrillic: over 256 distinct glyphs in the regular face.
+    let letters: Vec<char> = (0xC0u32..0x17F)
+        .chain(0x391..0x3CA)
+        .chain(0x410..0x450)
+        .filter_map(char::from_u32)
+        .filter(|c| c.is_alphabetic() && typesetter().fonts().glyph_id(Face::Regular, *c).is_some())
+        .collect();
+    assert!(letters.len() > 300);
+    let words: Vec<String> = letters.chunks(7).map(|w| w.iter().collect()).collect();
+    let text = words.join(" ");
+    let doc = Document {
+        blocks: vec![Block::Paragraph(vec![Run::plain(text.clone())])],
+        ..engine_doc::document()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many-glyphs.pdf");
+    std::fs::write(&path, typesetter().render(&doc).unwrap()).unwrap();
+    let fonts = tool("pdffonts", &[], &path);
+    let regular = fonts
+        .lines()
+        .find(|l| l.contains("+LiberationSerif "))
+        .expect("regular face");
+    assert!(regular.contains("Identity-H"), "{regular}");
+    let extracted = squash(&tool("pdftotext", &["-enc", "UTF-8"], &path));
+    assert!(extracted.contains(&text), "{extracted}");
+    let html = tool("pdftotext", &["-bbox-layout"], &path);
+    let right = PageSetup::default().paper.size().0 - PageSetup::default().margins.right;
+    let ends: Vec<f32> = html
+        .lines()
+        .filter(|l| l.trim_start().starts_with("<line "))
+        .filter_map(|l| l.split("xMax=\"").nth(1)?.split('"').next()?.parse().ok())
+        .collect();
+    let at_margin = ends.iter().filter(|x| (*x - right).abs() <= 0.02).count();
+    assert!(at_margin >= 3, "{ends:?}");
+}
