@@ -286,8 +286,9 @@ impl Builder<'_> {
                 set, x, baseline, measure, spec.size, role, id, i, n,
             )));
             // A break after line i leaves i+1 lines above and n-i-1 below: both need two.
-            let last = i + 1 == n;
-            let keep = !last && !(i + 1 >= 2 && n - i - 1 >= 2);
+            let above = i + 1;
+            let below = n - above;
+            let keep = below > 0 && (above < 2 || below < 2);
             self.push(Slab {
                 height: spec.leading,
                 space_before: 0.0,
@@ -415,8 +416,23 @@ impl Builder<'_> {
         };
         let pad_x = 0.45 * self.base();
         let pad_y = 0.3 * self.base();
-        let header: Vec<Vec<Run>> = table.header.iter().map(|c| emphasise(c)).collect();
-        let widths = self.column_widths(table, &header, cols, measure, size, pad_x)?;
+        // Every cell is measured once, for the column widths and for setting it.
+        let prepare = |cell: &[Run]| para::prepare(cell, size, Align::Left, self.fonts);
+        let header = table
+            .header
+            .iter()
+            .map(|c| prepare(&emphasise(c)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rows = table
+            .rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|c| prepare(c))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let widths = self.column_widths(table, &header, &rows, cols, measure, size, pad_x);
 
         let header_row = self.row(
             &header,
@@ -448,7 +464,15 @@ impl Builder<'_> {
             kind: SlabKind::TableHeader(id),
             items: header_items,
         };
-        self.headers.push(header_slab.clone());
+        // A table without a header row has nothing to repeat on later pages.
+        self.headers.push(if table.header.is_empty() {
+            Slab {
+                items: Vec::new(),
+                ..header_slab.clone()
+            }
+        } else {
+            header_slab.clone()
+        });
         let table_gap = 0.8 * self.body().leading;
         self.space(table_gap);
         if !table.header.is_empty() {
@@ -463,8 +487,8 @@ impl Builder<'_> {
             }
             - 1.0;
         let max_lines = (((max_height - 2.0 * pad_y) / spec.leading).floor() as usize).max(1);
-        for (r, cells) in table.rows.iter().enumerate() {
-            let last_row = r + 1 == table.rows.len();
+        for (r, cells) in rows.iter().enumerate() {
+            let last_row = r + 1 == rows.len();
             let (_, cell_lines) = self.row(
                 cells,
                 &widths,
@@ -475,14 +499,15 @@ impl Builder<'_> {
                 Role::TableCell { table: id },
             )?;
             let depth = cell_lines.iter().map(Vec::len).max().unwrap_or(0).max(1);
+            // Each piece of the row takes the next `max_lines` lines of every cell.
+            let mut cells: Vec<_> = cell_lines.into_iter().map(Vec::into_iter).collect();
             let mut from = 0;
             while from < depth {
                 let to = (from + max_lines).min(depth);
                 let height = (to - from) as f32 * spec.leading + 2.0 * pad_y;
                 let mut items = Vec::new();
-                for cell in &cell_lines {
-                    for item in cell.iter().skip(from).take(to - from) {
-                        let mut item = item.clone();
+                for cell in &mut cells {
+                    for mut item in cell.by_ref().take(to - from) {
                         item.shift(0.0, -(from as f32) * spec.leading);
                         items.push(item);
                     }
@@ -512,7 +537,7 @@ impl Builder<'_> {
     #[allow(clippy::too_many_arguments)]
     fn row(
         &mut self,
-        cells: &[Vec<Run>],
+        cells: &[para::Prepared],
         widths: &[f32],
         x: f32,
         spec: Spec,
@@ -527,7 +552,15 @@ impl Builder<'_> {
         for (c, w) in widths.iter().enumerate() {
             let measure = (w - 2.0 * pad_x).max(1.0);
             let lines = match cells.get(c) {
-                Some(runs) => self.set(runs, measure, spec.size, Align::Left)?,
+                Some(cell) => {
+                    let style = ParaStyle {
+                        size: spec.size,
+                        measure,
+                        align: Align::Left,
+                        hyphenate: self.hyph.is_some(),
+                    };
+                    para::set_prepared(cell, style, self.fonts, self.hyph)?
+                }
                 None => Vec::new(),
             };
             let id = self.para_id();
@@ -558,22 +591,23 @@ impl Builder<'_> {
     }
 
     /// Column widths from the cells' content, within each column's minimum and maximum.
+    #[allow(clippy::too_many_arguments)]
     fn column_widths(
         &self,
         table: &Table,
-        header: &[Vec<Run>],
+        header: &[para::Prepared],
+        rows: &[Vec<para::Prepared>],
         cols: usize,
         measure: f32,
         size: f32,
         pad_x: f32,
-    ) -> Result<Vec<f32>, LayoutError> {
+    ) -> Vec<f32> {
         let mut min = vec![0.0f64; cols];
         let mut max = vec![0.0f64; cols];
-        for row in std::iter::once(header).chain(table.rows.iter().map(Vec::as_slice)) {
+        for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
             for (c, cell) in row.iter().enumerate() {
-                let (word, natural) = para::extent(cell, size, self.fonts)?;
-                min[c] = min[c].max(word);
-                max[c] = max[c].max(natural);
+                min[c] = min[c].max(cell.widest);
+                max[c] = max[c].max(cell.natural);
             }
         }
         let measure = measure as f64;
@@ -582,17 +616,11 @@ impl Builder<'_> {
         // column past 40% of the table.
         for c in 0..cols {
             min[c] = (min[c] + pad).min(0.4 * measure).max(pad + size as f64);
-            max[c] = (max[c] + pad).max(min[c]);
+            // Half a point of slack so that float rounding never wraps a cell set at
+            // exactly its natural width.
+            max[c] = (max[c] + pad + 0.5).max(min[c]);
         }
-        let (smin, smax): (f64, f64) = (min.iter().sum(), max.iter().sum());
-        let mut widths: Vec<f64> = if smax <= measure {
-            max.iter().map(|m| m * measure / smax).collect()
-        } else if smin >= measure {
-            min.iter().map(|m| m * measure / smin).collect()
-        } else {
-            let t = (measure - smin) / (smax - smin);
-            (0..cols).map(|c| min[c] + (max[c] - min[c]) * t).collect()
-        };
+        let mut widths = share_widths(&min, &max, measure);
         let hinted: Vec<(usize, f64)> = table
             .width_hints
             .iter()
@@ -618,7 +646,7 @@ impl Builder<'_> {
                 *w *= measure / total;
             }
         }
-        Ok(widths.into_iter().map(|w| w as f32).collect())
+        widths.into_iter().map(|w| w as f32).collect()
     }
 
     fn signatures(
@@ -721,7 +749,8 @@ impl Builder<'_> {
             .fold(0.0f32, f32::max)
             + 0.6 * base;
         let mut y = rule_y + small.leading + 0.5 * body.leading;
-        let fields: [(&str, fn(&Party) -> &Option<String>); 3] = [
+        type Field = fn(&Party) -> &Option<String>;
+        let fields: [(&str, Field); 3] = [
             ("Name:", |p| &p.name),
             ("Title:", |p| &p.title),
             ("Date:", |p| &p.date),
@@ -781,10 +810,10 @@ impl Builder<'_> {
             y += row_h + extra;
         }
         let height = y + 0.4 * body.leading;
-        if let Some(prev) = self.slabs.last_mut() {
-            if prev.kind != SlabKind::PageBreak {
-                prev.keep_with_next = true;
-            }
+        if let Some(prev) = self.slabs.last_mut()
+            && prev.kind != SlabKind::PageBreak
+        {
+            prev.keep_with_next = true;
         }
         self.space(1.2 * body.leading);
         self.push(Slab {
@@ -855,6 +884,60 @@ impl Builder<'_> {
             }
         }
     }
+}
+
+/// Splits `measure` between columns with natural widths `max` and minimum widths `min`.
+///
+/// Columns whose whole content fits in an equal share get exactly their natural width,
+/// so short columns (names, dates, codes) never wrap; the long columns share the rest
+/// in proportion to their content, each at least its minimum.
+fn share_widths(min: &[f64], max: &[f64], measure: f64) -> Vec<f64> {
+    let cols = max.len();
+    let smax: f64 = max.iter().sum();
+    if smax <= measure {
+        return max.iter().map(|m| m * measure / smax).collect();
+    }
+    let smin: f64 = min.iter().sum();
+    if smin >= measure {
+        return min.iter().map(|m| m * measure / smin).collect();
+    }
+    let mut widths = vec![0.0; cols];
+    let mut open: Vec<usize> = (0..cols).collect();
+    let mut remaining = measure;
+    loop {
+        let share = remaining / open.len() as f64;
+        let (fits, rest): (Vec<usize>, Vec<usize>) = open.iter().partition(|&&c| max[c] <= share);
+        if fits.is_empty() || rest.is_empty() {
+            break;
+        }
+        for c in fits {
+            widths[c] = max[c];
+            remaining -= max[c];
+        }
+        open = rest;
+    }
+    // The long columns: proportional to content, but never below their minimum.
+    loop {
+        let weight: f64 = open.iter().map(|&c| max[c]).sum();
+        let below: Vec<usize> = open
+            .iter()
+            .copied()
+            .filter(|&c| max[c] / weight * remaining < min[c])
+            .collect();
+        if below.is_empty() || below.len() == open.len() {
+            for &c in &open {
+                widths[c] = (max[c] / weight * remaining).max(min[c]);
+            }
+            break;
+        }
+        for &c in &below {
+            widths[c] = min[c];
+            remaining -= min[c];
+        }
+        open.retain(|c| !below.contains(c));
+    }
+    let total: f64 = widths.iter().sum();
+    widths.iter().map(|w| w * measure / total).collect()
 }
 
 /// A horizontal rule across a table at `y`.
@@ -936,7 +1019,25 @@ fn make_line(
 
 #[cfg(test)]
 mod tests {
-    use super::letters;
+    use super::{letters, share_widths};
+
+    #[test]
+    fn short_columns_keep_their_natural_width() {
+        let min = [40.0, 60.0, 50.0, 40.0];
+        let max = [80.0, 300.0, 130.0, 75.0];
+        let w = share_widths(&min, &max, 450.0);
+        assert!((w.iter().sum::<f64>() - 450.0).abs() < 1e-9);
+        assert_eq!((w[0], w[2], w[3]), (80.0, 130.0, 75.0));
+        assert!((w[1] - 165.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn narrow_tables_never_go_below_the_minimums() {
+        let w = share_widths(&[100.0, 100.0], &[400.0, 400.0], 150.0);
+        assert_eq!(w, vec![75.0, 75.0]);
+        let w = share_widths(&[10.0, 10.0], &[20.0, 40.0], 120.0);
+        assert_eq!(w, vec![40.0, 80.0]);
+    }
 
     #[test]
     fn second_level_numbers_are_letters() {

@@ -70,8 +70,14 @@ struct FaceData {
     file: &'static str,
     postscript_name: &'static str,
     bytes: &'static [u8],
-    /// Glyph id per BMP code point; 0 means "not in this face".
-    bmp: Box<[u16]>,
+    /// BMP lookup in two levels: block index per 256 code points (0: none mapped),
+    /// then per code point `gid << 16 | advance` (gid 0: not in this face). Small and
+    /// dense where text lives, so lookups stay in cache.
+    pages: Box<[u16]>,
+    blocks: Vec<[u32; 256]>,
+    /// Glyph id and advance per ASCII character (gid 0: none), the most frequent lookup.
+    ascii: [u16; 128],
+    ascii_advance: [u16; 128],
     /// Glyph ids for code points above U+FFFF.
     astral: BTreeMap<u32, u16>,
     /// Advance per glyph id in thousandths of an em, truncated like the PDF `/W` array.
@@ -170,32 +176,50 @@ impl Fonts {
     }
 
     /// The glyph id of `c` in `face`, if the face has it.
+    #[inline]
     pub fn glyph_id(&self, face: Face, c: char) -> Option<u16> {
+        if c.is_ascii() {
+            let gid = self.data(face).ascii[c as usize];
+            return (gid != 0).then_some(gid);
+        }
+        self.entry(face, c).map(|(gid, _)| gid)
+    }
+
+    /// Glyph id and advance of `c` in `face`.
+    #[inline]
+    fn entry(&self, face: Face, c: char) -> Option<(u16, u16)> {
         let d = self.data(face);
         let cp = c as u32;
-        let gid = if cp < 0x1_0000 {
-            d.bmp[cp as usize]
+        if cp < 0x80 {
+            let gid = d.ascii[cp as usize];
+            return (gid != 0).then(|| (gid, d.ascii_advance[cp as usize]));
+        }
+        if cp < 0x1_0000 {
+            let block = d.pages[(cp >> 8) as usize] as usize;
+            let e = d.blocks[block][(cp & 0xFF) as usize];
+            (e >> 16 != 0).then_some(((e >> 16) as u16, e as u16))
         } else {
-            d.astral.get(&cp).copied().unwrap_or(0)
-        };
-        (gid != 0).then_some(gid)
+            let gid = d.astral.get(&cp).copied()?;
+            Some((gid, d.advance.get(gid as usize).copied().unwrap_or(0)))
+        }
     }
 
     /// Where `c` in `style` is drawn from: the style's serif face, else the fallback.
+    #[inline]
     pub fn glyph(&self, c: char, style: Style) -> Option<Glyph> {
         let primary = Face::for_style(style);
-        for face in [primary, Face::Fallback] {
-            if let Some(gid) = self.glyph_id(face, c) {
-                let advance = self
-                    .data(face)
-                    .advance
-                    .get(gid as usize)
-                    .copied()
-                    .unwrap_or(0);
-                return Some(Glyph { face, gid, advance });
-            }
+        if let Some((gid, advance)) = self.entry(primary, c) {
+            return Some(Glyph {
+                face: primary,
+                gid,
+                advance,
+            });
         }
-        None
+        self.entry(Face::Fallback, c).map(|(gid, advance)| Glyph {
+            face: Face::Fallback,
+            gid,
+            advance,
+        })
     }
 
     /// Advance of `c` in `face` in thousandths of an em (0 if the face lacks it).
@@ -225,6 +249,11 @@ impl Fonts {
     /// The face's file as compiled in (the full font, before subsetting).
     pub fn bytes(&self, face: Face) -> &'static [u8] {
         self.data(face).bytes
+    }
+
+    /// Number of glyphs in the full face (glyph ids are below this).
+    pub fn num_glyphs(&self, face: Face) -> usize {
+        self.data(face).advance.len()
     }
 
     /// The face's PostScript name, e.g. `LiberationSerif-Bold`.
@@ -277,12 +306,34 @@ fn parse_face(bytes: &'static [u8]) -> Result<FaceData, String> {
     let mut bmp = vec![0u16; 0x1_0000].into_boxed_slice();
     let mut astral = BTreeMap::new();
     read_cmap(sfnt.table(*b"cmap")?, num_glyphs, &mut bmp, &mut astral)?;
+    // Block 0 stays empty for the pages where the face has nothing.
+    let mut blocks = vec![[0u32; 256]];
+    let mut pages = vec![0u16; 256].into_boxed_slice();
+    for (page, chunk) in bmp.chunks(256).enumerate() {
+        if chunk.iter().all(|&g| g == 0) {
+            continue;
+        }
+        let mut block = [0u32; 256];
+        for (slot, &gid) in block.iter_mut().zip(chunk) {
+            if gid != 0 {
+                *slot = (gid as u32) << 16 | advance[gid as usize] as u32;
+            }
+        }
+        pages[page] = blocks.len() as u16;
+        blocks.push(block);
+    }
+    let mut ascii = [0u16; 128];
+    ascii.copy_from_slice(&bmp[..128]);
+    let ascii_advance = ascii.map(|g| advance[g as usize]);
 
     Ok(FaceData {
         file: "",
         postscript_name: "",
         bytes,
-        bmp,
+        pages,
+        blocks,
+        ascii,
+        ascii_advance,
         astral,
         advance: advance.into_boxed_slice(),
         metrics: FaceMetrics {

@@ -6,7 +6,7 @@
 //! kept-together slabs is taller than a page is a keep rule broken. Footers ("Page N of
 //! M" and the document's footer text) are added once the page count is known.
 
-use super::blocks::{Built, Slab, SlabKind};
+use super::blocks::{Built, SlabKind};
 use super::para::{self, Align, ParaStyle};
 use super::{Face, Fonts, Item, LayoutError, Line, Page, PageSetup, Rect, Role, Rule};
 use crate::document::{Document, Run, Style};
@@ -25,7 +25,7 @@ pub(super) fn paginate(
     setup: &PageSetup,
     text_box: Rect,
 ) -> Result<Vec<Page>, LayoutError> {
-    let Built { slabs, headers } = built;
+    let Built { mut slabs, headers } = built;
     let capacity = text_box.height;
     let mut pages: Vec<Vec<Placed>> = Vec::new();
     let mut page: Vec<Placed> = Vec::new();
@@ -43,13 +43,12 @@ pub(super) fn paginate(
             i += 1;
             continue;
         }
-        if page.is_empty() {
-            if let SlabKind::TableRow(t) = slab.kind {
-                if let Some(h) = headers.get(t as usize).filter(|h| !h.items.is_empty()) {
-                    page.push(Placed::Header(t, 0.0));
-                    y = h.height;
-                }
-            }
+        if page.is_empty()
+            && let SlabKind::TableRow(t) = slab.kind
+            && let Some(h) = headers.get(t as usize).filter(|h| !h.items.is_empty())
+        {
+            page.push(Placed::Header(t, 0.0));
+            y = h.height;
         }
         let gap = if has_content(&page) {
             slab.space_before
@@ -65,11 +64,11 @@ pub(super) fn paginate(
         // The slab does not fit: end the page after the last slab that allows it.
         let mut cut = None;
         for (k, p) in page.iter().enumerate().rev() {
-            if let Placed::Slab(j, _) = *p {
-                if !slabs[j].keep_with_next {
-                    cut = Some(k);
-                    break;
-                }
+            if let Placed::Slab(j, _) = *p
+                && !slabs[j].keep_with_next
+            {
+                cut = Some(k);
+                break;
             }
         }
         match cut {
@@ -92,21 +91,22 @@ pub(super) fn paginate(
     let (width, height) = setup.paper.size();
     let footer_box = Rect {
         x: text_box.x,
-        y: text_box.bottom() + 0.9 * setup.base_size,
+        y: text_box.bottom() + 1.4 * setup.base_size,
         width: text_box.width,
-        height: (height - text_box.bottom() - 0.9 * setup.base_size - 18.0).max(setup.base_size),
+        height: (height - text_box.bottom() - 1.4 * setup.base_size - 18.0).max(setup.base_size),
     };
     let total = pages.len();
     let mut out = Vec::with_capacity(total);
     for (n, placed) in pages.into_iter().enumerate() {
         let mut items = Vec::new();
         for p in placed {
-            let (slab, top): (&Slab, f32) = match p {
-                Placed::Slab(j, top) => (&slabs[j], top),
-                Placed::Header(t, top) => (&headers[t as usize], top),
+            // Every slab lands on exactly one page, so its items move; only repeated
+            // table headers are copied.
+            let (slab_items, top) = match p {
+                Placed::Slab(j, top) => (std::mem::take(&mut slabs[j].items), top),
+                Placed::Header(t, top) => (headers[t as usize].items.clone(), top),
             };
-            for item in &slab.items {
-                let mut item = item.clone();
+            for mut item in slab_items {
                 item.shift(0.0, text_box.y + top);
                 items.push(item);
             }

@@ -56,12 +56,20 @@ pub(crate) struct SetLine {
 
 // Penalties and demerits, in TeX's units.
 const INFINITE_PENALTY: f64 = 10_000.0;
-const HYPHEN_PENALTY: f64 = 50.0;
+const HYPHEN_PENALTY: f64 = 150.0;
 const EXPLICIT_BREAK_PENALTY: f64 = 50.0;
 const OTHER_BREAK_PENALTY: f64 = 100.0;
 const EMERGENCY_PENALTY: f64 = 1_000.0;
+/// A break after an explicit hyphen-minus: allowed, but dearer than any loose line.
+const LAST_RESORT_PENALTY: f64 = 5_000.0;
 const LINE_PENALTY: f64 = 10.0;
-const DOUBLE_HYPHEN_DEMERITS: f64 = 3_000.0;
+/// Largest stretch ratio of a line in the first pass (spaces at most 1.75 times normal).
+const PRETOLERANCE: f64 = 1.5;
+/// Largest stretch ratio in the second, hyphenating pass (spaces at most 2.25 times normal).
+const TOLERANCE: f64 = 2.5;
+/// A last line shorter than this share of the measure costs like a loose line.
+const SHORT_LAST_LINE: f64 = 0.12;
+const DOUBLE_HYPHEN_DEMERITS: f64 = 10_000.0;
 const FINAL_HYPHEN_DEMERITS: f64 = 5_000.0;
 const ADJACENT_FITNESS_DEMERITS: f64 = 3_000.0;
 /// A word shorter than this many letters is never hyphenated.
@@ -153,6 +161,20 @@ impl Text {
         let mut styles: Vec<(usize, Style)> = Vec::new();
         let mut last_space = true; // drops leading spaces
         for run in runs {
+            // Most runs need no whitespace clean-up: copy them whole.
+            let r = &run.text;
+            let needs_cleaning = r.is_empty()
+                || r.contains(['\t', '\r', '\n'])
+                || r.contains("  ")
+                || (last_space && r.starts_with(' '));
+            if !needs_cleaning {
+                if styles.last().map(|s| s.1) != Some(run.style) {
+                    styles.push((text.len(), run.style));
+                }
+                text.push_str(r);
+                last_space = r.ends_with(' ');
+                continue;
+            }
             let mut started = false;
             for c in run.text.chars() {
                 let c = match c {
@@ -184,6 +206,13 @@ impl Text {
         Text { text, styles }
     }
 
+    /// How many style changes start inside `start+1..end`.
+    fn style_changes_within(&self, start: usize, end: usize) -> usize {
+        let a = self.styles.partition_point(|s| s.0 <= start);
+        let b = self.styles.partition_point(|s| s.0 < end);
+        b.saturating_sub(a)
+    }
+
     fn style_at(&self, byte: usize) -> Style {
         let i = self.styles.partition_point(|s| s.0 <= byte);
         if i == 0 {
@@ -194,20 +223,37 @@ impl Text {
     }
 }
 
-/// A short excerpt around byte `at`, for error messages.
+/// A short excerpt around byte `at`, for error messages: about 24 characters on each
+/// side, extended to the nearest space so words are not cut.
 pub(crate) fn context(text: &str, at: usize) -> String {
-    let before: Vec<char> = text[..at].chars().rev().take(24).collect();
-    let after: Vec<char> = text[at..].chars().take(24).collect();
+    const SIDE: usize = 24;
+    const SLACK: usize = 16;
+    let before: Vec<char> = text[..at].chars().rev().collect();
+    let mut take_before = before.len().min(SIDE);
+    while take_before < before.len()
+        && take_before < SIDE + SLACK
+        && !before[take_before].is_whitespace()
+    {
+        take_before += 1;
+    }
+    let after: Vec<char> = text[at..].chars().collect();
+    let mut take_after = after.len().min(SIDE);
+    while take_after < after.len()
+        && take_after < SIDE + SLACK
+        && !after[take_after].is_whitespace()
+    {
+        take_after += 1;
+    }
     let mut s = String::new();
-    if before.len() == 24 {
+    if take_before < before.len() {
         s.push('…');
     }
-    s.extend(before.iter().rev());
-    s.extend(after.iter());
-    if after.len() == 24 && text.len() > at + after.iter().map(|c| c.len_utf8()).sum::<usize>() {
+    s.extend(before[..take_before].iter().rev());
+    s.extend(after[..take_after].iter());
+    if take_after < after.len() {
         s.push('…');
     }
-    s
+    s.trim().to_owned()
 }
 
 /// Builds the item list for a paragraph and sets its lines.
@@ -217,50 +263,126 @@ pub(crate) fn set_paragraph(
     fonts: &Fonts,
     hyphenator: Option<&Standard>,
 ) -> Result<Vec<SetLine>, LayoutError> {
+    let prepared = prepare(runs, style.size, style.align, fonts)?;
+    set_prepared(&prepared, style, fonts, hyphenator)
+}
+
+/// A paragraph measured once (without hyphenation), ready to be set at any width.
+pub(crate) struct Prepared {
+    text: Text,
+    plain: Vec<Item>,
+    align: Align,
+    /// The widest unbreakable word, in points.
+    pub widest: f64,
+    /// The whole paragraph on one line, in points.
+    pub natural: f64,
+}
+
+/// Measures `runs` for setting with `align` at `size`.
+pub(crate) fn prepare(
+    runs: &[Run],
+    size: f32,
+    align: Align,
+    fonts: &Fonts,
+) -> Result<Prepared, LayoutError> {
     let text = Text::new(runs);
+    let style = ParaStyle {
+        size,
+        measure: f32::INFINITY,
+        align,
+        hyphenate: false,
+    };
+    let plain = if text.text.is_empty() {
+        Vec::new()
+    } else {
+        build_items(&text, style, fonts, None)?
+    };
+    // The widest stretch between two places a line may end.
+    let (mut widest, mut word, mut natural) = (0.0f64, 0.0f64, 0.0f64);
+    for (i, it) in plain.iter().enumerate() {
+        match it.kind {
+            Kind::Box => {
+                word += it.width;
+                natural += it.width;
+            }
+            Kind::Glue if i > 0 && plain[i - 1].kind == Kind::Box => {
+                widest = widest.max(word);
+                word = 0.0;
+                natural += it.width;
+            }
+            // Glue after a forbidding penalty binds its neighbours ("€ 180").
+            Kind::Glue => {
+                word += it.width;
+                natural += it.width;
+            }
+            Kind::Penalty if it.penalty < INFINITE_PENALTY => {
+                widest = widest.max(word + it.width);
+                word = 0.0;
+            }
+            Kind::Penalty => {}
+        }
+    }
+    Ok(Prepared {
+        text,
+        plain,
+        align,
+        widest: widest.max(word),
+        natural,
+    })
+}
+
+/// Sets a prepared paragraph; `style.align` must be the one it was prepared with.
+pub(crate) fn set_prepared(
+    prepared: &Prepared,
+    style: ParaStyle,
+    fonts: &Fonts,
+    hyphenator: Option<&Standard>,
+) -> Result<Vec<SetLine>, LayoutError> {
+    let text = &prepared.text;
     if text.text.is_empty() {
         return Ok(Vec::new());
     }
-    let items = build_items(&text, style, fonts, hyphenator)?;
+    let style = ParaStyle {
+        align: prepared.align,
+        ..style
+    };
     let extra_stretch = match style.align {
         Align::Justify => 0.0,
         // Ragged lines are judged against a fixed stretch at the line end, so the
         // breaker still avoids very short lines without stretching any spaces.
         Align::Left => 3.0 * style.size as f64,
     };
-    let breaks = find_breaks(&items, style.measure as f64, extra_stretch);
-    Ok(assemble(&text.text, &items, &breaks, style))
-}
-
-/// The widest unbreakable word and the natural one-line width of some runs, in points.
-pub(crate) fn extent(runs: &[Run], size: f32, fonts: &Fonts) -> Result<(f64, f64), LayoutError> {
-    let text = Text::new(runs);
-    let style = ParaStyle {
-        size,
-        measure: f32::INFINITY,
-        align: Align::Left,
-        hyphenate: false,
+    let measure = style.measure as f64;
+    // Words wider than the line need break points inside them: measure again.
+    let rebuilt;
+    let plain: &[Item] = if prepared.widest <= measure {
+        &prepared.plain
+    } else {
+        rebuilt = build_items(text, style, fonts, None)?;
+        &rebuilt
     };
-    let items = build_items(&text, style, fonts, None)?;
-    let (mut widest, mut word, mut total) = (0.0f64, 0.0f64, 0.0f64);
-    for it in &items {
-        match it.kind {
-            Kind::Box => {
-                word += it.width;
-                total += it.width;
-            }
-            Kind::Glue => {
-                widest = widest.max(word);
-                word = 0.0;
-                total += it.width;
-            }
-            Kind::Penalty => {
-                widest = widest.max(word + it.width);
-                word = 0.0;
-            }
-        }
+    // As in TeX: first try without hyphenation and with tight spacing; hyphenate only
+    // paragraphs that need it; accept anything only as a last resort.
+    let pretolerance = match style.align {
+        Align::Justify => PRETOLERANCE,
+        // Ragged lines may end well short of the measure before hyphens help.
+        Align::Left => 2.0 * TOLERANCE,
+    };
+    if let Some(breaks) = find_breaks(plain, measure, extra_stretch, Some(pretolerance)) {
+        return Ok(assemble(&text.text, plain, &breaks, style));
     }
-    Ok((widest.max(word), total))
+    let hyphenated;
+    let items: &[Item] = match hyphenator {
+        Some(h) if style.hyphenate => {
+            hyphenated = build_items(text, style, fonts, Some(h))?;
+            &hyphenated
+        }
+        _ => plain,
+    };
+    let breaks = find_breaks(items, measure, extra_stretch, Some(TOLERANCE))
+        .or_else(|| find_breaks(items, measure, extra_stretch, None))
+        .unwrap_or_else(|| vec![items.len() - 1]);
+    Ok(assemble(&text.text, items, &breaks, style))
 }
 
 /// Sets `text` on one line without breaking it (labels, markers, page numbers).
@@ -330,6 +452,19 @@ fn build_items(
             items.push(Item::penalty(face, 0.0, INFINITE_PENALTY, false, false));
             items.push(Item::fill_glue());
             items.push(Item::penalty(face, 0.0, -INFINITE_PENALTY, false, false));
+        } else if tail.contains(' ') && is_prefix_symbol(word) {
+            // "€ 180": a currency sign never ends a line apart from its amount.
+            let space_style = text.style_at(word_end);
+            let glyph = fonts
+                .glyph(' ', space_style)
+                .ok_or_else(|| missing(' ', s, word_end))?;
+            items.push(Item::penalty(face, 0.0, INFINITE_PENALTY, false, false));
+            items.push(Item::glue(
+                glyph.face,
+                glyph.advance as f64 * scale,
+                0.0,
+                0.0,
+            ));
         } else if tail.contains(' ') {
             let space_style = text.style_at(word_end);
             let glyph = fonts
@@ -345,7 +480,13 @@ fn build_items(
         } else if word.ends_with('\u{AD}') {
             let w = fonts.advance(face, '-') as f64 * scale;
             items.push(Item::penalty(face, w, HYPHEN_PENALTY, true, true));
-        } else if word.ends_with(['-', '‐', '–', '—']) {
+        } else if word.ends_with('-') {
+            // Text extraction (poppler's pdftotext, for one) takes a hyphen-minus at
+            // the end of a line for hyphenation and joins the halves: "forty-" +
+            // "eight" would come out as "fortyeight". So a line ends there only when
+            // nothing else fits (a narrow table column).
+            items.push(Item::penalty(face, 0.0, LAST_RESORT_PENALTY, false, false));
+        } else if word.ends_with(['‐', '–', '—']) {
             items.push(Item::penalty(
                 face,
                 0.0,
@@ -359,6 +500,15 @@ fn build_items(
         prev = pos;
     }
     Ok(items)
+}
+
+/// A word that is only a currency or section sign, which binds to what follows.
+fn is_prefix_symbol(word: &str) -> bool {
+    let mut chars = word.chars();
+    matches!(
+        (chars.next(), chars.next()),
+        (Some('€' | '$' | '£' | '¥' | '§' | '¶' | '№'), None)
+    )
 }
 
 fn missing(c: char, text: &str, at: usize) -> LayoutError {
@@ -380,6 +530,50 @@ fn push_word(
 ) -> Result<(), LayoutError> {
     let s = &text.text;
     let scale = style.size as f64 / 1000.0;
+    let hyphenate = style.hyphenate && hyphenator.is_some();
+    // Common case first: a word that fits on a line and is not hyphenated becomes one
+    // box per face, measured in a single pass.
+    let first = items.len();
+    let mut current: Option<(usize, Face)> = None;
+    let (mut units, mut total) = (0u64, 0u64);
+    // Most words have one style; look it up per character only when they do not.
+    let word_style = text.style_at(start);
+    let uniform = text.style_changes_within(start, end) == 0;
+    for (i, c) in s[start..end].char_indices() {
+        let at = start + i;
+        if is_control(c) {
+            continue;
+        }
+        let char_style = if uniform {
+            word_style
+        } else {
+            text.style_at(at)
+        };
+        let g = fonts
+            .glyph(c, char_style)
+            .ok_or_else(|| missing(c, s, at))?;
+        match current {
+            Some((_, face)) if face == g.face => {}
+            _ => {
+                if let Some((from, face)) = current {
+                    items.push(Item::boxed(face, from, at, units as f64 * scale));
+                }
+                current = Some((at, g.face));
+                units = 0;
+            }
+        }
+        units += g.advance as u64;
+        total += g.advance as u64;
+    }
+    if let Some((from, face)) = current {
+        let to = s[..end].trim_end_matches(is_control).len().max(from);
+        items.push(Item::boxed(face, from, to, units as f64 * scale));
+    }
+    if !hyphenate && total as f64 * scale <= style.measure as f64 {
+        return Ok(());
+    }
+    items.truncate(first);
+
     // Measure once: (byte, face, advance) per drawn character.
     let mut glyphs: Vec<(usize, Face, u16)> = Vec::with_capacity(end - start);
     let mut total: u64 = 0;
@@ -474,8 +668,9 @@ fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(us
         }
         let run = &rest[..letters];
         let count = run.chars().count();
-        let proper = run.chars().skip(1).any(char::is_uppercase);
-        if count >= MIN_HYPHENATED_WORD && !proper {
+        // Capitalised words are names and defined terms ("Processor"): never split them.
+        let capitalised = run.chars().any(char::is_uppercase);
+        if count >= MIN_HYPHENATED_WORD && !capitalised {
             for b in h.hyphenate(run).breaks {
                 let left = run[..b].chars().count();
                 if left >= MIN_HYPHEN_SIDE && count - left >= MIN_HYPHEN_SIDE {
@@ -500,18 +695,29 @@ struct Node {
 }
 
 /// Chooses the break items with the least total demerits.
-fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
+///
+/// With a `tolerance`, lines may stretch at most that ratio and `None` means no such
+/// set of breaks exists; without one every line is allowed (overfull ones only when
+/// nothing else fits), so there is always an answer.
+fn find_breaks(
+    items: &[Item],
+    measure: f64,
+    extra_stretch: f64,
+    tolerance: Option<f64>,
+) -> Option<Vec<usize>> {
     let n = items.len();
-    let mut sum_w = vec![0.0f64; n + 1];
-    let mut sum_st = vec![0.0f64; n + 1];
-    let mut sum_sh = vec![0.0f64; n + 1];
-    let mut sum_fill = vec![0u32; n + 1];
-    for (i, it) in items.iter().enumerate() {
-        let counts = it.kind != Kind::Penalty;
-        sum_w[i + 1] = sum_w[i] + if counts { it.width } else { 0.0 };
-        sum_st[i + 1] = sum_st[i] + it.stretch;
-        sum_sh[i + 1] = sum_sh[i] + it.shrink;
-        sum_fill[i + 1] = sum_fill[i] + it.fill as u32;
+    // Running totals before each item: width, stretch, shrink, fill glues.
+    let mut sums: Vec<(f64, f64, f64, u32)> = Vec::with_capacity(n + 1);
+    let mut total = (0.0f64, 0.0f64, 0.0f64, 0u32);
+    sums.push(total);
+    for it in items {
+        if it.kind != Kind::Penalty {
+            total.0 += it.width;
+        }
+        total.1 += it.stretch;
+        total.2 += it.shrink;
+        total.3 += it.fill as u32;
+        sums.push(total);
     }
     // First item of the line after a break at `b`: discardable items are dropped.
     let line_start = |b: usize| -> usize {
@@ -550,16 +756,27 @@ fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
         } else {
             0.0
         };
+        // The oldest active node gives the longest line: if even that line is too
+        // loose, no line can end here, and no node is too long to stay active.
+        if let (Some(t), Some(&first), false) = (tolerance, active.first(), forced) {
+            let from = sums[nodes[first].next];
+            let width = sums[b].0 - from.0 + break_width;
+            let stretch = sums[b].1 - from.1 + extra_stretch;
+            if width < measure && (stretch <= 0.0 || (measure - width) / stretch > t) {
+                continue;
+            }
+        }
         let mut best: [Option<(f64, usize)>; 4] = [None; 4];
         let mut dropped: Option<usize> = None;
         let mut k = 0;
         while k < active.len() {
             let a = active[k];
             let node = nodes[a];
-            let width = sum_w[b] - sum_w[node.next] + break_width;
-            let has_fill = sum_fill[b] > sum_fill[node.next];
+            let (from, to) = (sums[node.next], sums[b]);
+            let width = to.0 - from.0 + break_width;
+            let has_fill = to.3 > from.3;
             let ratio = if width < measure {
-                let stretch = sum_st[b] - sum_st[node.next] + extra_stretch;
+                let stretch = to.1 - from.1 + extra_stretch;
                 if has_fill {
                     0.0
                 } else if stretch > 0.0 {
@@ -568,7 +785,7 @@ fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
                     100.0
                 }
             } else if width > measure {
-                let shrink = sum_sh[b] - sum_sh[node.next];
+                let shrink = to.2 - from.2;
                 if shrink > 0.0 {
                     (measure - width) / shrink
                 } else {
@@ -578,7 +795,8 @@ fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
                 0.0
             };
             // A tiny tolerance keeps lines that fit exactly from being judged overfull.
-            let feasible = ratio >= -1.0 - 1e-9;
+            let feasible = ratio >= -1.0 - 1e-9 && tolerance.is_none_or(|t| ratio <= t);
+            let too_long = ratio < -1.0 - 1e-9;
             if feasible {
                 let badness = 100.0 * ratio.abs().powi(3);
                 let mut d = (LINE_PENALTY + badness).powi(2);
@@ -608,13 +826,16 @@ fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
                 if fitness.abs_diff(node.fitness) > 1 {
                     d += ADJACENT_FITNESS_DEMERITS;
                 }
+                if forced && has_fill && width < SHORT_LAST_LINE * measure {
+                    d += (LINE_PENALTY + 100.0).powi(2);
+                }
                 let total = node.demerits + d;
                 let slot = &mut best[fitness as usize];
                 if slot.is_none_or(|(t, _)| total < t) {
                     *slot = Some((total, a));
                 }
             }
-            if !feasible || forced {
+            if too_long || forced {
                 if dropped.is_none_or(|x| nodes[a].demerits < nodes[x].demerits) {
                     dropped = Some(a);
                 }
@@ -639,6 +860,9 @@ fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
             }
         }
         if !added && active.is_empty() {
+            if tolerance.is_some() {
+                return None;
+            }
             // Nothing fits (a glyph wider than the measure): accept an overfull line
             // rather than fail.
             let prev = dropped.unwrap_or(0);
@@ -652,13 +876,10 @@ fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
             active.push(nodes.len() - 1);
         }
     }
-    let Some(&last) = active
+    let &last = active
         .iter()
         .filter(|&&a| nodes[a].at == n - 1)
-        .min_by(|&&a, &&b| nodes[a].demerits.total_cmp(&nodes[b].demerits))
-    else {
-        return vec![n - 1];
-    };
+        .min_by(|&&a, &&b| nodes[a].demerits.total_cmp(&nodes[b].demerits))?;
     let mut breaks = Vec::new();
     let mut cur = Some(last);
     while let Some(c) = cur {
@@ -668,12 +889,14 @@ fn find_breaks(items: &[Item], measure: f64, extra_stretch: f64) -> Vec<usize> {
         cur = nodes[c].prev;
     }
     breaks.reverse();
-    breaks
+    Some(breaks)
 }
 
 /// Turns the chosen breaks into lines of positioned runs.
 fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> Vec<SetLine> {
     let measure = style.measure as f64;
+    // Invisible marks (word joiners) have no glyph and are dropped from drawn text.
+    let has_controls = text.contains(is_control);
     let mut lines = Vec::with_capacity(breaks.len());
     let mut start = 0;
     for &b in breaks {
@@ -682,9 +905,13 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
         let line_items = &items[start..b];
         let mut natural = 0.0;
         let mut spaces = 0u32;
+        let mut bytes = 0;
         for it in line_items {
             match it.kind {
-                Kind::Box => natural += it.width,
+                Kind::Box => {
+                    natural += it.width;
+                    bytes += it.end - it.start;
+                }
                 Kind::Glue if !it.fill => {
                     natural += it.width;
                     spaces += 1;
@@ -696,7 +923,9 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
             natural += brk.width;
         }
         let justify = style.align == Align::Justify && !forced && spaces > 0;
-        let word_spacing = if justify {
+        // A last line may have been chosen with its spaces shrunk: shrink them.
+        let shrink_last = forced && spaces > 0 && natural > measure;
+        let word_spacing = if justify || shrink_last {
             (measure - natural) / spaces as f64
         } else {
             0.0
@@ -709,18 +938,30 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
                     r.text.push_str(piece);
                     r.width += w;
                 }
-                _ => runs.push(SetRun {
-                    x,
-                    face,
-                    text: piece.to_owned(),
-                    width: w,
-                }),
+                _ => {
+                    let mut text = String::with_capacity(bytes + spaces as usize + 1);
+                    text.push_str(piece);
+                    runs.push(SetRun {
+                        x,
+                        face,
+                        text,
+                        width: w,
+                    })
+                }
             }
             x += w;
         };
         for it in line_items {
             match it.kind {
-                Kind::Box => push(&mut runs, it.face, &text[it.start..it.end], it.width),
+                Kind::Box => {
+                    let piece = &text[it.start..it.end];
+                    if has_controls && piece.contains(is_control) {
+                        let visible: String = piece.chars().filter(|&c| !is_control(c)).collect();
+                        push(&mut runs, it.face, &visible, it.width);
+                    } else {
+                        push(&mut runs, it.face, piece, it.width);
+                    }
+                }
                 Kind::Glue if !it.fill => push(&mut runs, it.face, " ", it.width + word_spacing),
                 _ => {}
             }
@@ -730,7 +971,7 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
         }
         // Lines that are justified end exactly at the measure; say so without the
         // rounding noise of the running sum.
-        let width = if justify { measure } else { x };
+        let width = if justify || shrink_last { measure } else { x };
         lines.push(SetLine {
             runs,
             width,
@@ -906,6 +1147,58 @@ mod tests {
             })
             .collect::<String>();
         assert_eq!(unhyphenated.trim_end(), text);
+    }
+
+    #[test]
+    fn invisible_marks_measure_and_draw_as_nothing() {
+        let f = fonts();
+        let lines = set_paragraph(
+            &[Run::plain(
+                "sub\u{2060}processor data\u{200B}protection re\u{AD}cords",
+            )],
+            style(400.0, Align::Justify),
+            &f,
+            None,
+        )
+        .unwrap();
+        let text: String = lines[0].runs.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(text, "subprocessor dataprotection records");
+        let plain = set_paragraph(
+            &[Run::plain("subprocessor dataprotection records")],
+            style(400.0, Align::Justify),
+            &f,
+            None,
+        )
+        .unwrap();
+        assert!((lines[0].width - plain[0].width).abs() < 1e-9);
+    }
+
+    #[test]
+    fn lines_end_after_a_hyphen_minus_only_as_a_last_resort() {
+        let f = fonts();
+        let text = "notice within forty-eight hours by e-mail to the well-known \
+                    follow-up contact of the third-party subprocessor, twenty-four by seven";
+        for measure in [90.0, 120.0, 150.0, 200.0] {
+            let lines =
+                set_paragraph(&[Run::plain(text)], style(measure, Align::Left), &f, None).unwrap();
+            for l in &lines {
+                let t: String = l.runs.iter().map(|r| r.text.as_str()).collect();
+                assert!(!t.ends_with('-'), "{measure}: {t:?}");
+            }
+        }
+        // A column too narrow for "forty-eight" breaks at its hyphen, not past the edge.
+        let lines = set_paragraph(
+            &[Run::plain("forty-eight")],
+            style(35.0, Align::Left),
+            &f,
+            None,
+        )
+        .unwrap();
+        let texts: Vec<String> = lines
+            .iter()
+            .map(|l| l.runs.iter().map(|r| r.text.as_str()).collect())
+            .collect();
+        assert_eq!(texts, ["forty-", "eight"]);
     }
 
     #[test]
