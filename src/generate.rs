@@ -287,6 +287,7 @@ impl Setup {
             meta,
             blocks,
             footer: assemble::footer(&self.annex, &self.fingerprint),
+            attachments: vec![assemble::annex_attachment(&self.annex)],
         };
         let pdf_name = notice_file_name(&self.vendor, &self.annex);
         self.finish(Kind::Notice, customer, issued, doc, pdf_name)
