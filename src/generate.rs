@@ -130,20 +130,7 @@ pub enum Written {
 
 /// A lowercase slug of a legal name for file names: "SegMetrics, Inc." -> "segmetrics-inc".
 pub fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let trimmed = out.trim_end_matches('-');
-    if trimmed.is_empty() {
-        "vendor".to_string()
-    } else {
-        trimmed.to_string()
-    }
+    output::slug(name, "vendor")
 }
 
 /// The DPA's file name: vendor, kind and annex version, e.g. `segmetrics-inc-dpa-2026-05-26.pdf`.
