@@ -55,7 +55,7 @@ pub fn batch(cwd: &Path, customers: &Path, out: &Path, extra: &[&str]) -> Comman
         .arg("--out")
         .arg(out)
         .args(vendor_args());
-    if !extra.iter().any(|a| *a == "--annex") {
+    if !extra.contains(&"--annex") {
         cmd.arg("--annex")
             .arg(repo("fixtures/segmetrics/annex.toml"));
     }
