@@ -67,7 +67,7 @@ pub fn run(args: BatchArgs, config: &Config) -> Result<ExitCode> {
         options,
         |event, summary| {
             seen += 1;
-            if let Outcome::Failed { reason } = &event.outcome {
+            if let Outcome::Failed { reason, .. } = &event.outcome {
                 let line = format!("failed: {}: {reason}", event.customer);
                 match &bar {
                     Some(bar) => bar.println(line),
@@ -105,13 +105,17 @@ pub fn run(args: BatchArgs, config: &Config) -> Result<ExitCode> {
         summary.failed.len()
     );
     for event in &summary.failed {
-        if let Outcome::Failed { reason } = &event.outcome {
+        if let Outcome::Failed { reason, hint } = &event.outcome {
             println!("  failed: {}: {reason}", event.customer);
+            if let Some(hint) = hint {
+                println!("    hint: {hint}");
+            }
         }
     }
     println!(
-        "Register: {}",
-        setup.out.join(dpa::register::FILE_NAME).display()
+        "Register: {} ({} rows added)",
+        setup.out.join(dpa::register::FILE_NAME).display(),
+        summary.recorded
     );
     Ok(if summary.failed.is_empty() {
         ExitCode::SUCCESS
