@@ -83,7 +83,7 @@ fn verifies(key: &PublicKey, out: &Path, i: usize) -> Result<(), String> {
     };
     let verdict = dpa::sign::verify(&pdf, &evidence, key).map_err(|e| e.to_string())?;
     let checked = verdict.checked;
-    if !verdict.valid || !(checked.minisig && checked.sha256 && checked.sshsig) {
+    if !(verdict.valid && checked.minisig && checked.sha256 && checked.sshsig) {
         return Err(format!("{}: {:?}", id(i), verdict.reasons));
     }
     match &verdict.comment {
