@@ -493,15 +493,17 @@ fn changes_context(diff: &AnnexDiff, old: &Annex, new: &Annex) -> serde_json::Va
     })
 }
 
-/// How a notice names an annex field: `has_access` -> "data it has access to".
+/// How a notice names an annex field, as a singular noun: `has_access` -> "data it has
+/// access to", so that "the {label} changes from ..." reads well for every field.
 fn field_label(field: &str) -> String {
     match field {
         "location" => "location of processing".into(),
+        "certifications" => "list of certifications".into(),
         "legal_address" => "registered address".into(),
         "has_access" => "data it has access to".into(),
         "no_access" => "data it has no access to".into(),
         "feature" => "optional feature that enables it".into(),
-        "activation" => "use (always, opt-in or opt-out)".into(),
+        "subprocessors" => "status of its providers as Subprocessors".into(),
         other => other.replace('_', " "),
     }
 }
@@ -533,5 +535,28 @@ mod tests {
         assert_eq!(slug("Caplena AG"), "caplena-ag");
         assert_eq!(slug("../../etc"), "etc");
         assert_eq!(slug("Ωмега"), "vendor");
+    }
+
+    #[test]
+    fn every_diffed_field_has_a_readable_label() {
+        let fields = [
+            "name",
+            "function",
+            "location",
+            "certifications",
+            "website",
+            "legal_address",
+            "has_access",
+            "no_access",
+            "activation",
+            "feature",
+            "description",
+            "subprocessors",
+        ];
+        for f in fields {
+            let label = field_label(f);
+            assert!(!label.contains('_') && !label.is_empty(), "{f}: {label}");
+        }
+        assert_eq!(field_label("location"), "location of processing");
     }
 }
