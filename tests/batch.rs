@@ -263,3 +263,58 @@ fn a_changed_customer_is_reissued_and_recorded_again() {
         dpa::sign::sha256_hex(&fs::read(&pdf).unwrap())
     );
 }
+
+#[test]
+fn the_number_of_workers_does_not_change_a_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = repo("fixtures/batch/customers.csv");
+    let next = repo("fixtures/segmetrics/annex-next.toml");
+    let previous = repo("fixtures/segmetrics/annex.toml");
+    let mut trees = Vec::new();
+    for jobs in ["1", "3"] {
+        let out = dir.path().join(format!("jobs-{jobs}"));
+        let run = batch(
+            dir.path(),
+            &csv,
+            &out,
+            &[
+                "--jobs",
+                jobs,
+                "--annex",
+                next.to_str().unwrap(),
+                "--previous",
+                previous.to_str().unwrap(),
+                "--notice-date",
+                "2026-06-10",
+                "--raw-sig",
+            ],
+        )
+        .output()
+        .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let files: Vec<(String, Vec<u8>)> = files_under(&out)
+            .into_iter()
+            .filter(|p| p.is_file() && !p.to_string_lossy().contains("register.sqlite"))
+            .map(|p| {
+                let name = p.strip_prefix(&out).unwrap().display().to_string();
+                (name, fs::read(&p).unwrap())
+            })
+            .collect();
+        // 4 customers x 2 documents x (PDF, .minisig, .sha256, .sshsig, .sig).
+        assert_eq!(files.len(), 40);
+        let mut rows: Vec<serde_json::Value> = register_rows(dir.path(), &out, &[])
+            .into_iter()
+            .map(|mut r| {
+                r.as_object_mut().unwrap().remove("id");
+                r
+            })
+            .collect();
+        rows.sort_by_key(|r| r["path"].as_str().unwrap().to_string());
+        trees.push((files, rows));
+    }
+    assert!(trees[0] == trees[1], "--jobs 1 and --jobs 3 differ");
+}
