@@ -94,8 +94,14 @@ fn two_bad_rows_in_fifty_fail_alone_and_a_rerun_changes_nothing() {
         stdout.contains("hint: use 1 to 64 lowercase letters"),
         "{stdout}"
     );
-    // They are also reported as they happen, on stderr.
+    // They are also reported as they happen, on stderr, with plain progress lines (no
+    // terminal here, so no progress bar).
     assert_eq!(stderr.matches("failed: ").count(), 2, "{stderr}");
+    assert!(
+        stderr.contains("batch: 50/50 customers (48 issued, 0 unchanged, 2 failed)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('█'), "{stderr}");
 
     let issued = pdfs(&out);
     assert_eq!(issued.len(), 48);
