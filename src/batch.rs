@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -246,7 +245,7 @@ fn prepare(
     for kind in kinds {
         let issued = match (kind, &setup.notice) {
             (Kind::Notice, Some(n)) => n.date,
-            _ => dpa_issue_date(&customer),
+            _ => setup.dpa_issue_date(&customer),
         };
         let digest = setup.inputs_digest(kind, &customer, issued);
         if done.contains(&digest) && issued_file(setup, kind, &customer.id).is_file() {
@@ -379,11 +378,6 @@ fn remove_partials(out: &Path) -> Result<(), BatchError> {
         }
     }
     Ok(())
-}
-
-/// A DPA's issue date: the customer's effective date (never the clock).
-pub fn dpa_issue_date(customer: &Customer) -> NaiveDate {
-    customer.effective
 }
 
 #[cfg(test)]

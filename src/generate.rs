@@ -162,6 +162,12 @@ impl Setup {
         )
     }
 
+    /// A DPA's issue date, from the inputs (never the clock): the customer's effective date,
+    /// or the annex's if that is later, since a DPA cannot carry a list not yet in force.
+    pub fn dpa_issue_date(&self, customer: &Customer) -> NaiveDate {
+        customer.effective.max(self.annex.effective)
+    }
+
     fn signing(&self, issued: NaiveDate) -> SigningInfo {
         SigningInfo {
             key_id: self.key.key_id().to_string(),

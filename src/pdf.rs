@@ -131,10 +131,11 @@ pub fn write_pdf(
             gids.push(sp);
             gids.sort_unstable();
         }
-        let sub = subset::subset(fonts.bytes(face), &gids).map_err(|reason| PdfError::Subset {
-            file: fonts.file_name(face),
-            reason,
-        })?;
+        let sub =
+            subset::subset(fonts.bytes(face), &gids, space).map_err(|reason| PdfError::Subset {
+                file: fonts.file_name(face),
+                reason,
+            })?;
         let one_byte = sub.new_gid.len() <= 256;
         let space_cid = space.and_then(|sp| sub.new_gid.get(&sp).copied());
         let swap = if one_byte {

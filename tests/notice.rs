@@ -205,6 +205,9 @@ fn batch_with_previous_issues_signed_notices_naming_the_three_changes() {
         assert_eq!(notice_row["issued"], "2026-06-10");
         assert_eq!(notice_row["annex_version"], "2026-07-15");
         assert_eq!(notice_row["path"], format!("{id}/{NOTICE}"));
+        // A DPA carrying the new list is not dated before the list takes effect.
+        let dpa_row = mine.iter().find(|r| r["kind"] == "dpa").unwrap();
+        assert_eq!(dpa_row["issued"], "2026-07-15", "{id}");
         let bytes = fs::read(out.join(id).join(NOTICE)).unwrap();
         assert_eq!(notice_row["pdf_sha256"], dpa::sign::sha256_hex(&bytes));
     }
