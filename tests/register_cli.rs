@@ -166,7 +166,7 @@ fn list_filters_by_customer_and_annex_version() {
         shape,
         [
             own("dpa", "2026-05-26", "2026-06-01"),
-            own("dpa", "2026-07-15", "2026-06-01"),
+            own("dpa", "2026-07-15", "2026-07-15"),
             own("notice", "2026-07-15", "2026-06-10"),
         ]
     );
