@@ -645,6 +645,26 @@ impl Builder<'_> {
             for w in &mut widths {
                 *w *= measure / total;
             }
+            // Hints never squeeze a column below its minimum (its widest word, capped, and
+            // at least one em): the width comes from columns that have room to spare.
+            let deficit: f64 = (0..cols).map(|c| (min[c] - widths[c]).max(0.0)).sum();
+            let slack: f64 = (0..cols).map(|c| (widths[c] - min[c]).max(0.0)).sum();
+            if deficit > 0.0 && slack > 0.0 {
+                let take = (deficit / slack).min(1.0);
+                for c in 0..cols {
+                    if widths[c] < min[c] {
+                        widths[c] = min[c];
+                    } else {
+                        widths[c] -= (widths[c] - min[c]) * take;
+                    }
+                }
+                let total: f64 = widths.iter().sum();
+                if total > measure {
+                    for w in &mut widths {
+                        *w *= measure / total;
+                    }
+                }
+            }
         }
         widths.into_iter().map(|w| w as f32).collect()
     }
