@@ -569,7 +569,17 @@ fn push_word(
         let to = s[..end].trim_end_matches(is_control).len().max(from);
         items.push(Item::boxed(face, from, to, units as f64 * scale));
     }
-    if !hyphenate && total as f64 * scale <= style.measure as f64 {
+    // A word that ends at a soft hyphen may be drawn with a hyphen after it: it must
+    // fit with that hyphen, or it gets emergency break points like any overlong word.
+    let fits = |units: u64| {
+        let width = units as f64 * scale;
+        let measure = style.measure as f64;
+        // A hyphen is narrower than an em: only words that close need its real width.
+        width + style.size as f64 <= measure
+            || width + fonts.advance(word_style_face(text, fonts, start), '-') as f64 * scale
+                <= measure
+    };
+    if !hyphenate && fits(total) {
         return Ok(());
     }
     items.truncate(first);
@@ -588,7 +598,7 @@ fn push_word(
         total += g.advance as u64;
         glyphs.push((at, g.face, g.advance));
     }
-    let too_wide = total as f64 * scale > style.measure as f64;
+    let too_wide = !fits(total);
 
     // Byte offsets where the word may break, and whether a hyphen shows there.
     let mut splits: Vec<(usize, bool)> = Vec::new();
@@ -650,6 +660,15 @@ fn push_word(
         .unwrap_or(end);
     flush(items, box_start, box_end, units);
     Ok(())
+}
+
+/// The face of the first character of the word at `start` (for the hyphen's width).
+fn word_style_face(text: &Text, fonts: &Fonts, start: usize) -> Face {
+    text.text[start..]
+        .chars()
+        .next()
+        .and_then(|c| fonts.glyph(c, text.style_at(start)))
+        .map_or(Face::Regular, |g| g.face)
 }
 
 /// Adds the dictionary's hyphenation points inside each run of letters of `word`.
