@@ -229,7 +229,8 @@ impl LoadError {
 /// Loads and validates `vendor.toml`.
 pub fn vendor(path: impl AsRef<Path>) -> Result<Vendor, LoadError> {
     let source = Source::read(path.as_ref(), FileKind::Vendor)?;
-    let vendor: Vendor = source.parse()?;
+    let mut vendor: Vendor = source.parse()?;
+    unix_newlines(&mut vendor.address);
     check_vendor(&vendor).map_err(|p| source.invalid(p))?;
     Ok(vendor)
 }
@@ -237,7 +238,17 @@ pub fn vendor(path: impl AsRef<Path>) -> Result<Vendor, LoadError> {
 /// Loads and validates an `annex.toml`.
 pub fn annex(path: impl AsRef<Path>) -> Result<Annex, LoadError> {
     let source = Source::read(path.as_ref(), FileKind::Annex)?;
-    let annex: Annex = source.parse()?;
+    let mut annex: Annex = source.parse()?;
+    for section in &mut annex.sections {
+        if let Some(d) = &mut section.description {
+            unix_newlines(d);
+        }
+        for entry in &mut section.entries {
+            if let Some(a) = &mut entry.legal_address {
+                unix_newlines(a);
+            }
+        }
+    }
     check_annex(&annex).map_err(|p| source.invalid(p))?;
     Ok(annex)
 }
@@ -427,6 +438,14 @@ fn check_text(path: Vec<Seg>, value: &str, multiline: bool) -> Result<(), Proble
         }
     }
     Ok(())
+}
+
+/// Makes CRLF line ends inside a multi-line value LF: TOML keeps them as written, and
+/// the same annex saved on Windows must keep its fingerprint.
+fn unix_newlines(text: &mut String) {
+    if text.contains("\r\n") {
+        *text = text.replace("\r\n", "\n");
+    }
 }
 
 /// Letters of the right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko and the
@@ -791,7 +810,8 @@ impl Source {
     }
 
     fn customer(&self, annex: Option<&Annex>) -> Result<Customer, LoadError> {
-        let customer: Customer = self.parse()?;
+        let mut customer: Customer = self.parse()?;
+        unix_newlines(&mut customer.address);
         check_customer(&customer).map_err(|p| self.invalid(p))?;
         if let Some(annex) = annex
             && let Some((i, feature)) = unknown_feature(&customer, annex)
@@ -1209,7 +1229,7 @@ fn csv_customer(
     let customer = Customer {
         id,
         legal_name: get("legal_name"),
-        address: get("address"),
+        address: get("address").replace("\r\n", "\n"),
         country: get("country"),
         email: get("email"),
         effective,
@@ -1753,6 +1773,25 @@ beta,\"Beta, s.r.o.\",\"Řetězová 3, Praha\",CZ,b@beta.example,2026-06-02,Jiř
             customers("no/such/dir"),
             Err(LoadError::NotFound { .. })
         ));
+    }
+
+    #[test]
+    fn crlf_line_ends_do_not_change_an_annex() {
+        let with_description = ANNEX.replace(
+            "title = \"Subprocessors\"",
+            "title = \"Subprocessors\"\ndescription = \"\"\"\nFirst line\nsecond line\"\"\"",
+        );
+        let unix = load_annex(&with_description).unwrap();
+        let windows = load_annex(&with_description.replace('\n', "\r\n")).unwrap();
+        assert_eq!(unix, windows);
+        assert_eq!(
+            unix.sections[0].description.as_deref(),
+            Some("First line\nsecond line")
+        );
+        assert_eq!(
+            crate::annex::fingerprint(&unix),
+            crate::annex::fingerprint(&windows)
+        );
     }
 
     #[test]
