@@ -39,6 +39,9 @@ fuzz_target!(|data: &[u8]| {
             dpa::annex::fingerprint(&imported.annex),
             "fingerprint changed through TOML:\n{toml}"
         ),
+        // The importer passes page text through; right-to-left text is refused by the
+        // loader on purpose (the layout cannot set it), so that refusal is expected.
+        Err(e) if e.to_string().contains("right-to-left script") => {}
         Err(e) => panic!("imported annex does not load: {e}\n{toml}"),
     }
 });

@@ -91,13 +91,16 @@ pub enum ImportError {
         "{page}: no effective date: the page has no \"Last updated\" or \"Effective date\" line"
     )]
     NoEffective { page: String },
-    #[error("{page}:{line}: cannot read the date `{text}`")]
+    #[error("{page}:{line}: cannot read the date `{}`", printable(text))]
     UnreadableDate {
         page: String,
         line: usize,
         text: String,
     },
-    #[error("invalid annex version `{version}`: use only letters, digits, '.', '_' and '-'")]
+    #[error(
+        "invalid annex version `{}`: use only letters, digits, '.', '_' and '-'",
+        printable(version)
+    )]
     InvalidVersion { version: String },
 }
 
@@ -126,9 +129,40 @@ impl ImportError {
     }
 }
 
+/// Page text made safe to print in a message: control characters become `\u{..}`
+/// escapes, so a copied web page cannot drive the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The page without invisible characters the annex loader refuses: control characters
+/// other than line ends and tabs become spaces, bidirectional formatting marks (as left
+/// behind by a copy from a web page) are dropped. Line numbers stay the same.
+fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let bidi = |c: char| matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let unwanted = |c: char| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || bidi(c);
+    if !text.chars().any(unwanted) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .filter(|&c| !bidi(c))
+        .map(|c| if unwanted(c) { ' ' } else { c })
+        .collect::<String>()
+        .into()
+}
+
 /// Reads a vendor's page into an annex.
 pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError> {
-    let page = Page::read(text);
+    let text = visible(text);
+    let page = Page::read(&text);
     let mut warnings = page.warnings.clone();
     let mut found = Found::default();
     walk(&page, &mut found, &mut warnings);
@@ -736,6 +770,36 @@ fn split_list(text: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn invisible_characters_of_a_page_do_not_reach_the_annex() {
+        let page = "# Acme subprocessors\n\nLast updated: June\u{200F} 26, 2026\n\n\
+                    | Name | Function | Location |\n|---|---|---|\n\
+                    | A\u{0}\u{200E} Co | Host\u{7}ing | DE |\n";
+        let opts = ImportOptions {
+            vendor: Some("Acme".into()),
+            source: "page.md".into(),
+            ..ImportOptions::default()
+        };
+        let imported = import(page, &opts).unwrap();
+        let entry = &imported.annex.sections[0].entries[0];
+        assert_eq!(entry.name, "A Co");
+        assert_eq!(entry.function, "Host ing");
+        assert_eq!(imported.annex.effective.to_string(), "2026-06-26");
+    }
+
+    #[test]
+    fn errors_show_page_text_with_control_characters_escaped() {
+        let err = ImportError::UnreadableDate {
+            page: "page.md".into(),
+            line: 3,
+            text: "\u{1b}[2J99 May".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "page.md:3: cannot read the date `\\u{1b}[2J99 May`"
+        );
+    }
     use super::*;
 
     fn run(text: &str) -> Result<Imported, ImportError> {
