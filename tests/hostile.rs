@@ -275,6 +275,22 @@ fn csv_row_with_an_unquoted_comma_is_reported_with_its_line() {
     assert!(pdfs.is_empty(), "{pdfs:?}");
 }
 
+#[test]
+fn deeply_nested_toml_is_refused_not_a_stack_overflow() {
+    // 200,000 nested arrays: a recursive parser without a limit would overflow its stack.
+    let work = Work::new();
+    let deep = format!("id = {}{}\n", "[".repeat(200_000), "]".repeat(200_000));
+    let customer = work.write("deep.toml", deep);
+    let before = work.files();
+    let run = generate(&work, &customer, &Inputs::default(), &[]);
+    assert_refused(
+        &work,
+        &before,
+        &run,
+        &["deep.toml:1:", "not valid TOML: cannot recurse further"],
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Annex files
 
