@@ -1181,6 +1181,38 @@ fn a_signed_document_is_not_replaced_without_force() {
 }
 
 #[test]
+fn a_batch_does_not_replace_a_signed_document_without_force() {
+    let work = Work::new();
+    let csv = fs::read_to_string(fixture("batch/customers.csv")).unwrap();
+    let first = work.write("customers.csv", &csv);
+    let run = batch(&work, &first);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let pdf = work.out().join("mueller-soehne").join(DPA_NAME);
+    let before = fs::read(&pdf).unwrap();
+    let minisig_path = work
+        .out()
+        .join("mueller-soehne")
+        .join(format!("{DPA_NAME}.minisig"));
+    let minisig = fs::read(&minisig_path).unwrap();
+    // The CRM now has another address for the same id.
+    let changed = work.write(
+        "customers.csv",
+        csv.replace("Königstraße 12, 70173", "Königstraße 14, 70173"),
+    );
+    let run = batch(&work, &changed);
+    assert_no_panic(&run);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("failed: mueller-soehne:")
+            && run.stderr.contains("refusing to replace a signed document"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fs::read(&pdf).unwrap(), before);
+    assert_eq!(fs::read(&minisig_path).unwrap(), minisig);
+}
+
+#[test]
 fn a_leftover_partial_file_never_becomes_the_document() {
     // A killed run leaves `.NAME.partial`; the next run removes it and writes whole files.
     let work = Work::new();
