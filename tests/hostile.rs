@@ -1289,6 +1289,35 @@ fn every_output_file_is_written_under_a_temp_name_then_renamed() {
 // A vendor page with hostile bytes, through `dpa annex import`
 
 #[test]
+fn an_imported_page_listing_a_provider_twice_warns_and_the_annex_is_refused() {
+    // Found by the `annex_import` fuzzer. The importer keeps both entries for the person
+    // reviewing the import and warns; the loader refuses the file until they are merged.
+    let page = fs::read_to_string(hostile("fail_import-duplicate-provider", "page.md")).unwrap();
+    let opts = dpa::annex::import::ImportOptions {
+        vendor: Some("Example Analytics".into()),
+        source: "page.md".into(),
+        ..Default::default()
+    };
+    let imported = dpa::annex::import::import(&page, &opts).unwrap();
+    let warning = imported
+        .warnings
+        .iter()
+        .find(|w| w.message.contains("Clickwise is listed again"))
+        .expect("a warning about the repeated provider");
+    assert_eq!(warning.line, 22);
+    let work = Work::new();
+    let annex = work.write(
+        "annex.toml",
+        dpa::annex::import::to_toml(&imported, "page.md"),
+    );
+    let err = dpa::load::annex(&annex).unwrap_err().to_string();
+    assert!(
+        err.contains("`Clickwise` is listed twice in this section"),
+        "{err}"
+    );
+}
+
+#[test]
 #[ignore = "cli bug: `annex import` declares `--version`, which clashes with the global \
             --version flag; clap's debug assertion panics on every `dpa annex import` in a \
             debug build (fix in src/cli.rs, e.g. disable_version_flag on the subcommand)"]
