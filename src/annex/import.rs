@@ -159,6 +159,34 @@ fn visible(text: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
+/// Leaves out websites that are not full `http(s)://` addresses (relative links such as
+/// `/vendors/acme`, mail links, broken markup), with a warning: the annex loader would
+/// refuse them, and a page-relative link means nothing in a contract.
+fn drop_partial_addresses(found: &mut Found, warnings: &mut Vec<Warning>) {
+    for section in &mut found.sections {
+        for e in &mut section.entries {
+            let Some(site) = &e.entry.website else {
+                continue;
+            };
+            let host = site
+                .strip_prefix("https://")
+                .or_else(|| site.strip_prefix("http://"));
+            if host.is_some_and(|h| !h.is_empty() && !h.contains(char::is_whitespace)) {
+                continue;
+            }
+            warnings.push(Warning {
+                line: e.line,
+                message: format!(
+                    "the link \"{}\" of {} is not a full web address (https://...); website left out",
+                    printable(site),
+                    e.entry.name
+                ),
+            });
+            e.entry.website = None;
+        }
+    }
+}
+
 /// Reads a vendor's page into an annex.
 pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError> {
     let text = visible(text);
@@ -174,6 +202,7 @@ pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError>
     apply_mentions(&page, &mut found, &mut warnings);
     assign_features(&mut found, &mut warnings);
     warn_duplicates(&found, &mut warnings);
+    drop_partial_addresses(&mut found, &mut warnings);
 
     let given = opts
         .vendor
@@ -786,6 +815,34 @@ mod tests {
         assert_eq!(entry.name, "A Co");
         assert_eq!(entry.function, "Host ing");
         assert_eq!(imported.annex.effective.to_string(), "2026-06-26");
+    }
+
+    #[test]
+    fn relative_and_broken_links_are_not_websites() {
+        let page = "# Acme subprocessors\n\nLast updated: June 26, 2026\n\n\
+                    | Name | Function | Location |\n|---|---|---|\n\
+                    | [A Co](/vendors/a) | Hosting | DE |\n\
+                    | [B Co](https://b.example) | Mail | DE |\n\
+                    | [C Co](httpc c.example) | Chat | DE |\n";
+        let opts = ImportOptions {
+            vendor: Some("Acme".into()),
+            source: "page.md".into(),
+            ..ImportOptions::default()
+        };
+        let imported = import(page, &opts).unwrap();
+        let sites: Vec<_> = imported.annex.sections[0]
+            .entries
+            .iter()
+            .map(|e| e.website.as_deref())
+            .collect();
+        assert_eq!(sites, [None, Some("https://b.example"), None]);
+        let left_out: Vec<_> = imported
+            .warnings
+            .iter()
+            .filter(|w| w.message.contains("website left out"))
+            .map(|w| w.line)
+            .collect();
+        assert_eq!(left_out, [7, 9]);
     }
 
     #[test]
