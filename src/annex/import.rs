@@ -257,7 +257,9 @@ pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError>
 
     let mut sections = Vec::new();
     let mut origins = Vec::new();
-    for s in found.sections.into_iter().filter(|s| !s.entries.is_empty()) {
+    for mut s in found.sections.into_iter().filter(|s| !s.entries.is_empty()) {
+        // A line of only markup (a stray backtick, emphasis marks) reads as no text.
+        s.description.retain(|p| !p.trim().is_empty());
         let text = format!("{} {}", s.title, s.description.join(" "));
         sections.push(Section {
             subprocessors: !is_account_data_only(&text),
@@ -843,6 +845,19 @@ mod tests {
             .map(|w| w.line)
             .collect();
         assert_eq!(left_out, [7, 9]);
+    }
+
+    #[test]
+    fn a_section_text_of_only_markup_is_no_description() {
+        let page = "# Acme subprocessors\n\nLast updated: June 26, 2026\n\n## Hosting\n\n`\n\n\
+                    | Name | Function | Location |\n|---|---|---|\n| A Co | Hosting | DE |\n";
+        let opts = ImportOptions {
+            vendor: Some("Acme".into()),
+            source: "page.md".into(),
+            ..ImportOptions::default()
+        };
+        let imported = import(page, &opts).unwrap();
+        assert_eq!(imported.annex.sections[0].description, None);
     }
 
     #[test]
