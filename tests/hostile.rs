@@ -1367,6 +1367,27 @@ fn an_imported_page_listing_a_provider_twice_warns_and_the_annex_is_refused() {
 }
 
 #[test]
+fn an_imported_heading_of_only_markup_is_not_a_nameless_provider() {
+    // Found by the `annex_import` fuzzer (the page is its input, unedited): the line
+    // `<C-- maintained by … -->` was read as a provider heading whose name is empty, and
+    // the written annex was refused by the loader.
+    let bytes = fs::read(hostile("fail_import-nameless-heading", "page.md")).unwrap();
+    let page = String::from_utf8(bytes).unwrap();
+    let opts = dpa::annex::import::ImportOptions {
+        source: "page.md".into(),
+        ..Default::default()
+    };
+    match dpa::annex::import::import(&page, &opts) {
+        Err(e) => assert!(e.to_string().contains("no subprocessor list found"), "{e}"),
+        Ok(imported) => {
+            for entry in imported.annex.sections.iter().flat_map(|s| &s.entries) {
+                assert!(!entry.name.trim().is_empty(), "{entry:?}");
+            }
+        }
+    }
+}
+
+#[test]
 #[ignore = "cli bug: `annex import` declares `--version`, which clashes with the global \
             --version flag; clap's debug assertion panics on every `dpa annex import` in a \
             debug build (fix in src/cli.rs, e.g. disable_version_flag on the subcommand)"]

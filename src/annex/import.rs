@@ -393,7 +393,15 @@ fn walk(page: &Page, found: &mut Found, warnings: &mut Vec<Warning>) {
                     ctx.open = false;
                     ctx.provider_level = Some(*level);
                     let entry = read_provider(*line, raw, body, warnings);
-                    section_for(found, ctx).entries.push(entry);
+                    if entry.entry.name.trim().is_empty() {
+                        // A heading of only markup, e.g. an HTML tag in a plain-text copy.
+                        warnings.push(Warning {
+                            line: *line,
+                            message: "a provider heading without a name was not imported".into(),
+                        });
+                    } else {
+                        section_for(found, ctx).entries.push(entry);
+                    }
                     i = end;
                 } else {
                     while stack.last().is_some_and(|c| c.level >= *level) {
