@@ -865,6 +865,35 @@ fn a_line_broken_at_a_soft_hyphen_stays_inside_the_text_box() {
     assert_inside(&pages, |_, _| true);
 }
 
+#[test]
+#[ignore = "engine bug: an overfull line is 'justified' with -60 pt per space: runs overlap \
+            (one has width -48 pt) and text starts 48 pt left of the margin (markdown_layout fuzzer)"]
+fn an_overfull_line_is_not_squeezed_over_itself() {
+    let markdown = fs::read_to_string(hostile("fail_layout-overfull-line", "input.md")).unwrap();
+    let blocks = dpa::markup::parse(&markdown, None).unwrap();
+    let doc = dpa::document::Document {
+        meta: dpa::document::Metadata {
+            title: "t".into(),
+            author: "a".into(),
+            subject: "s".into(),
+            keywords: vec![],
+            date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        },
+        blocks,
+        footer: "footer".into(),
+    };
+    let fonts = dpa::layout::Fonts::embedded().unwrap();
+    let pages = dpa::layout::layout(&doc, &fonts, &dpa::layout::PageSetup::default()).unwrap();
+    for page in &pages {
+        for item in &page.items {
+            if let dpa::layout::Item::Line(l) = item {
+                assert!(l.runs.iter().all(|r| r.width >= 0.0), "{l:?}");
+            }
+        }
+    }
+    assert_inside(&pages, |_, _| true);
+}
+
 /// The text of the laid-out lines that `pick` selects, one line after another.
 fn laid_text(pages: &[dpa::layout::Page], pick: impl Fn(&dpa::layout::Line) -> bool) -> String {
     pages
