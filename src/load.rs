@@ -237,7 +237,8 @@ impl LoadError {
 /// Loads and validates `vendor.toml`.
 pub fn vendor(path: impl AsRef<Path>) -> Result<Vendor, LoadError> {
     let source = Source::read(path.as_ref(), FileKind::Vendor)?;
-    let vendor: Vendor = source.parse()?;
+    let mut vendor: Vendor = source.parse()?;
+    unix_newlines(&mut vendor.address);
     check_vendor(&vendor).map_err(|p| source.invalid(p))?;
     Ok(vendor)
 }
@@ -245,7 +246,17 @@ pub fn vendor(path: impl AsRef<Path>) -> Result<Vendor, LoadError> {
 /// Loads and validates an `annex.toml`.
 pub fn annex(path: impl AsRef<Path>) -> Result<Annex, LoadError> {
     let source = Source::read(path.as_ref(), FileKind::Annex)?;
-    let annex: Annex = source.parse()?;
+    let mut annex: Annex = source.parse()?;
+    for section in &mut annex.sections {
+        if let Some(d) = &mut section.description {
+            unix_newlines(d);
+        }
+        for entry in &mut section.entries {
+            if let Some(a) = &mut entry.legal_address {
+                unix_newlines(a);
+            }
+        }
+    }
     check_annex(&annex).map_err(|p| source.invalid(p))?;
     Ok(annex)
 }
@@ -371,7 +382,7 @@ fn path_text(path: &[Seg]) -> String {
             Seg::Index(i) => out.push_str(&format!("[{}]", i + 1)),
         }
     }
-    out
+    printable(&out)
 }
 
 /// A value that breaks a rule, before it is tied to a file position.
@@ -385,7 +396,7 @@ struct Problem {
 fn problem(path: Vec<Seg>, message: impl Into<String>, hint: Option<&str>) -> Problem {
     Problem {
         path,
-        message: message.into(),
+        message: printable(&message.into()),
         hint: hint.map(str::to_string),
     }
 }
@@ -420,8 +431,40 @@ fn check_text(path: Vec<Seg>, value: &str, multiline: bool) -> Result<(), Proble
                 Some("retype the value; such characters are invisible in the document"),
             ));
         }
+        if is_right_to_left(c) {
+            return Err(problem(
+                path,
+                format!(
+                    "is written in a right-to-left script (U+{:04X} '{c}'); documents are set \
+                     left to right only, so it would print reversed",
+                    c as u32
+                ),
+                Some(
+                    "write the value in Latin letters, e.g. as the commercial register transliterates it",
+                ),
+            ));
+        }
     }
     Ok(())
+}
+
+/// Makes CRLF line ends inside a multi-line value LF: TOML keeps them as written, and
+/// the same annex saved on Windows must keep its fingerprint.
+fn unix_newlines(text: &mut String) {
+    if text.contains("\r\n") {
+        *text = text.replace("\r\n", "\n");
+    }
+}
+
+/// Letters of the right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko and the
+/// historic ones), which the layout would set in the wrong order.
+fn is_right_to_left(c: char) -> bool {
+    matches!(c,
+        '\u{0590}'..='\u{08FF}'
+            | '\u{FB1D}'..='\u{FDFF}'
+            | '\u{FE70}'..='\u{FEFC}'
+            | '\u{10800}'..='\u{10FFF}'
+            | '\u{1E800}'..='\u{1EFFF}')
 }
 
 fn is_bidi_control(c: char) -> bool {
@@ -702,7 +745,7 @@ impl Source {
                 let offset = e.span().map_or(0, |s| s.start);
                 return Err(LoadError::Syntax {
                     at: self.location(offset),
-                    message: e.message().trim().replace('\n', "; "),
+                    message: printable(&e.message().trim().replace('\n', "; ")),
                 });
             }
         };
@@ -746,7 +789,7 @@ impl Source {
         LoadError::WrongValue {
             at,
             field_path: path_text(&path),
-            message,
+            message: printable(&message),
             suggestion,
         }
     }
@@ -775,7 +818,8 @@ impl Source {
     }
 
     fn customer(&self, annex: Option<&Annex>) -> Result<Customer, LoadError> {
-        let customer: Customer = self.parse()?;
+        let mut customer: Customer = self.parse()?;
+        unix_newlines(&mut customer.address);
         check_customer(&customer).map_err(|p| self.invalid(p))?;
         if let Some(annex) = annex
             && let Some((i, feature)) = unknown_feature(&customer, annex)
@@ -830,6 +874,23 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before[line_start..].chars().count() + 1;
     (line, column)
+}
+
+/// Text from an input file made safe to print: control and bidi characters are shown as
+/// `\u{..}` escapes, so a value cannot move the cursor, recolour or reorder the terminal.
+fn printable(text: &str) -> String {
+    if !text.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() || is_bidi_control(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The strings between backticks in a serde message, in order.
@@ -1056,7 +1117,7 @@ fn from_csv(path: &Path, annex: Option<&Annex>) -> Result<Loaded, LoadError> {
             line: e.position().map_or(line, |p| p.line() as usize),
             column: None,
         },
-        message: e.to_string(),
+        message: printable(&e.to_string()),
         hint: Some("save the sheet as UTF-8 CSV with a header row".to_string()),
     };
     let header = reader.headers().map_err(|e| csv_error(e, 1))?.clone();
@@ -1068,7 +1129,8 @@ fn from_csv(path: &Path, annex: Option<&Annex>) -> Result<Loaded, LoadError> {
             return Err(LoadError::CsvFormat {
                 at: header_at,
                 message: format!(
-                    "unknown column `{name}`{}",
+                    "unknown column `{}`{}",
+                    printable(name),
                     did_you_mean(&closest(name, &expected))
                 ),
                 hint: Some(format!("the header is: {}", CSV_COLUMNS.join(","))),
@@ -1077,7 +1139,7 @@ fn from_csv(path: &Path, annex: Option<&Annex>) -> Result<Loaded, LoadError> {
         if columns.insert(name, i).is_some() {
             return Err(LoadError::CsvFormat {
                 at: header_at,
-                message: format!("the column `{name}` appears twice"),
+                message: format!("the column `{}` appears twice", printable(name)),
                 hint: None,
             });
         }
@@ -1140,7 +1202,7 @@ fn csv_customer(
             .to_string()
     };
     let id = get("id");
-    let customer_id = (!id.is_empty()).then(|| id.clone());
+    let customer_id = (!id.is_empty()).then(|| printable(&id));
     let row_error = |field: &str, message: String, hint: Option<String>| LoadError::CsvRow {
         at: at.clone(),
         customer: customer_id.clone(),
@@ -1175,7 +1237,7 @@ fn csv_customer(
     let customer = Customer {
         id,
         legal_name: get("legal_name"),
-        address: get("address"),
+        address: get("address").replace("\r\n", "\n"),
         country: get("country"),
         email: get("email"),
         effective,
@@ -1723,6 +1785,54 @@ beta,\"Beta, s.r.o.\",\"Řetězová 3, Praha\",CZ,b@beta.example,2026-06-02,Jiř
             customers("no/such/dir"),
             Err(LoadError::NotFound { .. })
         ));
+    }
+
+    #[test]
+    fn crlf_line_ends_do_not_change_an_annex() {
+        let with_description = ANNEX.replace(
+            "title = \"Subprocessors\"",
+            "title = \"Subprocessors\"\ndescription = \"\"\"\nFirst line\nsecond line\"\"\"",
+        );
+        let unix = load_annex(&with_description).unwrap();
+        let windows = load_annex(&with_description.replace('\n', "\r\n")).unwrap();
+        assert_eq!(unix, windows);
+        assert_eq!(
+            unix.sections[0].description.as_deref(),
+            Some("First line\nsecond line")
+        );
+        assert_eq!(
+            crate::annex::fingerprint(&unix),
+            crate::annex::fingerprint(&windows)
+        );
+    }
+
+    #[test]
+    fn right_to_left_text_is_refused_with_its_character() {
+        for (name, code) in [("חברה", "U+05D7"), ("شركة", "U+0634"), ("Acme ﷲ", "U+FDF2")]
+        {
+            let text = CUSTOMER.replace("Acme Sp. z o.o.", name);
+            let (_dir, result) = load_customer(&text);
+            let message = result.unwrap_err().to_string();
+            assert!(message.contains("`legal_name`: is written in a right-to-left script"));
+            assert!(message.contains(code), "{message}");
+        }
+        // Latin, Greek and Cyrillic stay allowed.
+        let text = CUSTOMER.replace("Acme Sp. z o.o.", "Ακμή Λτδ / Акме ООО");
+        assert!(load_customer(&text).1.is_ok());
+    }
+
+    #[test]
+    fn echoed_values_cannot_drive_the_terminal() {
+        let text = CUSTOMER.replace("id = \"acme\"", "id = \"\\u001b[31mred\\u202Eevil\"");
+        let message = load_customer(&text).1.unwrap_err().to_string();
+        assert!(
+            !message.contains('\u{1b}') && !message.contains('\u{202E}'),
+            "{message:?}"
+        );
+        assert!(message.contains("`\\u{1b}[31mred\\u{202e}evil` is not a valid customer id"));
+        let text = CUSTOMER.replace("legal_name", "\"legal\\u0007name\"");
+        let message = load_customer(&text).1.unwrap_err().to_string();
+        assert!(!message.contains('\u{7}'), "{message:?}");
     }
 
     #[test]

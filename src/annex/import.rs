@@ -91,13 +91,16 @@ pub enum ImportError {
         "{page}: no effective date: the page has no \"Last updated\" or \"Effective date\" line"
     )]
     NoEffective { page: String },
-    #[error("{page}:{line}: cannot read the date `{text}`")]
+    #[error("{page}:{line}: cannot read the date `{}`", printable(text))]
     UnreadableDate {
         page: String,
         line: usize,
         text: String,
     },
-    #[error("invalid annex version `{version}`: use only letters, digits, '.', '_' and '-'")]
+    #[error(
+        "invalid annex version `{}`: use only letters, digits, '.', '_' and '-'",
+        printable(version)
+    )]
     InvalidVersion { version: String },
 }
 
@@ -126,9 +129,68 @@ impl ImportError {
     }
 }
 
+/// Page text made safe to print in a message: control characters become `\u{..}`
+/// escapes, so a copied web page cannot drive the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The page without invisible characters the annex loader refuses: control characters
+/// other than line ends and tabs become spaces, bidirectional formatting marks (as left
+/// behind by a copy from a web page) are dropped. Line numbers stay the same.
+fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let bidi = |c: char| matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let unwanted = |c: char| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || bidi(c);
+    if !text.chars().any(unwanted) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .filter(|&c| !bidi(c))
+        .map(|c| if unwanted(c) { ' ' } else { c })
+        .collect::<String>()
+        .into()
+}
+
+/// Leaves out websites that are not full `http(s)://` addresses (relative links such as
+/// `/vendors/acme`, mail links, broken markup), with a warning: the annex loader would
+/// refuse them, and a page-relative link means nothing in a contract.
+fn drop_partial_addresses(found: &mut Found, warnings: &mut Vec<Warning>) {
+    for section in &mut found.sections {
+        for e in &mut section.entries {
+            let Some(site) = &e.entry.website else {
+                continue;
+            };
+            let host = site
+                .strip_prefix("https://")
+                .or_else(|| site.strip_prefix("http://"));
+            if host.is_some_and(|h| !h.is_empty() && !h.contains(char::is_whitespace)) {
+                continue;
+            }
+            warnings.push(Warning {
+                line: e.line,
+                message: format!(
+                    "the link \"{}\" of {} is not a full web address (https://...); website left out",
+                    printable(site),
+                    e.entry.name
+                ),
+            });
+            e.entry.website = None;
+        }
+    }
+}
+
 /// Reads a vendor's page into an annex.
 pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError> {
-    let page = Page::read(text);
+    let text = visible(text);
+    let page = Page::read(&text);
     let mut warnings = page.warnings.clone();
     let mut found = Found::default();
     walk(&page, &mut found, &mut warnings);
@@ -140,6 +202,7 @@ pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError>
     apply_mentions(&page, &mut found, &mut warnings);
     assign_features(&mut found, &mut warnings);
     warn_duplicates(&found, &mut warnings);
+    drop_partial_addresses(&mut found, &mut warnings);
 
     let given = opts
         .vendor
@@ -194,7 +257,9 @@ pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError>
 
     let mut sections = Vec::new();
     let mut origins = Vec::new();
-    for s in found.sections.into_iter().filter(|s| !s.entries.is_empty()) {
+    for mut s in found.sections.into_iter().filter(|s| !s.entries.is_empty()) {
+        // A line of only markup (a stray backtick, emphasis marks) reads as no text.
+        s.description.retain(|p| !p.trim().is_empty());
         let text = format!("{} {}", s.title, s.description.join(" "));
         sections.push(Section {
             subprocessors: !is_account_data_only(&text),
@@ -328,7 +393,15 @@ fn walk(page: &Page, found: &mut Found, warnings: &mut Vec<Warning>) {
                     ctx.open = false;
                     ctx.provider_level = Some(*level);
                     let entry = read_provider(*line, raw, body, warnings);
-                    section_for(found, ctx).entries.push(entry);
+                    if entry.entry.name.trim().is_empty() {
+                        // A heading of only markup, e.g. an HTML tag in a plain-text copy.
+                        warnings.push(Warning {
+                            line: *line,
+                            message: "a provider heading without a name was not imported".into(),
+                        });
+                    } else {
+                        section_for(found, ctx).entries.push(entry);
+                    }
                     i = end;
                 } else {
                     while stack.last().is_some_and(|c| c.level >= *level) {
@@ -736,6 +809,77 @@ fn split_list(text: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn invisible_characters_of_a_page_do_not_reach_the_annex() {
+        let page = "# Acme subprocessors\n\nLast updated: June\u{200F} 26, 2026\n\n\
+                    | Name | Function | Location |\n|---|---|---|\n\
+                    | A\u{0}\u{200E} Co | Host\u{7}ing | DE |\n";
+        let opts = ImportOptions {
+            vendor: Some("Acme".into()),
+            source: "page.md".into(),
+            ..ImportOptions::default()
+        };
+        let imported = import(page, &opts).unwrap();
+        let entry = &imported.annex.sections[0].entries[0];
+        assert_eq!(entry.name, "A Co");
+        assert_eq!(entry.function, "Host ing");
+        assert_eq!(imported.annex.effective.to_string(), "2026-06-26");
+    }
+
+    #[test]
+    fn relative_and_broken_links_are_not_websites() {
+        let page = "# Acme subprocessors\n\nLast updated: June 26, 2026\n\n\
+                    | Name | Function | Location |\n|---|---|---|\n\
+                    | [A Co](/vendors/a) | Hosting | DE |\n\
+                    | [B Co](https://b.example) | Mail | DE |\n\
+                    | [C Co](httpc c.example) | Chat | DE |\n";
+        let opts = ImportOptions {
+            vendor: Some("Acme".into()),
+            source: "page.md".into(),
+            ..ImportOptions::default()
+        };
+        let imported = import(page, &opts).unwrap();
+        let sites: Vec<_> = imported.annex.sections[0]
+            .entries
+            .iter()
+            .map(|e| e.website.as_deref())
+            .collect();
+        assert_eq!(sites, [None, Some("https://b.example"), None]);
+        let left_out: Vec<_> = imported
+            .warnings
+            .iter()
+            .filter(|w| w.message.contains("website left out"))
+            .map(|w| w.line)
+            .collect();
+        assert_eq!(left_out, [7, 9]);
+    }
+
+    #[test]
+    fn a_section_text_of_only_markup_is_no_description() {
+        let page = "# Acme subprocessors\n\nLast updated: June 26, 2026\n\n## Hosting\n\n`\n\n\
+                    | Name | Function | Location |\n|---|---|---|\n| A Co | Hosting | DE |\n";
+        let opts = ImportOptions {
+            vendor: Some("Acme".into()),
+            source: "page.md".into(),
+            ..ImportOptions::default()
+        };
+        let imported = import(page, &opts).unwrap();
+        assert_eq!(imported.annex.sections[0].description, None);
+    }
+
+    #[test]
+    fn errors_show_page_text_with_control_characters_escaped() {
+        let err = ImportError::UnreadableDate {
+            page: "page.md".into(),
+            line: 3,
+            text: "\u{1b}[2J99 May".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "page.md:3: cannot read the date `\\u{1b}[2J99 May`"
+        );
+    }
     use super::*;
 
     fn run(text: &str) -> Result<Imported, ImportError> {
