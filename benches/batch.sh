@@ -20,7 +20,8 @@ for n in "${counts[@]}"; do
   secs=$(grep 'Elapsed (wall clock)' "$work/time-$n.txt" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
   rss=$(grep 'Maximum resident set size' "$work/time-$n.txt" | awk '{print $NF}')
   pdfs=$(find "$out" -name '*.pdf' | wc -l)
-  size=$(find "$out" -name '*.pdf' -print0 | head -z -n 1 | xargs -0 stat -c %s)
+  # -quit, not a pipe into head: under pipefail find's SIGPIPE would end the script.
+  size=$(stat -c %s "$(find "$out" -name '*.pdf' -print -quit)")
   awk -v n="$n" -v p="$pdfs" -v s="$secs" -v r="$rss" -v z="$size" 'BEGIN {
     printf "customers=%d pdfs=%d wall=%.2fs docs_per_s=%.0f peak_rss=%.1fMB pdf_bytes=%d\n", n, p, s, p/s, r/1024, z }'
 done

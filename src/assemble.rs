@@ -8,7 +8,7 @@
 use thiserror::Error;
 
 use crate::annex::Fingerprint;
-use crate::document::{Block, Document, Metadata, Party, SignatureBlock};
+use crate::document::{Attachment, Block, Document, Metadata, Party, SignatureBlock};
 use crate::load::{self, LoadError};
 use crate::markup::{self, MarkupError};
 use crate::model::{Annex, Customer, Vendor};
@@ -89,6 +89,7 @@ pub fn dpa(
         meta: metadata(vendor, annex, fingerprint, customer),
         blocks,
         footer: footer(annex, fingerprint),
+        attachments: vec![annex_attachment(annex)],
     })
 }
 
@@ -114,6 +115,22 @@ pub fn markdown(
             customer: customer.id.clone(),
             source,
         })
+}
+
+/// The file name of the annex embedded in every DPA and notice.
+pub const ANNEX_ATTACHMENT: &str = "annex.json";
+
+/// The annex as an embedded file: its canonical JSON, whose SHA-256 is the fingerprint.
+pub fn annex_attachment(annex: &Annex) -> Attachment {
+    Attachment {
+        name: ANNEX_ATTACHMENT.to_string(),
+        mime: "application/json".to_string(),
+        description: format!(
+            "Subprocessor list version {} as canonical JSON; its SHA-256 is the annex fingerprint",
+            annex.version
+        ),
+        data: crate::annex::fingerprint::canonical_json(annex).into_bytes(),
+    }
 }
 
 /// The running footer: annex version and short fingerprint (the engine adds "Page N of M").

@@ -97,7 +97,8 @@ pub struct GenerateArgs {
     /// Also write a raw 64-byte X.pdf.sig for `openssl pkeyutl -verify -rawin`.
     #[arg(long)]
     pub raw_sig: bool,
-    /// Issue date printed in the signature (default: the customer's effective date).
+    /// Issue date printed in the signature (default: the customer's effective date, or the
+    /// annex's if later).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub issued: Option<NaiveDate>,
     /// Replace an existing document even if its content differs.

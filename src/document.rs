@@ -12,6 +12,19 @@ pub struct Document {
     pub blocks: Vec<Block>,
     /// Text printed in every page footer beside "Page N of M".
     pub footer: String,
+    /// Files embedded in the PDF (e.g. the annex as JSON), in this order.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file carried inside the PDF, listed in its EmbeddedFiles name tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The file name shown by PDF readers, e.g. `annex.json`.
+    pub name: String,
+    /// MIME type, e.g. `application/json`.
+    pub mime: String,
+    pub description: String,
+    pub data: Vec<u8>,
 }
 
 /// What the PDF's Info dictionary says about the document; never read from the clock.

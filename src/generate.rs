@@ -130,20 +130,7 @@ pub enum Written {
 
 /// A lowercase slug of a legal name for file names: "SegMetrics, Inc." -> "segmetrics-inc".
 pub fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let trimmed = out.trim_end_matches('-');
-    if trimmed.is_empty() {
-        "vendor".to_string()
-    } else {
-        trimmed.to_string()
-    }
+    output::slug(name, "vendor")
 }
 
 /// The DPA's file name: vendor, kind and annex version, e.g. `segmetrics-inc-dpa-2026-05-26.pdf`.
@@ -173,6 +160,12 @@ impl Setup {
             self.key.key_id(),
             self.vendor.website
         )
+    }
+
+    /// A DPA's issue date, from the inputs (never the clock): the customer's effective date,
+    /// or the annex's if that is later, since a DPA cannot carry a list not yet in force.
+    pub fn dpa_issue_date(&self, customer: &Customer) -> NaiveDate {
+        customer.effective.max(self.annex.effective)
     }
 
     fn signing(&self, issued: NaiveDate) -> SigningInfo {
@@ -237,26 +230,31 @@ impl Setup {
             &signing,
         );
         let deadline = notice.date + chrono::Days::new(u64::from(self.vendor.notice_days));
+        // A date split over two lines is easy to misread in a notice about deadlines.
+        let long_date = |d: NaiveDate| template::long_date(d).replace(' ', "\u{a0}");
         let change_count = notice.diff.change_count();
         if let Some(map) = context.as_object_mut() {
             map.insert(
                 "previous".into(),
                 json!({
                     "version": notice.previous.version,
-                    "effective": template::long_date(notice.previous.effective),
+                    "effective": long_date(notice.previous.effective),
                     "fingerprint": notice.previous_fingerprint.hex(),
                     "fingerprint_short": notice.previous_fingerprint.short(),
                 }),
             );
-            map.insert("changes".into(), changes_context(&notice.diff));
+            map.insert(
+                "changes".into(),
+                changes_context(&notice.diff, &notice.previous, &self.annex),
+            );
             map.insert(
                 "notice".into(),
                 json!({
-                    "date": template::long_date(notice.date),
+                    "date": long_date(notice.date),
                     "iso_date": notice.date.to_string(),
-                    "deadline": template::long_date(deadline),
+                    "deadline": long_date(deadline),
                     "iso_deadline": deadline.to_string(),
-                    "takes_effect": template::long_date(self.annex.effective),
+                    "takes_effect": long_date(self.annex.effective),
                     "change_count": change_count,
                 }),
             );
@@ -287,6 +285,7 @@ impl Setup {
             meta,
             blocks,
             footer: assemble::footer(&self.annex, &self.fingerprint),
+            attachments: vec![assemble::annex_attachment(&self.annex)],
         };
         let pdf_name = notice_file_name(&self.vendor, &self.annex);
         self.finish(Kind::Notice, customer, issued, doc, pdf_name)
@@ -424,47 +423,86 @@ impl Setup {
 }
 
 /// The diff as the notice template sees it: plain strings, ready to print.
-fn changes_context(diff: &AnnexDiff) -> serde_json::Value {
-    let entry = |e: &crate::model::Entry| {
+///
+/// Every provider carries `subprocessor`: whether its section (in the new annex, or the old
+/// one for a removal) lists Subprocessors or providers that see account data only, which a
+/// notice must tell apart. Field changes carry a readable `label` and `old`/`new` as null
+/// where the field is absent.
+fn changes_context(diff: &AnnexDiff, old: &Annex, new: &Annex) -> serde_json::Value {
+    let is_subprocessor = |annex: &Annex, section: &str| {
+        annex
+            .sections
+            .iter()
+            .find(|s| s.title == section)
+            .is_none_or(|s| s.subprocessors)
+    };
+    let entry = |e: &crate::model::Entry, section: &str, annex: &Annex| {
         json!({
             "name": e.name,
             "function": e.function,
             "location": e.location,
             "activation": e.activation.as_str(),
             "opt_in": e.activation == crate::model::Activation::OptIn,
+            "opt_out": e.activation == crate::model::Activation::OptOut,
+            "section": section,
+            "subprocessor": is_subprocessor(annex, section),
+        })
+    };
+    let field = |f: &crate::annex::diff::FieldChange| {
+        json!({
+            "field": f.field,
+            "label": field_label(f.field),
+            "old": f.old,
+            "new": f.new,
         })
     };
     json!({
-        "added": diff.added.iter().map(|p| {
-            let mut v = entry(&p.entry);
-            v["section"] = json!(p.section);
-            v
-        }).collect::<Vec<_>>(),
-        "removed": diff.removed.iter().map(|p| {
-            let mut v = entry(&p.entry);
-            v["section"] = json!(p.section);
-            v
-        }).collect::<Vec<_>>(),
+        "added": diff.added.iter().map(|p| entry(&p.entry, &p.section, new)).collect::<Vec<_>>(),
+        "removed": diff.removed.iter().map(|p| entry(&p.entry, &p.section, old)).collect::<Vec<_>>(),
         "replaced": diff.replaced.iter().map(|r| json!({
             "section": r.section,
-            "old": entry(&r.old),
-            "new": entry(&r.new),
+            "subprocessor": is_subprocessor(new, &r.section),
+            "old": entry(&r.old, &r.section, new),
+            "new": entry(&r.new, &r.section, new),
         })).collect::<Vec<_>>(),
         "changed": diff.changed.iter().map(|c| json!({
             "name": c.name,
             "section": c.section,
-            "fields": c.fields.iter().map(|f| json!({
-                "field": f.field.replace('_', " "),
-                "old": f.old.clone().unwrap_or_else(|| "(none)".into()),
-                "new": f.new.clone().unwrap_or_else(|| "(none)".into()),
-            })).collect::<Vec<_>>(),
+            "subprocessor": is_subprocessor(new, &c.section),
+            "fields": c.fields.iter().map(field).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "moved": diff.moved.iter().map(|m| json!({
-            "name": m.name, "from": m.from, "to": m.to,
+            "name": m.name,
+            "from": m.from,
+            "to": m.to,
+            "subprocessor": is_subprocessor(new, &m.to),
+            "was_subprocessor": is_subprocessor(old, &m.from),
         })).collect::<Vec<_>>(),
+        "sections": diff.sections.iter().map(|s| json!({
+            "title": s.title,
+            "added": s.kind == crate::annex::diff::SectionChangeKind::Added,
+            "removed": s.kind == crate::annex::diff::SectionChangeKind::Removed,
+            "fields": s.fields.iter().map(field).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "order_changed": diff.order_changed,
         "count": diff.change_count(),
-        "none": diff.is_empty(),
+        "none": diff.change_count() == 0,
     })
+}
+
+/// How a notice names an annex field, as a singular noun: `has_access` -> "data it has
+/// access to", so that "the {label} changes from ..." reads well for every field.
+fn field_label(field: &str) -> String {
+    match field {
+        "location" => "location of processing".into(),
+        "certifications" => "list of certifications".into(),
+        "legal_address" => "registered address".into(),
+        "has_access" => "data it has access to".into(),
+        "no_access" => "data it has no access to".into(),
+        "feature" => "optional feature that enables it".into(),
+        "subprocessors" => "status of its providers as Subprocessors".into(),
+        other => other.replace('_', " "),
+    }
 }
 
 /// Reads a template file and returns it compiled, with the SHA-256 of its text.
@@ -494,5 +532,28 @@ mod tests {
         assert_eq!(slug("Caplena AG"), "caplena-ag");
         assert_eq!(slug("../../etc"), "etc");
         assert_eq!(slug("Ωмега"), "vendor");
+    }
+
+    #[test]
+    fn every_diffed_field_has_a_readable_label() {
+        let fields = [
+            "name",
+            "function",
+            "location",
+            "certifications",
+            "website",
+            "legal_address",
+            "has_access",
+            "no_access",
+            "activation",
+            "feature",
+            "description",
+            "subprocessors",
+        ];
+        for f in fields {
+            let label = field_label(f);
+            assert!(!label.contains('_') && !label.is_empty(), "{f}: {label}");
+        }
+        assert_eq!(field_label("location"), "location of processing");
     }
 }

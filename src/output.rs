@@ -52,6 +52,25 @@ pub fn remove_partials(dir: &Path) -> io::Result<usize> {
     Ok(removed)
 }
 
+/// A lowercase ASCII slug, words joined by `-`: "Customer.io" -> "customer-io"; `fallback`
+/// when nothing ASCII-alphanumeric is left.
+pub fn slug(name: &str, fallback: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let trimmed = out.trim_end_matches('-');
+    if trimmed.is_empty() {
+        fallback.to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
 /// Joins a single validated file-name component under `dir`, refusing anything that could
 /// leave it (separators, `..`, leading dots, empty names).
 pub fn child(dir: &Path, name: &str) -> io::Result<PathBuf> {

@@ -131,10 +131,11 @@ pub fn write_pdf(
             gids.push(sp);
             gids.sort_unstable();
         }
-        let sub = subset::subset(fonts.bytes(face), &gids).map_err(|reason| PdfError::Subset {
-            file: fonts.file_name(face),
-            reason,
-        })?;
+        let sub =
+            subset::subset(fonts.bytes(face), &gids, space).map_err(|reason| PdfError::Subset {
+                file: fonts.file_name(face),
+                reason,
+            })?;
         let one_byte = sub.new_gid.len() <= 256;
         let space_cid = space.and_then(|sp| sub.new_gid.get(&sp).copied());
         let swap = if one_byte {
@@ -252,6 +253,8 @@ pub fn write_pdf(
     {
         info.remove(b"GTS_PDFXVersion");
     }
+
+    attach(&mut lo, &doc.attachments)?;
 
     // The page contents are written here, compactly (see `content`).
     let page_ids: Vec<ObjectId> = lo.get_pages().into_values().collect();
@@ -744,4 +747,128 @@ fn content(page: &Page, fonts: &Fonts, faces: &BTreeMap<Face, Embedded>) -> Vec<
     }
     out.extend_from_slice(b"ET\n");
     out
+}
+
+/// Adds the document's attachments as embedded files (PDF 32000-1, 7.11.4), in order.
+fn attach(
+    lo: &mut lopdf::Document,
+    attachments: &[crate::document::Attachment],
+) -> Result<(), PdfError> {
+    if attachments.is_empty() {
+        return Ok(());
+    }
+    let mut names = Vec::with_capacity(attachments.len() * 2);
+    for a in attachments {
+        let mut dict = Dictionary::new();
+        dict.set("Type", Object::Name(b"EmbeddedFile".to_vec()));
+        dict.set("Subtype", Object::Name(mime_name(&a.mime)));
+        let mut params = Dictionary::new();
+        params.set("Size", Object::Integer(a.data.len() as i64));
+        dict.set("Params", Object::Dictionary(params));
+        let file = lo.add_object(Object::Stream(Stream::new(dict, a.data.clone())));
+        let mut ef = Dictionary::new();
+        ef.set("F", Object::Reference(file));
+        ef.set("UF", Object::Reference(file));
+        let mut spec = Dictionary::new();
+        spec.set("Type", Object::Name(b"Filespec".to_vec()));
+        spec.set("F", Object::string_literal(a.name.as_bytes().to_vec()));
+        spec.set("UF", Object::string_literal(a.name.as_bytes().to_vec()));
+        spec.set(
+            "Desc",
+            Object::string_literal(a.description.as_bytes().to_vec()),
+        );
+        spec.set("AFRelationship", Object::Name(b"Data".to_vec()));
+        spec.set("EF", Object::Dictionary(ef));
+        let spec = lo.add_object(Object::Dictionary(spec));
+        names.push(Object::string_literal(a.name.as_bytes().to_vec()));
+        names.push(Object::Reference(spec));
+    }
+    let mut tree = Dictionary::new();
+    tree.set("Names", Object::Array(names));
+    let mut name_dict = Dictionary::new();
+    name_dict.set("EmbeddedFiles", Object::Dictionary(tree));
+    let catalog = lo
+        .catalog_mut()
+        .map_err(|e| PdfError::Write(format!("no catalog: {e}")))?;
+    catalog.set("Names", Object::Dictionary(name_dict));
+    Ok(())
+}
+
+/// A MIME type as a PDF name (`application/json` -> `application#2Fjson` when written).
+fn mime_name(mime: &str) -> Vec<u8> {
+    mime.bytes().filter(|b| b.is_ascii_graphic()).collect()
+}
+
+/// Reads the embedded file `name` from a PDF made by [`write_pdf`]; `None` if absent.
+///
+/// Only for documents whose signature has been verified: the caller trusts the bytes.
+pub fn attachment(pdf: &[u8], name: &str) -> Result<Option<Vec<u8>>, PdfError> {
+    let lo = lopdf::Document::load_mem(pdf).map_err(|e| PdfError::Write(e.to_string()))?;
+    let found = (|| -> Option<Vec<u8>> {
+        let names = lo.catalog().ok()?.get(b"Names").ok()?;
+        let names = resolve(&lo, names)?.as_dict().ok()?;
+        let tree = resolve(&lo, names.get(b"EmbeddedFiles").ok()?)?
+            .as_dict()
+            .ok()?;
+        let list = resolve(&lo, tree.get(b"Names").ok()?)?.as_array().ok()?;
+        for pair in list.chunks(2) {
+            let [key, spec] = pair else { continue };
+            if resolve(&lo, key)?.as_str().ok()? != name.as_bytes() {
+                continue;
+            }
+            let spec = resolve(&lo, spec)?.as_dict().ok()?;
+            let ef = resolve(&lo, spec.get(b"EF").ok()?)?.as_dict().ok()?;
+            let stream = resolve(&lo, ef.get(b"F").ok()?)?.as_stream().ok()?;
+            return match stream.dict.get(b"Filter") {
+                Ok(_) => stream.decompressed_content().ok(),
+                Err(_) => Some(stream.content.clone()),
+            };
+        }
+        None
+    })();
+    Ok(found)
+}
+
+fn resolve<'a>(lo: &'a lopdf::Document, object: &'a Object) -> Option<&'a Object> {
+    match object {
+        Object::Reference(id) => lo.get_object(*id).ok(),
+        other => Some(other),
+    }
+}
+
+#[cfg(test)]
+mod attachment_tests {
+    use super::*;
+    use crate::document::{Attachment, Block, Metadata, Run};
+
+    #[test]
+    fn attachments_round_trip_and_change_the_file() {
+        let typesetter = Typesetter::new(PageSetup::default()).unwrap();
+        let mut doc = Document {
+            meta: Metadata {
+                title: "T".into(),
+                author: "A".into(),
+                subject: "S".into(),
+                keywords: vec![],
+                date: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+            },
+            blocks: vec![Block::Paragraph(vec![Run::plain("Text.")])],
+            footer: String::new(),
+            attachments: vec![],
+        };
+        let plain = typesetter.render(&doc).unwrap();
+        assert_eq!(attachment(&plain, "annex.json").unwrap(), None);
+        let data = br#"{"vendor":"V & <W>"}"#.to_vec();
+        doc.attachments.push(Attachment {
+            name: "annex.json".into(),
+            mime: "application/json".into(),
+            description: "the annex".into(),
+            data: data.clone(),
+        });
+        let with = typesetter.render(&doc).unwrap();
+        assert_ne!(with, plain);
+        assert_eq!(attachment(&with, "annex.json").unwrap(), Some(data));
+        assert_eq!(attachment(&with, "other.json").unwrap(), None);
+        assert_eq!(typesetter.render(&doc).unwrap(), with, "reproducible");
+    }
 }

@@ -557,6 +557,32 @@ fn verify_with_the_signed_annex_or_another() {
         assert_eq!(json["annex"]["signed_version"], "2026-05-26");
     }
 
+    // The signed PDF embeds its annex (annex.json), so the providers that differ are named.
+    let arg = other.to_str().unwrap();
+    let run = verify(&pdf, &key, &["--annex", arg]);
+    assert!(
+        run.stdout.lines().any(|l| l.contains("changed")
+            && l.contains("DigitalOcean")
+            && l.contains("Germany (Frankfurt region)")),
+        "{run:#?}"
+    );
+    let json = verify_json(&pdf, &key, &["--annex", arg]);
+    let changed = &json["annex"]["differences"]["changed"];
+    assert_eq!(changed.as_array().map(Vec::len), Some(1), "{json:#}");
+    assert!(
+        changed[0]["name"]
+            .as_str()
+            .unwrap()
+            .contains("DigitalOcean")
+    );
+    assert_eq!(changed[0]["fields"][0]["new"], "Germany (Frankfurt region)");
+    assert_eq!(
+        json["annex"]["differences"]["added"]
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+
     // Under the wrong key nothing is known about the signed annex: no claim either way.
     let other = dpa::sign::keys::generate(&out.path().join("other-key"), "x@y.example").unwrap();
     let arg = same.to_str().unwrap();

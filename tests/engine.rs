@@ -723,6 +723,7 @@ fn an_empty_document_still_makes_a_valid_one_page_pdf() {
     let doc = Document {
         blocks: vec![Block::PageBreak, Block::PageBreak],
         footer: String::new(),
+        attachments: Vec::new(),
         ..engine_doc::document()
     };
     let bytes = typesetter().render(&doc).unwrap();

@@ -46,10 +46,8 @@ pub fn run(args: BatchArgs, config: &Config) -> Result<ExitCode> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(total);
         bar.set_style(
-            ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} customers  {per_sec}  eta {eta}  {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template("{bar:40} {pos}/{len} customers  eta {eta}  {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar
     });
@@ -67,7 +65,7 @@ pub fn run(args: BatchArgs, config: &Config) -> Result<ExitCode> {
         options,
         |event, summary| {
             seen += 1;
-            if let Outcome::Failed { reason } = &event.outcome {
+            if let Outcome::Failed { reason, .. } = &event.outcome {
                 let line = format!("failed: {}: {reason}", event.customer);
                 match &bar {
                     Some(bar) => bar.println(line),
@@ -77,7 +75,9 @@ pub fn run(args: BatchArgs, config: &Config) -> Result<ExitCode> {
             match &bar {
                 Some(bar) => {
                     bar.set_position(seen);
-                    bar.set_message(format!("{} failed", summary.failed.len()));
+                    // indicatif's own rate prints four decimals; whole customers suffice.
+                    let rate = seen as f64 / started.elapsed().as_secs_f64().max(0.001);
+                    bar.set_message(format!("{rate:.0}/s  {} failed", summary.failed.len()));
                 }
                 None if last_line.elapsed() >= Duration::from_secs(5) || seen == total => {
                     eprintln!(
@@ -105,13 +105,17 @@ pub fn run(args: BatchArgs, config: &Config) -> Result<ExitCode> {
         summary.failed.len()
     );
     for event in &summary.failed {
-        if let Outcome::Failed { reason } = &event.outcome {
+        if let Outcome::Failed { reason, hint } = &event.outcome {
             println!("  failed: {}: {reason}", event.customer);
+            if let Some(hint) = hint {
+                println!("    hint: {hint}");
+            }
         }
     }
     println!(
-        "Register: {}",
-        setup.out.join(dpa::register::FILE_NAME).display()
+        "Register: {} ({} rows added)",
+        setup.out.join(dpa::register::FILE_NAME).display(),
+        summary.recorded
     );
     Ok(if summary.failed.is_empty() {
         ExitCode::SUCCESS

@@ -21,7 +21,9 @@ pub fn run(args: GenerateArgs, config: &Config) -> Result<ExitCode> {
         None,
     )?;
     let customer = dpa::load::customer_for(&args.customer, &setup.annex)?;
-    let issued = args.issued.unwrap_or(customer.effective);
+    let issued = args
+        .issued
+        .unwrap_or_else(|| setup.dpa_issue_date(&customer));
     let product = setup.dpa(&customer, issued)?;
     let written = setup.write(&product)?;
     let mut register = Register::open(&setup.out)?;

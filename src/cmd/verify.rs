@@ -28,6 +28,9 @@ struct AnnexCheck {
     signed_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     signed_fingerprint: Option<String>,
+    /// How the given annex differs from the one embedded in the signed PDF.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    differences: Option<dpa::annex::diff::AnnexDiff>,
 }
 
 impl AnnexCheck {
@@ -69,7 +72,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let mut verdict = dpa::sign::verify_with_key_file(&args.pdf, &evidence, &args.pubkey)?;
 
     let annex = match &args.annex {
-        Some(path) => Some(check_annex(path, &verdict)?),
+        Some(path) => Some(check_annex(path, &args.pdf, &verdict)?),
         None => None,
     };
     let annex_mismatch = annex.as_ref().and_then(AnnexCheck::mismatch);
@@ -108,6 +111,22 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     })
 }
 
+/// Documents larger than this are not searched for their embedded annex.
+const MAX_PDF_FOR_ANNEX: u64 = 64 * 1024 * 1024;
+
+/// The annex embedded in a verified PDF, if its SHA-256 is the signed fingerprint.
+fn signed_annex(pdf: &Path, signed_fingerprint: &str) -> Option<dpa::model::Annex> {
+    if std::fs::metadata(pdf).ok()?.len() > MAX_PDF_FOR_ANNEX {
+        return None;
+    }
+    let bytes = std::fs::read(pdf).ok()?;
+    let json = dpa::pdf::attachment(&bytes, dpa::assemble::ANNEX_ATTACHMENT).ok()??;
+    if dpa::sign::sha256_hex(&json) != signed_fingerprint {
+        return None;
+    }
+    serde_json::from_slice(&json).ok()
+}
+
 /// Reads `explicit`, or PDF path + `.ext` if it exists; bounded in size.
 fn evidence_file(pdf: &Path, explicit: Option<&Path>, ext: &str) -> Result<Option<Vec<u8>>> {
     let path = match explicit {
@@ -131,12 +150,17 @@ fn evidence_file(pdf: &Path, explicit: Option<&Path>, ext: &str) -> Result<Optio
     Ok(Some(bytes))
 }
 
-fn check_annex(path: &Path, verdict: &Verdict) -> Result<AnnexCheck> {
+fn check_annex(path: &Path, pdf: &Path, verdict: &Verdict) -> Result<AnnexCheck> {
     let annex = dpa::load::annex(path)?;
     let fingerprint = dpa::annex::fingerprint(&annex).hex();
     // Only a verified signature says which annex was signed.
     let signed = verdict.comment.as_ref();
+    let differences = signed
+        .filter(|c| verdict.valid && c.annex_sha256 != fingerprint)
+        .and_then(|c| signed_annex(pdf, &c.annex_sha256))
+        .and_then(|signed| dpa::annex::diff::diff(&signed, &annex).ok());
     Ok(AnnexCheck {
+        differences,
         file: path.display().to_string(),
         version: annex.version,
         matches: signed.map(|c| c.annex_sha256 == fingerprint),
@@ -193,13 +217,22 @@ fn print_human(verdict: &Verdict, annex: Option<&AnnexCheck>) {
                 "  annex file {} (version {}) is the signed annex.",
                 a.file, a.version
             ),
-            // The PDF does not carry the annex file, so the providers that differ can only
-            // be listed from the signed version's file.
-            Some(false) => println!(
-                "  to list the providers that differ: dpa annex diff <published annex {}> {}",
-                a.signed_version.as_deref().unwrap_or("?"),
-                a.file
-            ),
+            Some(false) => match &a.differences {
+                Some(diff) => {
+                    println!(
+                        "  how {} differs from the annex signed in this document:",
+                        a.file
+                    );
+                    for line in diff.render_table().lines() {
+                        println!("    {line}");
+                    }
+                }
+                None => println!(
+                    "  to list the providers that differ: dpa annex diff <published annex {}> {}",
+                    a.signed_version.as_deref().unwrap_or("?"),
+                    a.file
+                ),
+            },
             None => println!(
                 "  annex file {} not compared: the signature did not verify, so which annex was signed is unknown.",
                 a.file

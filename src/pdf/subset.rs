@@ -103,7 +103,15 @@ fn components(glyph: &[u8]) -> Result<(Vec<usize>, usize), String> {
 }
 
 /// Subsets `font` to glyph 0 (.notdef) and `glyphs`, in that order.
-pub(super) fn subset(font: &[u8], glyphs: &[u16]) -> Result<Subset, String> {
+/// The subset glyph id the space is given when `space` is passed to [`subset`].
+pub(super) const SPACE_GID: u16 = 32;
+
+/// Subsets `font` to `glyphs`; `space`, if given, is placed at glyph id [`SPACE_GID`].
+///
+/// Poppler's text extraction treats the glyph with CID 32 as the one word spacing (`Tw`)
+/// widened, whatever its code; with CID = glyph id, only the space may sit there, or
+/// pdftotext would split the word holding that glyph on every justified line.
+pub(super) fn subset(font: &[u8], glyphs: &[u16], space: Option<u16>) -> Result<Subset, String> {
     let t = tables(font)?;
     let get = |tag: &[u8; 4]| {
         t.get(tag)
@@ -182,6 +190,20 @@ pub(super) fn subset(font: &[u8], glyphs: &[u16]) -> Result<Subset, String> {
             }
         }
         i += 1;
+    }
+
+    if let Some(space) = space.filter(|sp| new_gid.contains_key(sp)) {
+        // Move the space to SPACE_GID, padding with empty copies of .notdef if the subset
+        // is smaller, then renumber.
+        order.retain(|&g| g != space);
+        while order.len() < SPACE_GID as usize {
+            order.push(0);
+        }
+        order.insert(SPACE_GID as usize, space);
+        new_gid.clear();
+        for (new, &old) in order.iter().enumerate() {
+            new_gid.entry(old).or_insert(new as u16);
+        }
     }
 
     let mut glyf_out: Vec<u8> = Vec::new();
@@ -346,7 +368,7 @@ mod tests {
             .chars()
             .map(|c| fonts.glyph_id(Face::Regular, c).unwrap())
             .collect();
-        let s = subset(fonts.bytes(Face::Regular), &gids).unwrap();
+        let s = subset(fonts.bytes(Face::Regular), &gids, None).unwrap();
         assert_eq!(s.new_gid[&0], 0);
         assert_eq!(s.new_gid[&gids[0]], 1);
         assert_eq!(s.new_gid[&gids[1]], 2);
@@ -359,5 +381,32 @@ mod tests {
         // Advances survive: 'A' is 1479/2048 em in Liberation Serif (722 in /W units).
         assert_eq!(s.advances[&1] as u32 * 1000 / 2048, 722);
         assert!(s.program.len() < 2000);
+    }
+
+    #[test]
+    fn the_space_sits_at_glyph_32_in_small_and_large_subsets() {
+        let fonts = Fonts::embedded().unwrap();
+        let space = fonts.glyph_id(Face::Regular, ' ').unwrap();
+        for text in [
+            " ab",
+            " abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+        ] {
+            let mut gids: Vec<u16> = text
+                .chars()
+                .map(|c| fonts.glyph_id(Face::Regular, c).unwrap())
+                .collect();
+            gids.sort_unstable();
+            gids.dedup();
+            let s = subset(fonts.bytes(Face::Regular), &gids, Some(space)).unwrap();
+            assert_eq!(s.new_gid[&space], SPACE_GID, "{text:?}");
+            // Every requested glyph is still there, each at its own id.
+            let mut ids: Vec<u16> = gids.iter().map(|g| s.new_gid[g]).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), gids.len());
+            let glyphs = be16(tables(&s.program).unwrap()[b"maxp"], 4).unwrap();
+            assert!(glyphs > SPACE_GID, "{glyphs}");
+            assert_eq!(s.advances[&SPACE_GID] as u32 * 1000 / 2048, 250);
+        }
     }
 }

@@ -255,5 +255,6 @@ pub fn document() -> Document {
         },
         blocks,
         footer: FOOTER.into(),
+        attachments: Vec::new(),
     }
 }

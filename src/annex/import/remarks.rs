@@ -205,20 +205,7 @@ pub(super) fn mentions_ai(text: &str) -> bool {
 
 /// A lowercase ASCII slug: "Customer.io" -> "customer-io".
 pub(super) fn slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() {
-        "feature".into()
-    } else {
-        out
-    }
+    crate::output::slug(name, "feature")
 }
 
 pub(super) fn warn_duplicates(found: &Found, warnings: &mut Vec<Warning>) {
