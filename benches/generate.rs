@@ -82,6 +82,28 @@ fn benches(c: &mut Criterion) {
             sign::sign(&setup.key, &name, pdf, &comment).expect("sign")
         })
     });
+    // The parts, to see where signing time goes.
+    g.bench_function("sha256", |b| b.iter(|| sign::sha256_hex(black_box(&pdf))));
+    g.bench_function("blake2b512", |b| {
+        b.iter(|| sign::minisign::prehash(black_box(&pdf)))
+    });
+    g.bench_function("sha512", |b| {
+        b.iter(|| <sha2::Sha512 as sha2::Digest>::digest(black_box(&pdf)))
+    });
+    let comment_text = format!(
+        "dpa/1 file={name} sha256={} annex={} annex_sha256={} customer={} issued={issued} key={}",
+        sign::sha256_hex(&pdf),
+        setup.annex.version,
+        setup.fingerprint.hex(),
+        customer.id,
+        setup.key.key_id()
+    );
+    g.bench_function("minisign", |b| {
+        b.iter(|| sign::minisign::sign(&setup.key, black_box(&pdf), &comment_text))
+    });
+    g.bench_function("sshsig", |b| {
+        b.iter(|| sign::sshsig::sign(&setup.key, black_box(&pdf)).expect("sshsig"))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("generate");
