@@ -4,6 +4,8 @@
 //!
 //! - `sign/all`: SHA-256, the trusted comment, minisign, SSHSIG and the raw signature of
 //!   the real PDF (what `Setup::dpa` does after rendering);
+//! - `generate/assemble` and `generate/render`: the Document from the template, and the
+//!   engine's layout and PDF writing of it;
 //! - `generate/dpa`: one customer's signed DPA: context, template, Markdown, layout, PDF,
 //!   signatures and the register record (no file writes);
 //! - `generate/load_customer+dpa`: the same, reading and validating the customer file first;
@@ -109,6 +111,29 @@ fn benches(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("generate");
+    // The steps of `Setup::dpa`: the Document (context, template, Markdown), then the
+    // engine (layout and PDF); signing is `sign/default` above.
+    let signing = dpa::template::SigningInfo {
+        key_id: setup.key.key_id().to_string(),
+        issued,
+        verify_hint: "Check this document.".into(),
+    };
+    let assemble = || {
+        dpa::assemble::dpa(
+            &setup.vendor,
+            &setup.annex,
+            &setup.fingerprint,
+            black_box(&customer),
+            &setup.template,
+            &signing,
+        )
+        .expect("assemble")
+    };
+    let doc = assemble();
+    g.bench_function("assemble", |b| b.iter(assemble));
+    g.bench_function("render", |b| {
+        b.iter(|| setup.typesetter.render(black_box(&doc)).expect("render"))
+    });
     g.bench_function("dpa", |b| {
         b.iter(|| setup.dpa(black_box(&customer), issued).expect("dpa"))
     });

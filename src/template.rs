@@ -330,16 +330,13 @@ fn cut_points(source: &str) -> Vec<usize> {
         }
         let b = bytes[i];
         if b == b'\n' && depth == 0 && text_before && i >= blank_until {
-            // Text after the cut, before the next tag?
+            // Text after the cut, before the next tag: the first character that is not
+            // whitespace must not start a tag.
             let ahead = &bytes[i + 1..];
-            let run = ahead
-                .windows(2)
-                .position(|w| w == b"{{")
-                .unwrap_or(ahead.len());
-            if ahead[..run].iter().any(|c| !c.is_ascii_whitespace()) {
-                cuts.push(i + 1);
-            } else {
-                blank_until = i + 1 + run;
+            match ahead.iter().position(|c| !c.is_ascii_whitespace()) {
+                Some(p) if !ahead[p..].starts_with(b"{{") => cuts.push(i + 1),
+                Some(p) => blank_until = i + 1 + p,
+                None => blank_until = bytes.len(),
             }
         } else if !b.is_ascii_whitespace() {
             text_before = true;
