@@ -5,6 +5,8 @@
 //! Steps: check the inputs belong together, build the context, render the template,
 //! parse the Markdown with the signature block in place.
 
+use std::cell::RefCell;
+
 use thiserror::Error;
 
 use crate::annex::Fingerprint;
@@ -89,7 +91,26 @@ pub fn dpa(
         meta: metadata(vendor, annex, fingerprint, customer),
         blocks,
         footer: footer(annex, fingerprint),
-        attachments: vec![annex_attachment(annex)],
+        attachments: vec![annex_attachment_reused(annex)],
+    })
+}
+
+thread_local! {
+    /// The annex last embedded on this thread, with its attachment.
+    static LAST_ANNEX: RefCell<Option<(Annex, Attachment)>> = const { RefCell::new(None) };
+}
+
+/// [`annex_attachment`], reusing the last one made on this thread for an equal annex: a
+/// batch embeds the same annex in every document, and writing its canonical JSON is a
+/// fifth of assembling a DPA, where comparing it is not.
+fn annex_attachment_reused(annex: &Annex) -> Attachment {
+    LAST_ANNEX.with_borrow_mut(|last| match last {
+        Some((seen, attachment)) if seen == annex => attachment.clone(),
+        _ => {
+            let attachment = annex_attachment(annex);
+            *last = Some((annex.clone(), attachment.clone()));
+            attachment
+        }
     })
 }
 
@@ -195,5 +216,22 @@ pub fn metadata(
             format!("annex_sha256={}", fingerprint.hex()),
         ],
         date: customer.effective,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reused_annex_attachment_is_the_one_for_that_annex() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let a = load::annex(dir.join("segmetrics/annex.toml")).unwrap();
+        let b = load::annex(dir.join("postgres-ai/annex.toml")).unwrap();
+        let mut a2 = a.clone();
+        a2.sections[0].entries[0].location.push_str(" (moved)");
+        for annex in [&a, &a, &b, &a2, &a] {
+            assert_eq!(annex_attachment_reused(annex), annex_attachment(annex));
+        }
     }
 }

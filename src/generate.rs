@@ -316,12 +316,12 @@ impl Setup {
             issued,
             key: self.key.key_id(),
         };
-        let signatures = sign::sign(&self.key, &pdf_name, &pdf, &comment).map_err(|source| {
-            GenerateError::Sign {
+        // The comment's SHA-256 was computed from `pdf` just above.
+        let signatures = sign::sign_hashed(&self.key, &pdf_name, &pdf, &comment, self.raw_sig)
+            .map_err(|source| GenerateError::Sign {
                 customer: customer.id.clone(),
                 source,
-            }
-        })?;
+            })?;
         let template_sha256 = match (&self.notice, kind) {
             (Some(n), Kind::Notice) => n.template_sha256.clone(),
             _ => self.template_sha256.clone(),

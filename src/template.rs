@@ -136,16 +136,7 @@ impl fmt::Debug for Template {
 impl Template {
     /// Compiles a template; `name` appears in error messages (usually the file name).
     pub fn new(source: &str, name: &str) -> Result<Template, TemplateError> {
-        let compiled =
-            handlebars::Template::compile_with_name(source, name.to_string()).map_err(|e| {
-                let (line, column) = e.pos().unwrap_or((0, 0));
-                TemplateError::Syntax {
-                    name: name.to_string(),
-                    line,
-                    column,
-                    message: e.reason().to_string(),
-                }
-            })?;
+        let compiled = compile(source, name)?;
         refuse_unescaped(&compiled, name)?;
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
@@ -204,6 +195,237 @@ impl Template {
                 message: reason.to_string(),
             },
         }
+    }
+}
+
+/// Compiles a template source with handlebars.
+///
+/// Handlebars (through pest) works out each element's line and column by counting from
+/// the start of its input, so compiling one long template costs time quadratic in its
+/// length, and pest spends hundreds of instructions on every character of plain text:
+/// 10 ms for the 22 KB default DPA, more than rendering a whole document. A long source
+/// is therefore cut at the top level into pieces (see [`cut_points`]): pieces of plain
+/// text become raw strings as they are, the others are compiled on their own, and the
+/// pieces are joined, with their line numbers shifted, into the template that compiling
+/// the source whole gives. Anything unusual, or a piece that does not compile, falls back
+/// to compiling the source whole, which also gives errors their usual positions.
+fn compile(source: &str, name: &str) -> Result<handlebars::template::Template, TemplateError> {
+    if source.len() < 2 * GROUP_LEN {
+        return compile_whole(source, name);
+    }
+    compile_in_pieces(source, name, GROUP_LEN)
+}
+
+/// Compiles `source` in pieces, compiling neighbouring pieces with tags together up to
+/// `group_len` bytes.
+fn compile_in_pieces(
+    source: &str,
+    name: &str,
+    group_len: usize,
+) -> Result<handlebars::template::Template, TemplateError> {
+    use handlebars::template::{Template as Compiled, TemplateElement};
+    let cuts = cut_points(source);
+    if cuts.is_empty() {
+        return compile_whole(source, name);
+    }
+    let mut joined = Compiled::new();
+    joined.name = Some(name.to_string());
+    // Pieces with tags waiting to be compiled together: (start, line of start).
+    let mut group: Option<(usize, usize)> = None;
+    let flush = |joined: &mut Compiled, group: &mut Option<(usize, usize)>, end: usize| {
+        let Some((start, line)) = group.take() else {
+            return true;
+        };
+        match Compiled::compile_with_name(&source[start..end], name.to_string()) {
+            Ok(mut part) => {
+                shift_lines(&mut part, line);
+                append(joined, part);
+                true
+            }
+            Err(_) => false,
+        }
+    };
+    let (mut start, mut line) = (0, 0);
+    for end in cuts.into_iter().chain([source.len()]) {
+        let piece = &source[start..end];
+        if piece.contains("{{") || (group.is_none() && joined.elements.is_empty()) {
+            let full = group.is_some_and(|(s, _)| end - s > group_len);
+            if full && !flush(&mut joined, &mut group, start) {
+                return compile_whole(source, name);
+            }
+            group.get_or_insert((start, line));
+        } else {
+            if !flush(&mut joined, &mut group, start) {
+                return compile_whole(source, name);
+            }
+            // A cut falls inside text, so the element before plain text is a raw string.
+            match joined.elements.last_mut() {
+                Some(TemplateElement::RawString(text)) => text.push_str(piece),
+                _ => return compile_whole(source, name),
+            }
+        }
+        line += piece.bytes().filter(|&b| b == b'\n').count();
+        start = end;
+    }
+    if !flush(&mut joined, &mut group, source.len()) {
+        return compile_whole(source, name);
+    }
+    Ok(joined)
+}
+
+fn compile_whole(
+    source: &str,
+    name: &str,
+) -> Result<handlebars::template::Template, TemplateError> {
+    handlebars::Template::compile_with_name(source, name.to_string()).map_err(|e| {
+        let (line, column) = e.pos().unwrap_or((0, 0));
+        TemplateError::Syntax {
+            name: name.to_string(),
+            line,
+            column,
+            message: e.reason().to_string(),
+        }
+    })
+}
+
+/// Pieces with tags are compiled together up to this length: fewer calls into handlebars,
+/// while the quadratic part stays small.
+const GROUP_LEN: usize = 1024;
+
+/// Byte offsets where `source` may be cut into pieces that compile to the same elements.
+///
+/// A cut falls just after a line break outside any tag, comment or block, inside a run of
+/// plain text that has other than whitespace on both sides of the cut. Handlebars trims
+/// whitespace next to tags (`~`, standalone lines) only up to the nearest such text, so
+/// no trimming crosses the cut, and the two halves of the text join back into the one raw
+/// string that compiling the source whole gives. Sources with raw blocks, escaped tags or
+/// triple braces, and malformed ones, are not cut at all.
+fn cut_points(source: &str) -> Vec<usize> {
+    let bytes = source.as_bytes();
+    if source.contains("{{{") || source.contains("\\{{") {
+        return Vec::new();
+    }
+    let mut cuts = Vec::new();
+    let (mut depth, mut i) = (0usize, 0usize);
+    // Whether the text since the last tag has other than whitespace; and up to where the
+    // text ahead is known to be whitespace only (so it is not scanned again).
+    let (mut text_before, mut blank_until) = (false, 0usize);
+    while i < bytes.len() {
+        if bytes[i..].starts_with(b"{{") {
+            let Some((end, opens, closes)) = tag(source, i) else {
+                return Vec::new();
+            };
+            if closes {
+                let Some(d) = depth.checked_sub(1) else {
+                    return Vec::new();
+                };
+                depth = d;
+            }
+            if opens {
+                depth += 1;
+            }
+            text_before = false;
+            i = end;
+            continue;
+        }
+        let b = bytes[i];
+        if b == b'\n' && depth == 0 && text_before && i >= blank_until {
+            // Text after the cut, before the next tag: the first character that is not
+            // whitespace must not start a tag.
+            let ahead = &bytes[i + 1..];
+            match ahead.iter().position(|c| !c.is_ascii_whitespace()) {
+                Some(p) if !ahead[p..].starts_with(b"{{") => cuts.push(i + 1),
+                Some(p) => blank_until = i + 1 + p,
+                None => blank_until = bytes.len(),
+            }
+        } else if !b.is_ascii_whitespace() {
+            text_before = true;
+        }
+        i += 1;
+    }
+    if depth != 0 {
+        return Vec::new();
+    }
+    cuts
+}
+
+/// The tag starting at `start` (at `{{`): where it ends, and whether it opens or closes a
+/// block. `None` when it is not closed.
+fn tag(source: &str, start: usize) -> Option<(usize, bool, bool)> {
+    let rest = &source[start..];
+    if let Some(comment) = rest.strip_prefix("{{!--") {
+        let end = comment.find("--}}")? + 5 + 4;
+        return Some((start + end, false, false));
+    }
+    // Find the closing braces outside string literals (`{{join list "}}"}}`).
+    let bytes = rest.as_bytes();
+    let (mut j, mut quote) = (2, None);
+    let end = loop {
+        let b = *bytes.get(j)?;
+        match quote {
+            Some(_) if b == b'\\' => j += 1,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if bytes[j..].starts_with(b"}}") => break j,
+            None => {}
+        }
+        j += 1;
+    };
+    let body = rest[2..end].trim_start_matches('~').trim_start();
+    let (opens, closes) = match body.as_bytes().first() {
+        Some(b'#') => (true, false),
+        Some(b'/') => (false, true),
+        // `{{^name}}` opens an inverted block; a bare `{{^}}` is an else.
+        Some(b'^') => (!body[1..].trim_end_matches('~').trim().is_empty(), false),
+        _ => (false, false),
+    };
+    Some((start + end + 2, opens, closes))
+}
+
+/// Adds `lines` to the line of every element of a compiled piece, nested blocks included.
+fn shift_lines(template: &mut handlebars::template::Template, lines: usize) {
+    use handlebars::template::TemplateElement as E;
+    if lines == 0 {
+        return;
+    }
+    for mapping in &mut template.mapping {
+        mapping.0 += lines;
+    }
+    for element in &mut template.elements {
+        match element {
+            E::HtmlExpression(h) | E::Expression(h) | E::HelperBlock(h) => {
+                for t in h.template.iter_mut().chain(h.inverse.iter_mut()) {
+                    shift_lines(t, lines);
+                }
+            }
+            E::DecoratorExpression(d)
+            | E::DecoratorBlock(d)
+            | E::PartialExpression(d)
+            | E::PartialBlock(d) => {
+                for t in d.template.iter_mut() {
+                    shift_lines(t, lines);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Appends a compiled piece to the template so far; text that a cut divided is joined
+/// back into one raw string.
+fn append(joined: &mut handlebars::template::Template, part: handlebars::template::Template) {
+    use handlebars::template::TemplateElement as E;
+    let mut elements = part.elements.into_iter().zip(part.mapping).peekable();
+    if let (Some(E::RawString(tail)), Some((E::RawString(head), _))) =
+        (joined.elements.last_mut(), elements.peek())
+    {
+        tail.push_str(head);
+        elements.next();
+    }
+    for (element, mapping) in elements {
+        joined.elements.push(element);
+        joined.mapping.push(mapping);
     }
 }
 
@@ -551,6 +773,125 @@ mod tests {
 
     fn render(source: &str, context: &Value) -> Result<String, TemplateError> {
         Template::new(source, "t.md.hbs")?.render(context)
+    }
+
+    #[test]
+    fn long_templates_compile_in_pieces_to_the_same_template() {
+        for source in [
+            include_str!("../templates/dpa.md.hbs"),
+            include_str!("../templates/notice.md.hbs"),
+        ] {
+            let whole = compile_whole(source, "t").unwrap();
+            assert!(!cut_points(source).is_empty());
+            assert_eq!(compile(source, "t").unwrap(), whole);
+            for group_len in [64, 1] {
+                assert_eq!(compile_in_pieces(source, "t", group_len).unwrap(), whole);
+            }
+        }
+        // CRLF line ends, standalone block lines, whitespace control and a multi-line
+        // comment whose lines look like text.
+        let tricky = "Intro line\r\n{{#if a}}\r\n  In {{x~}}\r\nText\r\n{{else}}\r\nOther\r\n{{/if}}\r\n\
+                      After {{~y}} text\n\n  Para {{z}}\r\nLine\n \n{{~z}}\n{{!-- a comment\nLooks like text\n--}}\nTail {{join l \"}}\"}}\n\
+                      {{#each l}}\nItem {{this}}\n{{/each}}\nEnd\n";
+        let whole = compile_whole(tricky, "t").unwrap();
+        assert!(!cut_points(tricky).is_empty());
+        assert_eq!(compile_in_pieces(tricky, "t", 1).unwrap(), whole);
+    }
+
+    #[test]
+    fn errors_in_long_templates_keep_their_positions() {
+        let mut source = "Plain text line.\n".repeat(300);
+        source.push_str("Value {{#if a}}{{missing}}{{/if}} here.\n");
+        assert!(!cut_points(&source).is_empty());
+        let e = Template::new(&source, "t")
+            .unwrap()
+            .render(&json!({"a": true}))
+            .unwrap_err();
+        assert!(
+            matches!(&e, TemplateError::MissingVariable { line: 301, .. }),
+            "{e}"
+        );
+        source.push_str("Last {{#if x}} unclosed\n");
+        let whole = compile_whole(&source, "t").unwrap_err().to_string();
+        let e = Template::new(&source, "t").unwrap_err();
+        assert_eq!(e.to_string(), whole);
+        assert!(
+            matches!(e, TemplateError::Syntax { line: 302.., .. }),
+            "{e}"
+        );
+    }
+
+    mod pieces {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn leaf() -> impl Strategy<Value = String> {
+            // Weighted towards what trimming and standalone lines act on: line breaks,
+            // blanks, text and tags with whitespace control.
+            prop_oneof![
+                3 => Just("text"),
+                1 => Just("Word "),
+                4 => Just("\n"),
+                1 => Just("\r\n"),
+                2 => Just("  "),
+                1 => Just("\t"),
+                1 => Just("}"),
+                1 => Just("{"),
+                1 => Just("\\"),
+                1 => Just("{{x}}"),
+                2 => Just("{{~x}}"),
+                2 => Just("{{x~}}"),
+                1 => Just("{{~x~}}"),
+                1 => Just("{{! note }}"),
+                1 => Just("{{!-- a\nLine --}}"),
+                1 => Just("{{join l \"}}\"}}"),
+            ]
+            .prop_map(str::to_string)
+        }
+
+        fn body() -> impl Strategy<Value = String> {
+            let leaves = prop::collection::vec(leaf(), 0..8).prop_map(|v| v.concat());
+            leaves.prop_recursive(3, 64, 8, |inner| {
+                (
+                    prop::collection::vec(inner.clone(), 0..6),
+                    prop::option::of(inner),
+                    prop_oneof![Just("if a"), Just("each l"), Just("unless b")],
+                    any::<(bool, bool)>(),
+                )
+                    .prop_map(|(parts, inverse, helper, (trim, standalone))| {
+                        let nl = if standalone { "\n" } else { "" };
+                        let t = if trim { "~" } else { "" };
+                        let name = helper.split(' ').next().unwrap_or("if");
+                        let mut s = format!("{nl}{{{{#{helper}{t}}}}}{nl}{}", parts.concat());
+                        if let Some(inverse) = inverse {
+                            s.push_str(&format!("{nl}{{{{{t}else}}}}{nl}{inverse}"));
+                        }
+                        s.push_str(&format!("{nl}{{{{/{name}}}}}{nl}"));
+                        s
+                    })
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn pieces_join_into_the_whole(parts in prop::collection::vec(body(), 1..12)) {
+                let source = parts.concat();
+                match compile_whole(&source, "t") {
+                    Ok(whole) => {
+                        for group_len in [1, 16] {
+                            prop_assert_eq!(
+                                &compile_in_pieces(&source, "t", group_len).unwrap(),
+                                &whole
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        let pieces = compile_in_pieces(&source, "t", 1).unwrap_err();
+                        prop_assert_eq!(pieces.to_string(), e.to_string());
+                    }
+                }
+            }
+        }
     }
 
     #[test]

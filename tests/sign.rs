@@ -81,7 +81,7 @@ impl Case {
     /// Signs `pdf` as `name` and writes the PDF and its four signature files.
     fn write_signed(&self, name: &str, pdf: &[u8], customer: &str) -> Signatures {
         let comment = comment_for(&self.key, name, pdf, customer);
-        let sigs = sign(&self.key, name, pdf, &comment).unwrap();
+        let sigs = sign(&self.key, name, pdf, &comment, true).unwrap();
         fs::write(self.path(name), pdf).unwrap();
         for (file, bytes) in sigs.files(name, true) {
             fs::write(self.path(&file), bytes).unwrap();
@@ -235,6 +235,7 @@ fn a_key_id_with_a_leading_zero_is_shown_as_minisign_shows_it() {
         "X.pdf",
         &pdf,
         &comment_for(&key, "X.pdf", &pdf, "acme"),
+        true,
     )
     .unwrap();
     fs::write(dir.path().join("X.pdf"), &pdf).unwrap();
@@ -394,7 +395,7 @@ fn an_openssl_genpkey_key_loads_signs_and_minisign_verifies() {
 
     let pdf = pdf_bytes("openssl", 12_345);
     let comment = comment_for(&key, "Y.pdf", &pdf, "acme");
-    let sigs = sign(&key, "Y.pdf", &pdf, &comment).unwrap();
+    let sigs = sign(&key, "Y.pdf", &pdf, &comment, true).unwrap();
     fs::write(dir.path().join("Y.pdf"), &pdf).unwrap();
     fs::write(dir.path().join("Y.pdf.minisig"), &sigs.minisig).unwrap();
     let out = run(
@@ -862,13 +863,13 @@ fn signing_refuses_a_comment_for_another_document() {
     for comment in wrong {
         assert!(
             matches!(
-                sign(&case.key, "X.pdf", &pdf, &comment),
+                sign(&case.key, "X.pdf", &pdf, &comment, true),
                 Err(SignError::Comment { .. })
             ),
             "{comment}"
         );
     }
-    assert!(sign(&case.key, "X.pdf", &pdf, &good).is_ok());
+    assert!(sign(&case.key, "X.pdf", &pdf, &good, true).is_ok());
 }
 
 #[test]
@@ -877,8 +878,8 @@ fn signing_is_deterministic() {
     let pdf = pdf_bytes("acme", 5_000);
     let comment = comment_for(&case.key, "X.pdf", &pdf, "acme");
     assert_eq!(
-        sign(&case.key, "X.pdf", &pdf, &comment).unwrap(),
-        sign(&case.key, "X.pdf", &pdf, &comment).unwrap()
+        sign(&case.key, "X.pdf", &pdf, &comment, true).unwrap(),
+        sign(&case.key, "X.pdf", &pdf, &comment, true).unwrap()
     );
 }
 

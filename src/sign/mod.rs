@@ -130,22 +130,24 @@ pub struct Signatures {
     pub minisig: String,
     /// The OpenSSH SSHSIG signature, PEM armoured, namespace `dpa`, SHA-512.
     pub sshsig: String,
-    /// Plain Ed25519 over the file bytes, for `openssl pkeyutl -verify -rawin`.
-    pub raw: [u8; 64],
+    /// Plain Ed25519 over the file bytes, for `openssl pkeyutl -verify -rawin`; made only
+    /// when asked for, since Ed25519 hashes the whole file twice more for it.
+    pub raw: Option<[u8; 64]>,
 }
 
 impl Signatures {
     /// The signature files to write beside `pdf_name`, as (file name, contents) pairs.
     ///
-    /// The raw `.sig` is included only when `with_raw` is set (`--raw-sig`).
+    /// The raw `.sig` is included only when `with_raw` is set (`--raw-sig`) and it was
+    /// made (see [`sign`]).
     pub fn files(&self, pdf_name: &str, with_raw: bool) -> Vec<(String, &[u8])> {
         let mut files = vec![
             (format!("{pdf_name}.sha256"), self.sha256.as_bytes()),
             (format!("{pdf_name}.minisig"), self.minisig.as_bytes()),
             (format!("{pdf_name}.sshsig"), self.sshsig.as_bytes()),
         ];
-        if with_raw {
-            files.push((format!("{pdf_name}.sig"), &self.raw[..]));
+        if let (true, Some(raw)) = (with_raw, &self.raw) {
+            files.push((format!("{pdf_name}.sig"), &raw[..]));
         }
         files
     }
@@ -157,12 +159,13 @@ impl std::fmt::Debug for Signatures {
             .field("sha256", &self.sha256)
             .field("minisig", &self.minisig)
             .field("sshsig", &self.sshsig)
-            .field("raw", &hex::encode(self.raw))
+            .field("raw", &self.raw.map(hex::encode))
             .finish()
     }
 }
 
-/// Signs one document: the hash line, minisign, SSHSIG and raw signatures.
+/// Signs one document: the hash line, minisign, SSHSIG and, if `raw` is set, the raw
+/// signature.
 ///
 /// The comment must describe this very document: its `file` equals `file_name`, its
 /// `sha256` the SHA-256 of `pdf` and its `key` the id of `key`; otherwise nothing is signed.
@@ -171,22 +174,35 @@ pub fn sign(
     file_name: &str,
     pdf: &[u8],
     comment: &TrustedComment,
+    raw: bool,
 ) -> Result<Signatures, SignError> {
-    comment.validate()?;
-    let sha256 = hex::encode(Sha256::digest(pdf));
-    if comment.file != file_name {
-        return Err(SignError::Comment {
-            detail: format!(
-                "file={} but the document is named {file_name}",
-                comment.file
-            ),
-        });
-    }
+    let sha256 = sha256_hex(pdf);
     if comment.sha256 != sha256 {
         return Err(SignError::Comment {
             detail: format!(
                 "sha256={} but the document's SHA-256 is {sha256}",
                 comment.sha256
+            ),
+        });
+    }
+    sign_hashed(key, file_name, pdf, comment, raw)
+}
+
+/// [`sign`] for a caller that has just computed `comment.sha256` from these very bytes,
+/// so the file is not hashed a second time (a sixth of the signing time).
+pub(crate) fn sign_hashed(
+    key: &SecretKey,
+    file_name: &str,
+    pdf: &[u8],
+    comment: &TrustedComment,
+    raw: bool,
+) -> Result<Signatures, SignError> {
+    comment.validate()?;
+    if comment.file != file_name {
+        return Err(SignError::Comment {
+            detail: format!(
+                "file={} but the document is named {file_name}",
+                comment.file
             ),
         });
     }
@@ -201,9 +217,9 @@ pub fn sign(
     }
     let minisig = minisign::sign(key, pdf, &comment.to_string());
     let sshsig = sshsig::sign(key, pdf)?;
-    let raw = key.signing_key().sign(pdf).to_bytes();
+    let raw = raw.then(|| key.signing_key().sign(pdf).to_bytes());
     Ok(Signatures {
-        sha256: format!("{sha256}  {file_name}\n"),
+        sha256: format!("{}  {file_name}\n", comment.sha256),
         minisig,
         sshsig,
         raw,
@@ -218,6 +234,53 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key() -> SecretKey {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBERERERERERERERERERERERERERERERERERERERERER\n-----END PRIVATE KEY-----\n";
+        SecretKey::parse_pem(pem, "test").unwrap()
+    }
+
+    fn comment(key: &SecretKey, pdf: &[u8]) -> TrustedComment {
+        TrustedComment {
+            file: "X.pdf".into(),
+            sha256: sha256_hex(pdf),
+            annex: "2026-05-26".into(),
+            annex_sha256: "ab".repeat(32),
+            customer: "acme".into(),
+            issued: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+            key: key.key_id(),
+        }
+    }
+
+    #[test]
+    fn the_raw_signature_is_made_only_when_asked_for() {
+        let (key, pdf) = (key(), b"%PDF-1.7 document".to_vec());
+        let with = sign(&key, "X.pdf", &pdf, &comment(&key, &pdf), true).unwrap();
+        let without = sign(&key, "X.pdf", &pdf, &comment(&key, &pdf), false).unwrap();
+        assert_eq!(with.raw, Some(key.signing_key().sign(&pdf).to_bytes()));
+        assert_eq!(without.raw, None);
+        let names = |s: &Signatures| -> Vec<String> {
+            s.files("X.pdf", true).into_iter().map(|(n, _)| n).collect()
+        };
+        assert!(names(&with).contains(&"X.pdf.sig".to_string()));
+        assert!(!names(&without).contains(&"X.pdf.sig".to_string()));
+        // Everything else is the same either way.
+        assert_eq!(
+            (with.sha256, with.minisig, with.sshsig),
+            (without.sha256, without.minisig, without.sshsig)
+        );
+    }
+
+    #[test]
+    fn a_comment_with_another_digest_is_not_signed() {
+        let (key, pdf) = (key(), b"%PDF-1.7 document".to_vec());
+        let mut wrong = comment(&key, &pdf);
+        wrong.sha256 = sha256_hex(b"another document");
+        assert!(matches!(
+            sign(&key, "X.pdf", &pdf, &wrong, false),
+            Err(SignError::Comment { .. })
+        ));
+    }
 
     #[test]
     fn shell_quote_leaves_plain_paths_alone() {
