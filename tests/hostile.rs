@@ -817,8 +817,6 @@ fn a_10000_character_unbroken_word_stays_in_the_text_box() {
 }
 
 #[test]
-#[ignore = "engine bug: the last line of a paragraph may be chosen with shrunk spaces but is \
-            drawn with natural ones, so it runs past the right margin (page 1 of every DPA)"]
 fn every_line_of_an_ordinary_dpa_is_inside_the_text_box() {
     let pages = layout_customer(&fixture(MUELLER), &Inputs::default());
     assert_inside(&pages, |_, _| true);

@@ -351,7 +351,6 @@ proptest! {
 
     /// The full property, last lines included.
     #[test]
-    #[ignore = "engine bug: the last line of a paragraph may run past the right margin"]
     fn every_laid_out_line_stays_inside_the_text_box(blocks in proptest::collection::vec(block(), 1..12)) {
         let doc = document(blocks);
         let pages = dpa::layout::layout(&doc, fonts(), &PageSetup::default()).unwrap();
