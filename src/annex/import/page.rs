@@ -455,7 +455,11 @@ pub(super) fn parse_date(text: &str) -> Option<NaiveDate> {
             "%d.%m.%Y",
             "%B %d. %Y",
         ] {
-            if let Ok(d) = NaiveDate::parse_from_str(&cleaned, fmt) {
+            // Four-digit years only: `July 1, -26` parses as the year -26, which no TOML
+            // date can hold, so the written annex would not load.
+            if let Ok(d) = NaiveDate::parse_from_str(&cleaned, fmt)
+                && (1000..=9999).contains(&chrono::Datelike::year(&d))
+            {
                 return Some(d);
             }
         }
@@ -557,6 +561,10 @@ mod tests {
         }
         assert_eq!(parse_date("1 Sep 2025"), date(2025, 9, 1));
         assert_eq!(parse_date("soon"), None);
+        // Found by the fuzzer: years a TOML date cannot hold.
+        assert_eq!(parse_date("July 1, -26"), None);
+        assert_eq!(parse_date("July 1, 26"), None);
+        assert_eq!(parse_date("1 July 20260"), None);
     }
 
     #[test]
