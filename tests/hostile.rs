@@ -915,6 +915,7 @@ fn a_table_header_taller_than_a_page_stays_on_its_pages() {
         },
         blocks,
         footer: "footer".into(),
+        attachments: Vec::new(),
     };
     let fonts = dpa::layout::Fonts::embedded().unwrap();
     let pages = dpa::layout::layout(&doc, &fonts, &dpa::layout::PageSetup::default()).unwrap();
