@@ -826,21 +826,7 @@ fn every_line_of_an_ordinary_dpa_is_inside_the_text_box() {
 fn a_narrow_table_column_keeps_its_text_inside_the_text_box() {
     let markdown = "<!-- widths: 2 23 1 -->\n\
                     | Name | Function | Location |\n|---|---|---|\n| a | b | e;m |\n";
-    let blocks = dpa::markup::parse(markdown, None).unwrap();
-    let doc = dpa::document::Document {
-        meta: dpa::document::Metadata {
-            title: "t".into(),
-            author: "a".into(),
-            subject: "s".into(),
-            keywords: vec![],
-            date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        },
-        blocks,
-        footer: "footer".into(),
-        attachments: Vec::new(),
-    };
-    let fonts = dpa::layout::Fonts::embedded().unwrap();
-    let pages = dpa::layout::layout(&doc, &fonts, &dpa::layout::PageSetup::default()).unwrap();
+    let pages = lay_out_markdown(markdown);
     assert_inside(&pages, |_, _| true);
 }
 
@@ -851,42 +837,14 @@ fn a_line_broken_at_a_soft_hyphen_stays_inside_the_text_box() {
         "a".repeat(32),
         "Z".repeat(37)
     );
-    let blocks = dpa::markup::parse(&word, None).unwrap();
-    let doc = dpa::document::Document {
-        meta: dpa::document::Metadata {
-            title: "t".into(),
-            author: "a".into(),
-            subject: "s".into(),
-            keywords: vec![],
-            date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        },
-        blocks,
-        footer: "footer".into(),
-        attachments: Vec::new(),
-    };
-    let fonts = dpa::layout::Fonts::embedded().unwrap();
-    let pages = dpa::layout::layout(&doc, &fonts, &dpa::layout::PageSetup::default()).unwrap();
+    let pages = lay_out_markdown(&word);
     assert_inside(&pages, |_, _| true);
 }
 
 #[test]
 fn an_overfull_line_is_not_squeezed_over_itself() {
     let markdown = fs::read_to_string(hostile("fail_layout-overfull-line", "input.md")).unwrap();
-    let blocks = dpa::markup::parse(&markdown, None).unwrap();
-    let doc = dpa::document::Document {
-        meta: dpa::document::Metadata {
-            title: "t".into(),
-            author: "a".into(),
-            subject: "s".into(),
-            keywords: vec![],
-            date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        },
-        blocks,
-        footer: "footer".into(),
-        attachments: Vec::new(),
-    };
-    let fonts = dpa::layout::Fonts::embedded().unwrap();
-    let pages = dpa::layout::layout(&doc, &fonts, &dpa::layout::PageSetup::default()).unwrap();
+    let pages = lay_out_markdown(&markdown);
     for page in &pages {
         for item in &page.items {
             if let dpa::layout::Item::Line(l) = item {
@@ -904,7 +862,13 @@ fn a_table_header_taller_than_a_page_stays_on_its_pages() {
     let tall = "word ".repeat(1500);
     let markdown =
         format!("| Name | Function | {tall}|\n|---|---|---|\n| DigitalOcean | Hosting | US |\n");
-    let blocks = dpa::markup::parse(&markdown, None).unwrap();
+    let pages = lay_out_markdown(&markdown);
+    assert_inside(&pages, |_, _| true);
+}
+
+/// Markdown through the markup and the layout on A4, as a test document.
+fn lay_out_markdown(markdown: &str) -> Vec<dpa::layout::Page> {
+    let blocks = dpa::markup::parse(markdown, None).unwrap();
     let doc = dpa::document::Document {
         meta: dpa::document::Metadata {
             title: "t".into(),
@@ -918,8 +882,7 @@ fn a_table_header_taller_than_a_page_stays_on_its_pages() {
         attachments: Vec::new(),
     };
     let fonts = dpa::layout::Fonts::embedded().unwrap();
-    let pages = dpa::layout::layout(&doc, &fonts, &dpa::layout::PageSetup::default()).unwrap();
-    assert_inside(&pages, |_, _| true);
+    dpa::layout::layout(&doc, &fonts, &dpa::layout::PageSetup::default()).unwrap()
 }
 
 /// The text of the laid-out lines that `pick` selects, one line after another.
