@@ -149,14 +149,25 @@ fn printable(text: &str) -> String {
 fn visible(text: &str) -> std::borrow::Cow<'_, str> {
     let bidi = |c: char| matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
     let unwanted = |c: char| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || bidi(c);
-    if !text.chars().any(unwanted) {
+    // A carriage return counts as part of a line end only right before a line feed.
+    let lone_cr = text.replace("\r\n", "").contains('\r');
+    if !lone_cr && !text.chars().any(unwanted) {
         return std::borrow::Cow::Borrowed(text);
     }
-    text.chars()
-        .filter(|&c| !bidi(c))
-        .map(|c| if unwanted(c) { ' ' } else { c })
-        .collect::<String>()
-        .into()
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if bidi(c) {
+            continue;
+        }
+        let line_end = c == '\r' && chars.peek() == Some(&'\n');
+        out.push(if unwanted(c) || (c == '\r' && !line_end) {
+            ' '
+        } else {
+            c
+        });
+    }
+    out.into()
 }
 
 /// Leaves out websites that are not full `http(s)://` addresses (relative links such as
@@ -814,7 +825,7 @@ mod tests {
     fn invisible_characters_of_a_page_do_not_reach_the_annex() {
         let page = "# Acme subprocessors\n\nLast updated: June\u{200F} 26, 2026\n\n\
                     | Name | Function | Location |\n|---|---|---|\n\
-                    | A\u{0}\u{200E} Co | Host\u{7}ing | DE |\n";
+                    | A\u{0}\u{200E} Co | Host\u{7}ing | D\rE |\r\n";
         let opts = ImportOptions {
             vendor: Some("Acme".into()),
             source: "page.md".into(),
@@ -824,6 +835,8 @@ mod tests {
         let entry = &imported.annex.sections[0].entries[0];
         assert_eq!(entry.name, "A Co");
         assert_eq!(entry.function, "Host ing");
+        // Found by the fuzzer: a carriage return that ends no line.
+        assert_eq!(entry.location, "D E");
         assert_eq!(imported.annex.effective.to_string(), "2026-06-26");
     }
 
