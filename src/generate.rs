@@ -500,6 +500,8 @@ fn field_label(field: &str) -> String {
         "has_access" => "data it has access to".into(),
         "no_access" => "data it has no access to".into(),
         "feature" => "optional feature that enables it".into(),
+        "transfer_mechanism" => "list of transfer safeguards".into(),
+        "remarks" => "list of remarks".into(),
         "subprocessors" => "status of its providers as Subprocessors".into(),
         other => other.replace('_', " "),
     }
@@ -547,6 +549,8 @@ mod tests {
             "no_access",
             "activation",
             "feature",
+            "transfer_mechanism",
+            "remarks",
             "description",
             "subprocessors",
         ];

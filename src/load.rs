@@ -13,7 +13,8 @@
 //!   no `..`; feature names: `[a-z0-9-]+`;
 //! - e-mail addresses: one `@`, a local part, a dotted domain, no spaces;
 //! - `country`: two capital letters (ISO 3166-1 alpha-2);
-//! - websites: `http://` or `https://` followed by a host;
+//! - websites (and the vendor's `subprocessors_url`): `http://` or `https://` followed by a host;
+//! - `transfer_mechanism` and `remarks` items: one-line text, each item once;
 //! - names, titles and other text: not blank; no control characters and no bidirectional
 //!   formatting characters (they can make a printed name read differently from the
 //!   stored one). Line breaks are allowed only in addresses and section descriptions,
@@ -603,6 +604,9 @@ fn check_vendor(v: &Vendor) -> Result<(), Problem> {
     if let Some(law) = &v.governing_law {
         check_text(vec![key("governing_law")], law, false)?;
     }
+    if let Some(url) = &v.subprocessors_url {
+        check_website(vec![key("subprocessors_url")], url)?;
+    }
     check_signatory(&[key("signatory")], &v.signatory)
 }
 
@@ -638,6 +642,23 @@ fn check_annex(a: &Annex) -> Result<(), Problem> {
             for (k, c) in e.certifications.iter().enumerate() {
                 let cp = at(&at(&ep, key("certifications")), Seg::Index(k));
                 check_text(cp, c, false)?;
+            }
+            for (field, list) in [
+                ("transfer_mechanism", &e.transfer_mechanism),
+                ("remarks", &e.remarks),
+            ] {
+                for (k, item) in list.iter().enumerate() {
+                    check_text(at(&at(&ep, key(field)), Seg::Index(k)), item, false)?;
+                    if let Some(first) = list[..k].iter().position(|x| x == item) {
+                        return Err(problem(
+                            at(&at(&ep, key(field)), Seg::Index(k)),
+                            format!("`{item}` is listed twice (also item {})", first + 1),
+                            Some(
+                                "known mechanisms are written in canonical words, so \"SCCs\" and \"Standard Contractual Clauses\" are the same item; keep one",
+                            ),
+                        ));
+                    }
+                }
             }
             if let Some(w) = &e.website {
                 check_website(at(&ep, key("website")), w)?;

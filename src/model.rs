@@ -20,6 +20,9 @@ pub struct Vendor {
     pub notice_days: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub governing_law: Option<String>,
+    /// Where the vendor publishes its subprocessor list, e.g. `https://example.com/subprocessors`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subprocessors_url: Option<String>,
     pub signatory: Signatory,
 }
 
@@ -60,7 +63,7 @@ pub struct Section {
 }
 
 /// One provider on the list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     pub name: String,
@@ -81,6 +84,19 @@ pub struct Entry {
     /// The customer feature that enables an opt-in entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature: Option<String>,
+    /// How transfers to this provider are safeguarded, known mechanisms in canonical words
+    /// (see [`transfer`]); absent from the canonical JSON when empty, so older annexes keep
+    /// their fingerprint.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "transfer::deserialize"
+    )]
+    pub transfer_mechanism: Vec<String>,
+    /// Notes that are neither certifications nor transfer safeguards, e.g. "API data is not
+    /// used for model training"; absent from the canonical JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remarks: Vec<String>,
 }
 
 /// Whether a provider is used for every customer or only by choice.
@@ -153,6 +169,115 @@ pub struct Config {
 
 fn yes() -> bool {
     true
+}
+
+/// Transfer mechanisms: the known ones recognised in their usual spellings and written in
+/// one canonical form, so "SCCs" and "standard contractual clauses" mean (and fingerprint)
+/// the same; anything else is kept as written.
+pub mod transfer {
+    use serde::{Deserialize, Deserializer};
+
+    /// The canonical words of the mechanisms `dpa` knows, for documents and the legal text.
+    pub const STANDARD_CONTRACTUAL_CLAUSES: &str = "Standard Contractual Clauses";
+    pub const EU_US_DPF: &str = "EU-U.S. Data Privacy Framework";
+    pub const UK_DPF_EXTENSION: &str = "UK Extension to the EU-U.S. Data Privacy Framework";
+    pub const SWISS_US_DPF: &str = "Swiss-U.S. Data Privacy Framework";
+    pub const ADEQUACY_DECISION: &str = "adequacy decision";
+    pub const BINDING_CORPORATE_RULES: &str = "Binding Corporate Rules";
+    pub const UK_ADDENDUM: &str = "UK International Data Transfer Addendum";
+    pub const UK_IDTA: &str = "UK International Data Transfer Agreement";
+
+    /// Spellings (compared after [`key`]) and the canonical words they stand for.
+    const KNOWN: &[(&str, &str)] = &[
+        ("standard contractual clauses", STANDARD_CONTRACTUAL_CLAUSES),
+        (
+            "eu standard contractual clauses",
+            STANDARD_CONTRACTUAL_CLAUSES,
+        ),
+        (
+            "the standard contractual clauses",
+            STANDARD_CONTRACTUAL_CLAUSES,
+        ),
+        (
+            "2021 standard contractual clauses",
+            STANDARD_CONTRACTUAL_CLAUSES,
+        ),
+        ("sccs", STANDARD_CONTRACTUAL_CLAUSES),
+        ("scc", STANDARD_CONTRACTUAL_CLAUSES),
+        ("eu sccs", STANDARD_CONTRACTUAL_CLAUSES),
+        ("eu scc", STANDARD_CONTRACTUAL_CLAUSES),
+        ("eu model clauses", STANDARD_CONTRACTUAL_CLAUSES),
+        ("model clauses", STANDARD_CONTRACTUAL_CLAUSES),
+        ("eu-us data privacy framework", EU_US_DPF),
+        ("eu us data privacy framework", EU_US_DPF),
+        ("data privacy framework", EU_US_DPF),
+        ("eu-us dpf", EU_US_DPF),
+        ("dpf", EU_US_DPF),
+        ("eu-us privacy framework", EU_US_DPF),
+        (
+            "uk extension to the eu-us data privacy framework",
+            UK_DPF_EXTENSION,
+        ),
+        ("uk extension to the eu-us dpf", UK_DPF_EXTENSION),
+        ("uk extension", UK_DPF_EXTENSION),
+        ("swiss-us data privacy framework", SWISS_US_DPF),
+        ("swiss-us dpf", SWISS_US_DPF),
+        ("adequacy decision", ADEQUACY_DECISION),
+        ("adequacy", ADEQUACY_DECISION),
+        ("eu adequacy decision", ADEQUACY_DECISION),
+        ("an adequacy decision", ADEQUACY_DECISION),
+        ("adequacy decision (art 45 gdpr)", ADEQUACY_DECISION),
+        ("binding corporate rules", BINDING_CORPORATE_RULES),
+        ("bcr", BINDING_CORPORATE_RULES),
+        ("bcrs", BINDING_CORPORATE_RULES),
+        ("uk international data transfer addendum", UK_ADDENDUM),
+        ("international data transfer addendum", UK_ADDENDUM),
+        ("uk addendum", UK_ADDENDUM),
+        ("uk idta addendum", UK_ADDENDUM),
+        ("uk international data transfer agreement", UK_IDTA),
+        ("international data transfer agreement", UK_IDTA),
+        ("idta", UK_IDTA),
+        ("uk idta", UK_IDTA),
+    ];
+
+    /// A spelling folded for comparison: lowercase, dashes as `-`, dots and a trailing
+    /// abbreviation in parentheses ("(SCCs)") dropped, spaces collapsed.
+    fn key(text: &str) -> String {
+        let mut t: String = text
+            .chars()
+            .map(|c| match c {
+                '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
+                c => c,
+            })
+            .filter(|&c| c != '.')
+            .collect::<String>()
+            .to_lowercase();
+        t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        t = t.replace(" - ", "-");
+        if let Some(open) = t.rfind(" (")
+            && t.ends_with(')')
+            && !t[open + 2..t.len() - 1].contains(' ')
+        {
+            t.truncate(open);
+        }
+        t
+    }
+
+    /// The canonical words of a known mechanism, if `text` is one.
+    pub fn known(text: &str) -> Option<&'static str> {
+        let k = key(text);
+        KNOWN.iter().find(|(s, _)| *s == k).map(|(_, c)| *c)
+    }
+
+    /// A known mechanism in canonical words; other text trimmed and otherwise as written.
+    pub fn normalise(text: &str) -> String {
+        known(text).map_or_else(|| text.trim().to_string(), str::to_string)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        let list = Vec::<String>::deserialize(d)?;
+        Ok(list.iter().map(|t| normalise(t)).collect())
+    }
 }
 
 /// Dates as TOML local dates (`2026-06-01`) or strings ("2026-06-01"); written as strings.
@@ -255,6 +380,73 @@ mod tests {
     }
 
     #[test]
+    fn transfer_mechanisms_are_read_in_their_usual_spellings() {
+        for (written, canonical) in [
+            ("SCCs", "Standard Contractual Clauses"),
+            (
+                "EU Standard Contractual Clauses (SCCs)",
+                "Standard Contractual Clauses",
+            ),
+            (
+                "standard contractual clauses.",
+                "Standard Contractual Clauses",
+            ),
+            ("EU-US DPF", "EU-U.S. Data Privacy Framework"),
+            (
+                "EU\u{2013}U.S. Data Privacy Framework",
+                "EU-U.S. Data Privacy Framework",
+            ),
+            (
+                "Data Privacy Framework (DPF)",
+                "EU-U.S. Data Privacy Framework",
+            ),
+            ("Adequacy", "adequacy decision"),
+            ("BCRs", "Binding Corporate Rules"),
+            ("UK Addendum", "UK International Data Transfer Addendum"),
+            ("Swiss-U.S. DPF", "Swiss-U.S. Data Privacy Framework"),
+        ] {
+            assert_eq!(transfer::normalise(written), canonical, "{written}");
+        }
+        // Free text is kept as written (trimmed).
+        assert_eq!(
+            transfer::normalise(" Processing stays in the EEA "),
+            "Processing stays in the EEA"
+        );
+        assert_eq!(transfer::known("SOC 2"), None);
+    }
+
+    #[test]
+    fn new_entry_fields_are_optional_and_absent_when_empty() {
+        let annex: Annex = toml::from_str(
+            r#"
+            vendor = "V"
+            version = "1"
+            effective = 2026-05-26
+            [[section]]
+            title = "T"
+            [[section.entry]]
+            name = "N"
+            function = "F"
+            location = "L"
+            transfer_mechanism = ["sccs", "Own wording"]
+            remarks = ["No model training"]
+            "#,
+        )
+        .unwrap();
+        let e = &annex.sections[0].entries[0];
+        assert_eq!(
+            e.transfer_mechanism,
+            ["Standard Contractual Clauses", "Own wording"]
+        );
+        assert_eq!(e.remarks, ["No model training"]);
+        let mut plain = e.clone();
+        plain.transfer_mechanism.clear();
+        plain.remarks.clear();
+        let json = serde_json::to_string(&plain).unwrap();
+        assert!(!json.contains("transfer_mechanism") && !json.contains("remarks"));
+    }
+
+    #[test]
     fn opt_in_needs_the_feature() {
         let e = Entry {
             name: "OpenAI".into(),
@@ -267,6 +459,7 @@ mod tests {
             no_access: None,
             activation: Activation::OptIn,
             feature: Some("ai".into()),
+            ..Entry::default()
         };
         assert!(!e.applies_to(&[]));
         assert!(e.applies_to(&["ai".to_string()]));

@@ -21,17 +21,19 @@
 //!
 //! The context (all dates also as `*_text`, e.g. `effective_text` = "1 June 2026"):
 //! - `vendor`: `legal_name`, `address` (one line), `address_lines`, `email`, `website`,
-//!   `notice_days`, `governing_law` (or null), `signatory.name`, `signatory.title`;
+//!   `notice_days`, `governing_law` (or null), `subprocessors_url` (where the list is
+//!   published, or null), `signatory.name`, `signatory.title`;
 //! - `customer`: `id`, `legal_name`, `address`, `address_lines`, `country`, `email`,
 //!   `effective`, `features`, `signatory.name`, `signatory.title`;
 //! - `annex`: `vendor`, `version`, `effective`, `sections` (each: `number`, `title`,
 //!   `description` or null, `subprocessors`, `entries`, and `has_certifications`,
-//!   `has_websites`, `has_details` telling which optional columns its table needs),
+//!   `has_websites`, `has_transfers`, `has_details` telling which optional columns its
+//!   table needs),
 //!   `entry_count`, `has_opt_in`, `has_opt_out`, `has_account_only` (a section of
 //!   providers that see account data only);
 //!   an entry: `name`, `function`, `location`, `certifications`, `website`,
 //!   `legal_address`, `has_access`, `no_access` (each string or null), `activation`,
-//!   `opt_in`, `opt_out`, `feature`. Only entries that apply to the customer are listed:
+//!   `opt_in`, `opt_out`, `feature`, `transfer_mechanism` and `remarks` (lists). Only entries that apply to the customer are listed:
 //!   an opt-in entry only when the customer enabled its feature;
 //! - `fingerprint`: `full` (64 hex digits), `grouped` (in fours), `short` (16 digits in fours);
 //! - `signing`: `key_id`, `issued`, `verify_hint`.
@@ -526,6 +528,8 @@ fn entry(e: &Entry) -> Value {
         "opt_in": e.activation == Activation::OptIn,
         "opt_out": e.activation == Activation::OptOut,
         "feature": e.feature,
+        "transfer_mechanism": e.transfer_mechanism,
+        "remarks": e.remarks,
     })
 }
 
@@ -563,8 +567,12 @@ pub fn context(
                 // Which optional columns the section's table needs.
                 "has_certifications": applying.iter().any(|e| !e.certifications.is_empty()),
                 "has_websites": applying.iter().any(|e| e.website.is_some()),
+                "has_transfers": applying.iter().any(|e| !e.transfer_mechanism.is_empty()),
                 "has_details": applying.iter().any(|e| {
-                    e.legal_address.is_some() || e.has_access.is_some() || e.no_access.is_some()
+                    e.legal_address.is_some()
+                        || e.has_access.is_some()
+                        || e.no_access.is_some()
+                        || !e.remarks.is_empty()
                 }),
                 "entries": applying.into_iter().map(entry).collect::<Vec<_>>(),
             })
@@ -579,6 +587,7 @@ pub fn context(
             "website": vendor.website,
             "notice_days": vendor.notice_days,
             "governing_law": vendor.governing_law,
+            "subprocessors_url": vendor.subprocessors_url,
             "signatory": signatory(&vendor.signatory),
         },
         "customer": {

@@ -303,6 +303,7 @@ fn entry(name: &str, function: &str, location: &str) -> Entry {
         no_access: None,
         activation: Activation::Always,
         feature: None,
+        ..Entry::default()
     }
 }
 

@@ -394,6 +394,7 @@ fn entry(index: usize) -> impl Strategy<Value = Entry> {
                     no_access: None,
                     activation,
                     feature: (activation != Activation::Always).then(|| "ai".to_string()),
+                    ..Entry::default()
                 }
             },
         )

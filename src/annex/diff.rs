@@ -76,7 +76,7 @@ pub struct Changed {
 /// One field's old and new value; `None` where the field is absent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldChange {
-    /// The field's name in annex.toml, e.g. `location`.
+    /// The field's name in annex.toml, e.g. `location` (see [`field_label`] for words).
     pub field: &'static str,
     pub old: Option<String>,
     pub new: Option<String>,
@@ -282,7 +282,7 @@ fn pair_replacements(removed: &mut Vec<Placed>, added: &mut Vec<Placed>) -> Vec<
 /// The fields of one provider that differ, in the order of annex.toml.
 fn entry_changes(old: &Entry, new: &Entry) -> Vec<FieldChange> {
     let list = |v: &[String]| (!v.is_empty()).then(|| v.join(", "));
-    let pairs: [(&'static str, Option<String>, Option<String>); 10] = [
+    let pairs: [(&'static str, Option<String>, Option<String>); 12] = [
         ("name", Some(old.name.clone()), Some(new.name.clone())),
         (
             "function",
@@ -313,6 +313,12 @@ fn entry_changes(old: &Entry, new: &Entry) -> Vec<FieldChange> {
             Some(new.activation.as_str().to_string()),
         ),
         ("feature", old.feature.clone(), new.feature.clone()),
+        (
+            "transfer_mechanism",
+            list(&old.transfer_mechanism),
+            list(&new.transfer_mechanism),
+        ),
+        ("remarks", list(&old.remarks), list(&new.remarks)),
     ];
     let mut out: Vec<FieldChange> = pairs
         .into_iter()
@@ -320,13 +326,22 @@ fn entry_changes(old: &Entry, new: &Entry) -> Vec<FieldChange> {
         .map(|(field, old, new)| FieldChange { field, old, new })
         .collect();
     // "SOC 2, ISO" joined hides a split item; compare the lists themselves too.
-    if old.certifications != new.certifications && !out.iter().any(|f| f.field == "certifications")
-    {
-        out.push(FieldChange {
-            field: "certifications",
-            old: list(&old.certifications),
-            new: list(&new.certifications),
-        });
+    for (field, o, n) in [
+        ("certifications", &old.certifications, &new.certifications),
+        (
+            "transfer_mechanism",
+            &old.transfer_mechanism,
+            &new.transfer_mechanism,
+        ),
+        ("remarks", &old.remarks, &new.remarks),
+    ] {
+        if o != n && !out.iter().any(|f| f.field == field) {
+            out.push(FieldChange {
+                field,
+                old: list(o),
+                new: list(n),
+            });
+        }
     }
     out
 }
@@ -462,7 +477,12 @@ impl AnnexDiff {
                     } else {
                         String::new()
                     },
-                    format!("{}: {} -> {}", f.field, shown(&f.old), shown(&f.new)),
+                    format!(
+                        "{}: {} -> {}",
+                        field_label(f.field),
+                        shown(&f.old),
+                        shown(&f.new)
+                    ),
                 ]);
             }
         }
@@ -480,7 +500,14 @@ impl AnnexDiff {
                 SectionChangeKind::Changed => s
                     .fields
                     .iter()
-                    .map(|f| format!("{}: {} -> {}", f.field, shown(&f.old), shown(&f.new)))
+                    .map(|f| {
+                        format!(
+                            "{}: {} -> {}",
+                            field_label(f.field),
+                            shown(&f.old),
+                            shown(&f.new)
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("; "),
             };
@@ -519,6 +546,18 @@ impl AnnexDiff {
 impl fmt::Display for AnnexDiff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.render_table())
+    }
+}
+
+/// How the terminal table names a field of annex.toml: words, not the file's key.
+pub fn field_label(field: &str) -> &str {
+    match field {
+        "legal_address" => "legal address",
+        "has_access" => "has access to",
+        "no_access" => "no access to",
+        "transfer_mechanism" => "transfer safeguards",
+        "subprocessors" => "processes customer data",
+        other => other,
     }
 }
 

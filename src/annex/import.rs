@@ -713,18 +713,7 @@ fn read_provider(
 }
 
 fn empty_entry() -> Entry {
-    Entry {
-        name: String::new(),
-        function: String::new(),
-        location: String::new(),
-        certifications: Vec::new(),
-        website: None,
-        legal_address: None,
-        has_access: None,
-        no_access: None,
-        activation: Activation::Always,
-        feature: None,
-    }
+    Entry::default()
 }
 
 fn field_is_set(e: &Entry, f: Field) -> bool {
