@@ -1,17 +1,23 @@
 //! Import a vendor's published subprocessor page into an [`Annex`].
 //!
-//! In: the text of a Markdown or plain-text page and [`ImportOptions`]. Out: an
-//! [`Imported`] annex plus a warning (with its page line) for everything that could not
-//! be mapped, or an [`ImportError`]. Two shapes are read, in any mix: pipe tables (one
-//! section per heading above a table) and one heading per provider followed by labelled
-//! lines. [`to_toml`] writes the result as an annex file for a person to review;
-//! [`check_table`] renders it as plain text for `dpa annex import --check`.
+//! In: the text of an HTML, Markdown or plain-text page (as copied from a browser) and
+//! [`ImportOptions`]. Out: an [`Imported`] annex plus a warning (with its page line) for
+//! everything that could not be mapped, or an [`ImportError`]. HTML is parsed by html5ever
+//! into the same blocks the Markdown and text reader gives (`html`, `page`), so one walk
+//! reads every format. Shapes read, in any mix: tables (one section per heading or caption
+//! above a table; HTML tables with or without a head), one heading or definition-list term
+//! per provider followed by labelled lines, and labelled definition lists. Columns and
+//! labels are matched by meaning (`fields`); what a section holds (customer data, account
+//! data only, optional features) is read from its own words, with a warning when they do
+//! not say (`remarks`). [`to_toml`] writes the result as an annex file for a person to
+//! review; [`check_table`] renders it as plain text for `dpa annex import --check`.
 
 use std::fmt;
 
 use chrono::NaiveDate;
 
 mod fields;
+mod html;
 mod inline;
 mod output;
 mod page;
@@ -19,15 +25,15 @@ mod remarks;
 
 pub use output::{check_table, to_toml};
 
-use fields::{Field, map_column, parse_label};
+use fields::{Field, map_columns, parse_label};
 use inline::inline;
 use page::{Block, Page, PageDate, Table};
 use remarks::{
-    activation_in, apply_mentions, assign_features, is_account_data_only, set_activation, shorten,
-    warn_duplicates,
+    SectionKind, activation_in, apply_mentions, assign_features, certification_kind, section_kind,
+    set_activation, shorten, warn_duplicates,
 };
 
-use crate::model::{Activation, Annex, Entry, Section};
+use crate::model::{Activation, Annex, Entry, Section, transfer};
 
 /// The text written where the page does not state a required field.
 pub const NOT_STATED: &str = "Not stated";
@@ -43,6 +49,19 @@ pub struct ImportOptions {
     pub effective: Option<NaiveDate>,
     /// The page's path or name, used in messages and in the written file's header.
     pub source: String,
+    /// How to read the page; by default HTML is told from Markdown and text by its start.
+    pub format: PageFormat,
+}
+
+/// The kind of page to read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PageFormat {
+    /// HTML if the page starts like HTML (a doctype, `<html>`, `<head>` or `<body>`).
+    #[default]
+    Auto,
+    Html,
+    /// Markdown or plain text.
+    Text,
 }
 
 /// An annex read from a page, with what the reader should check.
@@ -82,9 +101,17 @@ impl fmt::Display for Warning {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error(
-        "{page}: no subprocessor list found: no pipe table with a name column and no headings followed by labelled lines such as \"Data Processing Location:\""
+        "{page}: no subprocessor list found: no table with a name column and no headings followed by labelled lines such as \"Data Processing Location:\""
     )]
-    NoList { page: String },
+    NoList {
+        page: String,
+        /// The page was read as HTML.
+        html: bool,
+    },
+    #[error("{page}:{line}: elements nested more than {max} deep; this is not a page a person reads", max = html::MAX_DEPTH)]
+    TooDeep { page: String, line: usize },
+    #[error("{page}:{line}: more than {max} elements; a subprocessor page has a few thousand", max = html::MAX_NODES)]
+    TooManyElements { page: String, line: usize },
     #[error("{page}: the page does not name the vendor in its title")]
     NoVendor { page: String },
     #[error(
@@ -108,10 +135,19 @@ impl ImportError {
     /// How to fix the error, for the `hint:` line of the command.
     pub fn hint(&self) -> Option<String> {
         match self {
+            ImportError::NoList { html: true, .. } => Some(
+                "the importer reads HTML tables, definition lists and one heading per provider; if the vendor's page \
+                 builds its list with JavaScript, save it from the browser once it has loaded (File > Save Page As), \
+                 or copy the list's text into a .txt file"
+                    .into(),
+            ),
             ImportError::NoList { .. } => Some(
                 "the importer reads pipe tables (| Subprocessor | Function | Location |) or one heading per provider; \
-                 save the list part of the vendor's page as Markdown or text and try again"
+                 save the list part of the vendor's page as HTML, Markdown or text and try again"
                     .into(),
+            ),
+            ImportError::TooDeep { .. } | ImportError::TooManyElements { .. } => Some(
+                "save only the list part of the vendor's page, or copy its text from the browser into a .txt file".into(),
             ),
             ImportError::NoVendor { .. } => Some(
                 "pass --vendor \"Legal Name, Inc.\", spelled as legal_name in vendor.toml".into(),
@@ -147,7 +183,13 @@ fn printable(text: &str) -> String {
 /// other than line ends and tabs become spaces, bidirectional formatting marks (as left
 /// behind by a copy from a web page) are dropped. Line numbers stay the same.
 fn visible(text: &str) -> std::borrow::Cow<'_, str> {
-    let bidi = |c: char| matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    // Zero-width characters (and our own markers for line breaks and list items) are
+    // invisible: "Stripe" with a zero-width space inside is still Stripe.
+    let bidi = |c: char| {
+        matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{00AD}' | html::BREAK | html::ITEM)
+            || (c == '\u{FEFF}')
+    };
     let unwanted = |c: char| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || bidi(c);
     // A carriage return counts as part of a line end only right before a line feed.
     let lone_cr = text.replace("\r\n", "").contains('\r');
@@ -200,16 +242,36 @@ fn drop_partial_addresses(found: &mut Found, warnings: &mut Vec<Warning>) {
 
 /// Reads a vendor's page into an annex.
 pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError> {
+    let is_html = match opts.format {
+        PageFormat::Html => true,
+        PageFormat::Text => false,
+        PageFormat::Auto => html::looks_like_html(text),
+    };
     let text = visible(text);
-    let page = Page::read(&text);
+    let page = if is_html {
+        html::read(&text).map_err(|limit| match limit {
+            html::HtmlLimit::TooDeep { line } => ImportError::TooDeep {
+                page: opts.source.clone(),
+                line,
+            },
+            html::HtmlLimit::TooManyElements { line } => ImportError::TooManyElements {
+                page: opts.source.clone(),
+                line,
+            },
+        })?
+    } else {
+        Page::read(&text)
+    };
     let mut warnings = page.warnings.clone();
     let mut found = Found::default();
     walk(&page, &mut found, &mut warnings);
     if found.sections.iter().all(|s| s.entries.is_empty()) {
         return Err(ImportError::NoList {
             page: opts.source.clone(),
+            html: is_html,
         });
     }
+    classify_sections(&page, &mut found, &mut warnings);
     apply_mentions(&page, &mut found, &mut warnings);
     assign_features(&mut found, &mut warnings);
     warn_duplicates(&found, &mut warnings);
@@ -220,9 +282,10 @@ pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError>
         .as_deref()
         .map(str::trim)
         .filter(|v| !v.is_empty());
-    let vendor = match given {
-        Some(v) => v.to_string(),
-        None => match page.vendor_from_title() {
+    let vendor = match (given, &page.vendor) {
+        (Some(v), _) => v.to_string(),
+        (None, Some((_, v))) => inline(v).0,
+        (None, None) => match page.vendor_from_title() {
             Some((line, name)) => {
                 warnings.push(Warning {
                     line,
@@ -271,29 +334,150 @@ pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError>
     for mut s in found.sections.into_iter().filter(|s| !s.entries.is_empty()) {
         // A line of only markup (a stray backtick, emphasis marks) reads as no text.
         s.description.retain(|p| !p.trim().is_empty());
-        let text = format!("{} {}", s.title, s.description.join(" "));
         sections.push(Section {
-            subprocessors: !is_account_data_only(&text),
-            title: s.title,
+            subprocessors: s.subprocessors,
+            title: one_line(&s.title),
             description: (!s.description.is_empty()).then(|| s.description.join("\n\n")),
-            entries: s.entries.iter().map(|e| e.entry.clone()).collect(),
+            entries: s
+                .entries
+                .iter()
+                .map(|e| {
+                    let mut entry = e.entry.clone();
+                    one_line_fields(&mut entry);
+                    entry
+                })
+                .collect(),
         });
         origins.push(SectionOrigin {
             line: s.line,
             entries: s.entries.iter().map(|e| e.line).collect(),
         });
     }
+    let annex = Annex {
+        vendor: one_line(&vendor),
+        version,
+        effective,
+        sections,
+    };
+    if let Some((line, stated)) = &page.fingerprint {
+        let stated: String = stated
+            .chars()
+            .filter(|c| c.is_ascii_hexdigit())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let got = crate::annex::fingerprint(&annex).hex();
+        if stated.len() == 64 && stated != got {
+            warnings.push(Warning {
+                line: *line,
+                message: format!(
+                    "the page states the fingerprint {stated}, but the list read from it has {got}: the page and its list differ, or the import changed something"
+                ),
+            });
+        }
+    }
+    merge_repeated(&mut warnings);
     warnings.sort_by_key(|w| w.line);
     Ok(Imported {
-        annex: Annex {
-            vendor,
-            version,
-            effective,
-            sections,
-        },
+        annex,
         warnings,
         origins,
     })
+}
+
+/// Text for a one-line field: line breaks and list-item marks from HTML become separators.
+fn one_line(text: &str) -> String {
+    let t = text
+        .trim_start_matches(html::ITEM)
+        .replace(html::ITEM, "; ");
+    t.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Makes every field but the legal address one line, as the annex loader requires.
+fn one_line_fields(e: &mut Entry) {
+    for f in [&mut e.name, &mut e.function, &mut e.location] {
+        *f = one_line(f);
+    }
+    for v in [&mut e.website, &mut e.has_access, &mut e.no_access]
+        .into_iter()
+        .flatten()
+    {
+        *v = one_line(v);
+    }
+    for list in [
+        &mut e.certifications,
+        &mut e.transfer_mechanism,
+        &mut e.remarks,
+    ] {
+        for item in list.iter_mut() {
+            *item = one_line(item);
+        }
+    }
+    if let Some(a) = &mut e.legal_address {
+        *a = a.replace(html::ITEM, "\n").trim().to_string();
+    }
+}
+
+/// Warnings with the same message (the same remark in many rows) become one, with lines.
+fn merge_repeated(warnings: &mut Vec<Warning>) {
+    let mut out: Vec<(Warning, Vec<usize>)> = Vec::new();
+    for w in warnings.drain(..) {
+        match out.iter_mut().find(|(o, _)| o.message == w.message) {
+            Some((_, more)) => more.push(w.line),
+            None => out.push((w, Vec::new())),
+        }
+    }
+    *warnings = out
+        .into_iter()
+        .map(|(mut w, more)| {
+            if !more.is_empty() {
+                let lines: Vec<String> = more.iter().map(usize::to_string).collect();
+                w.message = format!("{} (also lines {})", w.message, lines.join(", "));
+            }
+            w
+        })
+        .collect();
+}
+
+/// Decides what each section holds from its own words (its table caption first, then its
+/// title and text), else the page title's; unsure is a warning, never a silent guess.
+fn classify_sections(page: &Page, found: &mut Found, warnings: &mut Vec<Warning>) {
+    let page_kind = section_kind(&page.title());
+    for s in &mut found.sections {
+        let own = s
+            .caption
+            .as_deref()
+            .and_then(section_kind)
+            .or_else(|| section_kind(&format!("{}. {}", s.title, s.description.join(" "))))
+            .or_else(|| section_kind(&s.title));
+        let kind = match own.or(page_kind) {
+            Some(k) => k,
+            None => {
+                warnings.push(Warning {
+                    line: s.line.unwrap_or(1),
+                    message: format!(
+                        "section \"{}\" does not say whether its providers process customer personal data; imported as subprocessors = true, check it",
+                        one_line(&s.title)
+                    ),
+                });
+                SectionKind::Customer
+            }
+        };
+        s.subprocessors = kind != SectionKind::AccountOnly;
+        if kind == SectionKind::Optional {
+            let words = format!("{} {}", s.title, s.description.join(" "));
+            for e in &mut s.entries {
+                if e.entry.activation == Activation::Always && !e.explicit_activation {
+                    e.entry.activation = Activation::OptIn;
+                    e.remarks.push(' ');
+                    e.remarks.push_str(&words);
+                }
+            }
+        }
+    }
 }
 
 /// Whether a version string is `[A-Za-z0-9._-]+`.
@@ -314,6 +498,9 @@ struct FoundSection {
     line: Option<usize>,
     title: String,
     description: Vec<String>,
+    /// The caption of its table, if it has one that was not read as its title.
+    caption: Option<String>,
+    subprocessors: bool,
     entries: Vec<FoundEntry>,
 }
 
@@ -323,6 +510,8 @@ struct FoundEntry {
     entry: Entry,
     /// Text the activation and feature were judged from.
     remarks: String,
+    /// The page gave the activation in a column or label of its own.
+    explicit_activation: bool,
 }
 
 /// A heading the walk is inside of, and the paragraphs right under it.
@@ -357,14 +546,29 @@ fn walk(page: &Page, found: &mut Found, warnings: &mut Vec<Warning>) {
                 paragraph_open = false;
                 i += 1;
             }
-            Block::Text { raw, .. } => {
+            Block::Text {
+                line,
+                raw,
+                quoted,
+                after_break,
+            } => {
                 let ctx = stack.last_mut().unwrap_or(&mut intro);
-                if ctx.open {
+                if !quoted && looks_like_data(raw, ctx.open) {
+                    // A provider-like line outside any list, or a field line after the list.
+                    warnings.push(Warning {
+                        line: *line,
+                        message: format!(
+                            "\"{}\" looks like provider data but is not part of a table or a provider's entry; not imported",
+                            shorten(&inline(raw).0, 70)
+                        ),
+                    });
+                    paragraph_open = false;
+                } else if ctx.open {
                     let text = inline(raw).0;
                     // Plain text has one paragraph per line; Markdown joins wrapped lines.
                     match ctx.paragraphs.last_mut() {
                         Some(p) if paragraph_open && page.markdown => {
-                            p.push(' ');
+                            p.push(if *after_break { '\n' } else { ' ' });
                             p.push_str(&text);
                         }
                         _ => ctx.paragraphs.push(text),
@@ -379,23 +583,34 @@ fn walk(page: &Page, found: &mut Found, warnings: &mut Vec<Warning>) {
                 ctx.open = false;
                 let entries = read_table(table, warnings);
                 if entries.is_empty() {
-                    warnings.push(Warning {
-                        line: table.header_line,
-                        message: "a table without a name column (Subprocessor, Name, Service Provider, ...) was not imported".into(),
-                    });
+                    if !table.rows.is_empty() || !table.header.is_empty() {
+                        warnings.push(Warning {
+                            line: table.header_line,
+                            message: "a table without a name column (Subprocessor, Name, Vendor, Entity, Provider, ...) was not imported".into(),
+                        });
+                    }
                 } else {
-                    section_for(found, ctx).entries.extend(entries);
+                    let section = section_for(found, ctx);
+                    if section.caption.is_none() {
+                        section.caption = table.caption.clone();
+                    }
+                    section.entries.extend(entries);
                 }
                 i += 1;
             }
-            Block::Heading { line, level, raw } => {
+            Block::Heading {
+                line,
+                level,
+                raw,
+                term,
+            } => {
                 paragraph_open = false;
                 let end = blocks[i + 1..]
                     .iter()
                     .position(|b| matches!(b, Block::Heading { .. }))
                     .map_or(blocks.len(), |p| i + 1 + p);
                 let body = &blocks[i + 1..end];
-                if is_provider(body) {
+                if *term || is_provider(body) {
                     // Markdown: the section is the nearest heading above this level.
                     while page.markdown && stack.last().is_some_and(|c| c.level >= *level) {
                         stack.pop();
@@ -453,6 +668,8 @@ fn section_for<'a>(found: &'a mut Found, ctx: &Context) -> &'a mut FoundSection 
                 line,
                 title: ctx.title.clone(),
                 description: ctx.paragraphs.clone(),
+                caption: None,
+                subprocessors: true,
                 entries: Vec::new(),
             });
             found.sections.len() - 1
@@ -473,9 +690,8 @@ fn is_provider(body: &[Block]) -> bool {
 /// Entries from a pipe table; empty when the table has no name column.
 fn read_table(table: &Table, warnings: &mut Vec<Warning>) -> Vec<FoundEntry> {
     let mut columns: Vec<Option<Field>> = Vec::new();
-    for header in &table.header {
-        let field = map_column(header);
-        let name = inline(header).0;
+    for (header, field) in table.header.iter().zip(map_columns(&table.header)) {
+        let name = one_line(&inline(header).0);
         match field {
             Some(f) if columns.contains(&Some(f)) => {
                 warnings.push(Warning {
@@ -539,10 +755,8 @@ fn read_table(table: &Table, warnings: &mut Vec<Warning>) -> Vec<FoundEntry> {
                     entry.name = text;
                     entry.website = link;
                 }
-                Some(Field::Website) => {
-                    website_cell = link.or(Some(text)).filter(|w| !w.is_empty())
-                }
-                Some(f) => set_field(&mut entry, *f, text, link),
+                Some(Field::Website) => website_cell = link.or(Some(text)).filter(|w| !is_blank(w)),
+                Some(f) => set_field(&mut entry, *f, text, link, *line, warnings),
                 None => {}
             }
         }
@@ -571,11 +785,15 @@ fn read_table(table: &Table, warnings: &mut Vec<Warning>) -> Vec<FoundEntry> {
             .map(|c| inline(c).0)
             .collect::<Vec<_>>()
             .join(" ");
-        set_activation(&mut entry, &remarks, *line, warnings);
+        let explicit_activation = columns.contains(&Some(Field::Activation));
+        if !explicit_activation {
+            set_activation(&mut entry, &remarks, *line, warnings);
+        }
         entries.push(FoundEntry {
             line: *line,
             entry,
             remarks,
+            explicit_activation,
         });
     }
     entries
@@ -595,6 +813,7 @@ fn read_provider(
     let mut prose: Vec<String> = Vec::new();
     let mut remarks: Vec<(usize, String)> = Vec::new();
     let mut function_label = None;
+    let mut explicit_activation = false;
     let mut paragraph_open = false;
     for b in body {
         match b {
@@ -603,6 +822,7 @@ fn read_provider(
                 line: l,
                 raw,
                 quoted,
+                ..
             } => {
                 if let Some(label) = parse_label(raw).filter(|_| !quoted) {
                     paragraph_open = false;
@@ -644,9 +864,12 @@ fn read_provider(
                         Field::Location | Field::LegalAddress => {
                             // "Netherlands." reads as a sentence on the page; the annex holds the place.
                             let v = label.value.trim_end_matches('.').trim().to_string();
-                            set_field(&mut entry, field, v, None)
+                            set_field(&mut entry, field, v, None, *l, warnings)
                         }
-                        _ => set_field(&mut entry, field, label.value, label.link),
+                        _ => {
+                            explicit_activation |= field == Field::Activation;
+                            set_field(&mut entry, field, label.value, label.link, *l, warnings)
+                        }
                     }
                     continue;
                 }
@@ -687,10 +910,12 @@ fn read_provider(
     fill_required(&mut entry, line, warnings);
 
     let mut judged = entry.function.clone();
-    set_activation(&mut entry, &judged, line, warnings);
+    if !explicit_activation {
+        set_activation(&mut entry, &judged, line, warnings);
+    }
     for (l, remark) in &remarks {
         let found = activation_in(remark);
-        if found.is_some() && entry.activation == Activation::Always {
+        if found.is_some() && entry.activation == Activation::Always && !explicit_activation {
             set_activation(&mut entry, remark, *l, warnings);
         } else if found.is_none() {
             warnings.push(Warning {
@@ -709,6 +934,7 @@ fn read_provider(
         line,
         entry,
         remarks: judged,
+        explicit_activation,
     }
 }
 
@@ -726,17 +952,110 @@ fn field_is_set(e: &Entry, f: Field) -> bool {
         Field::LegalAddress => e.legal_address.is_some(),
         Field::HasAccess => e.has_access.is_some(),
         Field::NoAccess => e.no_access.is_some(),
+        Field::TransferMechanism => !e.transfer_mechanism.is_empty(),
+        Field::Remarks => !e.remarks.is_empty(),
+        Field::Activation => e.activation != Activation::Always,
+        Field::Feature => e.feature.is_some(),
     }
 }
 
-fn set_field(e: &mut Entry, f: Field, text: String, link: Option<String>) {
-    let some = |t: String| (!t.is_empty()).then_some(t);
+/// A cell or value that says "nothing here".
+fn is_blank(text: &str) -> bool {
+    matches!(
+        text.trim().to_lowercase().as_str(),
+        "" | "-" | "\u{2014}" | "\u{2013}" | "\u{2012}" | "n/a" | "none" | "not applicable"
+    )
+}
+
+/// The items of a list value: HTML list items if the cell had them, else split on
+/// commas and semicolons.
+fn items(text: &str) -> Vec<String> {
+    if text.contains(html::ITEM) {
+        text.split(html::ITEM)
+            .map(one_line)
+            .filter(|s| !is_blank(s))
+            .collect()
+    } else {
+        split_list(text)
+    }
+}
+
+fn set_field(
+    e: &mut Entry,
+    f: Field,
+    text: String,
+    link: Option<String>,
+    line: usize,
+    warnings: &mut Vec<Warning>,
+) {
+    let some = |t: String| (!is_blank(&t)).then_some(t);
     match f {
         Field::Name => e.name = text,
         Field::Function => e.function = text,
         Field::Location => e.location = text,
-        Field::Certifications => e.certifications = split_list(&text),
-
+        Field::Certifications => {
+            for item in items(&text) {
+                match certification_kind(&item) {
+                    Field::TransferMechanism => {
+                        warnings.push(Warning {
+                            line,
+                            message: format!(
+                                "\"{item}\" is a transfer safeguard, not a certification; imported under transfer_mechanism"
+                            ),
+                        });
+                        push_mechanism(e, &item, line, warnings);
+                    }
+                    Field::Remarks => {
+                        warnings.push(Warning {
+                            line,
+                            message: format!(
+                                "\"{item}\" is not a certification; imported under remarks"
+                            ),
+                        });
+                        e.remarks.push(item);
+                    }
+                    _ => e.certifications.push(item),
+                }
+            }
+        }
+        Field::TransferMechanism => {
+            for item in items(&text) {
+                push_mechanism(e, &item, line, warnings);
+            }
+        }
+        Field::Remarks => e.remarks.extend(items(&text)),
+        Field::Activation => {
+            let t = text.to_lowercase();
+            e.activation = match activation_in(&t) {
+                Some(a) => a,
+                None if is_blank(&t) || t.trim() == "always" => Activation::Always,
+                None => {
+                    warnings.push(Warning {
+                        line,
+                        message: format!(
+                            "{}: activation \"{text}\" is not always, opt-in or opt-out; imported as always",
+                            e.name
+                        ),
+                    });
+                    Activation::Always
+                }
+            }
+        }
+        Field::Feature => {
+            if let Some(name) = some(text) {
+                let slug = remarks::slug(&name);
+                if slug != name {
+                    warnings.push(Warning {
+                        line,
+                        message: format!(
+                            "{}: feature \"{name}\" written as \"{slug}\" (features are lowercase letters, digits and '-')",
+                            e.name
+                        ),
+                    });
+                }
+                e.feature = Some(slug);
+            }
+        }
         Field::Website => e.website = link.or(some(text)),
         Field::LegalAddress => e.legal_address = some(text),
         Field::HasAccess => e.has_access = some(text),
@@ -744,35 +1063,59 @@ fn set_field(e: &mut Entry, f: Field, text: String, link: Option<String>) {
     }
 }
 
-/// Fills a missing function or location with [`NOT_STATED`] and flags odd certifications.
+/// Adds a transfer safeguard in canonical words, warning about one `dpa` does not know.
+fn push_mechanism(e: &mut Entry, item: &str, line: usize, warnings: &mut Vec<Warning>) {
+    let canonical = transfer::normalise(item);
+    if transfer::known(item).is_none() {
+        warnings.push(Warning {
+            line,
+            message: format!(
+                "transfer safeguard \"{item}\" is none of those dpa knows (Standard Contractual Clauses, EU-U.S. Data Privacy Framework, adequacy decision, Binding Corporate Rules, UK Addendum); kept as written"
+            ),
+        });
+    }
+    if !e.transfer_mechanism.contains(&canonical) {
+        e.transfer_mechanism.push(canonical);
+    }
+}
+
+/// Fills a missing function or location with [`NOT_STATED`].
 fn fill_required(e: &mut Entry, line: usize, warnings: &mut Vec<Warning>) {
     for (value, what) in [(&mut e.function, "function"), (&mut e.location, "location")] {
-        if matches!(
-            value.trim(),
-            "" | "-" | "\u{2014}" | "\u{2013}" | "n/a" | "N/A"
-        ) {
+        if is_blank(value) {
             *value = NOT_STATED.to_string();
             warnings.push(Warning {
                 line,
                 message: format!(
                     "{}: the page gives no {what}; written as \"{NOT_STATED}\"",
-                    e.name
+                    one_line(&e.name)
                 ),
             });
         }
     }
-    for c in &e.certifications {
-        // Certificate names are short; a sentence in that column is a remark worth a look.
-        if c.split_whitespace().count() > 4 {
-            warnings.push(Warning {
-                line,
-                message: format!(
-                    "{}: \"{c}\" reads like a remark, not a certification; kept under certifications",
-                    e.name
-                ),
-            });
-        }
-    }
+}
+
+/// Whether a text line carries provider data: a field line ("Location: Germany") where
+/// no provider is being read, or a list item that names a provider in bold or as a link
+/// followed by details ("- **Stripe** – payments, USA").
+fn looks_like_data(raw: &str, describing: bool) -> bool {
+    let t = raw.trim();
+    let field_line = parse_label(t).is_some_and(|l| l.field.is_some_and(|f| f != Field::Name));
+    let bullet = t
+        .strip_prefix(['-', '*', '+', '\u{2022}'])
+        .filter(|r| r.starts_with(' '))
+        .map(str::trim_start);
+    let named_item = bullet.is_some_and(|r| {
+        let named = r.starts_with("**") || r.starts_with("__") || r.starts_with('[');
+        let plain = inline(r).0;
+        named
+            && plain.split_whitespace().count() <= 25
+            && [" \u{2013} ", " \u{2014} ", " - ", ": ", " ("]
+                .iter()
+                .any(|sep| plain.contains(sep))
+            && parse_label(r).is_none_or(|l| l.field.is_some())
+    });
+    named_item || (!describing && field_line)
 }
 
 /// Splits "SOC 2, ISO 27001; GDPR DPA" on commas and semicolons outside parentheses.

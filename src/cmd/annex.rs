@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use dpa::annex::import::{self, ImportOptions};
+use dpa::annex::import::{self, ImportOptions, PageFormat};
 
 use crate::cli::{AnnexCommand, ImportArgs};
 use crate::cmd::print_json;
@@ -38,11 +38,22 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
     let text = std::fs::read_to_string(&args.page)
         .with_context(|| format!("cannot read the page {}", args.page.display()))?;
     let source = args.page.display().to_string();
+    let extension = args
+        .page
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let format = match extension.as_deref() {
+        Some("html" | "htm" | "xhtml") => PageFormat::Html,
+        Some("md" | "markdown" | "txt" | "text") => PageFormat::Text,
+        _ => PageFormat::Auto,
+    };
     let opts = ImportOptions {
         vendor: args.vendor,
         version: args.version,
         effective: args.effective,
         source: source.clone(),
+        format,
     };
     let imported = import::import(&text, &opts)?;
     for warning in &imported.warnings {

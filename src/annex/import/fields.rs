@@ -12,6 +12,10 @@ pub(super) enum Field {
     LegalAddress,
     HasAccess,
     NoAccess,
+    TransferMechanism,
+    Remarks,
+    Activation,
+    Feature,
 }
 
 impl Field {
@@ -25,17 +29,43 @@ impl Field {
             Field::LegalAddress => "legal_address",
             Field::HasAccess => "has_access",
             Field::NoAccess => "no_access",
+            Field::TransferMechanism => "transfer_mechanism",
+            Field::Remarks => "remarks",
+            Field::Activation => "activation",
+            Field::Feature => "feature",
         }
     }
 }
 
 /// The field a table column holds, judged by its header.
+///
+/// "Service" alone names the function when the table has another name column, and the
+/// provider when it has none; [`map_columns`] decides that for a whole header.
 pub(super) fn map_column(header: &str) -> Option<Field> {
     let h = inline(header).0.to_lowercase();
+    let h = h.trim_end_matches([':', '*']).trim().to_string();
     let has = |w: &str| h.contains(w);
     if has("does not have access") || has("no access") || has("not accessed") {
         Some(Field::NoAccess)
-    } else if has("access") {
+    } else if has("transfer")
+        || has("safeguard")
+        || has("mechanism")
+        || h == "legal basis"
+        || has("adequacy")
+    {
+        Some(Field::TransferMechanism)
+    } else if has("remark") || has("note") || has("comment") || h == "additional information" {
+        Some(Field::Remarks)
+    } else if has("activation") || matches!(h.as_str(), "opt-in" | "optional" | "use" | "used") {
+        Some(Field::Activation)
+    } else if matches!(h.as_str(), "feature" | "enabled by" | "enabling feature") {
+        Some(Field::Feature)
+    } else if has("access")
+        || has("categories of")
+        || has("data categories")
+        || has("types of data")
+        || has("data processed")
+    {
         Some(Field::HasAccess)
     } else if has("location") || has("country") || has("countries") || has("region") || h == "where"
     {
@@ -49,6 +79,8 @@ pub(super) fn map_column(header: &str) -> Option<Field> {
         "website" | "web site" | "url" | "link" | "homepage"
     ) {
         Some(Field::Website)
+    } else if has("services provided") || has("service provided") || has("service description") {
+        Some(Field::Function)
     } else if has("subprocessor")
         || has("sub-processor")
         || has("name")
@@ -57,6 +89,9 @@ pub(super) fn map_column(header: &str) -> Option<Field> {
         || has("company")
         || has("entity")
         || has("third party")
+        || has("third-party")
+        || h == "processor"
+        || h == "partner"
     {
         Some(Field::Name)
     } else if has("function")
@@ -74,6 +109,24 @@ pub(super) fn map_column(header: &str) -> Option<Field> {
     }
 }
 
+/// The fields of a whole table header: as [`map_column`], but a "Service", "Tool" or
+/// "Product" column names the provider when no other column does.
+pub(super) fn map_columns(headers: &[String]) -> Vec<Option<Field>> {
+    let mut fields: Vec<Option<Field>> = headers.iter().map(|h| map_column(h)).collect();
+    if !fields.contains(&Some(Field::Name)) {
+        let named = headers.iter().position(|h| {
+            matches!(
+                inline(h).0.to_lowercase().trim_end_matches(':').trim(),
+                "service" | "services" | "tool" | "product" | "application" | "app" | "platform"
+            )
+        });
+        if let Some(i) = named {
+            fields[i] = Some(Field::Name);
+        }
+    }
+    fields
+}
+
 /// The field a label ("Data Processing Location") names.
 pub(super) fn map_label(label: &str) -> Option<Field> {
     let l = label.to_lowercase();
@@ -89,8 +142,24 @@ pub(super) fn map_label(label: &str) -> Option<Field> {
         | "no access to"
         | "no access"
         | "cannot access" => Field::NoAccess,
+        "transfer mechanism"
+        | "transfer mechanisms"
+        | "transfer safeguard"
+        | "transfer safeguards"
+        | "safeguards"
+        | "safeguard"
+        | "legal basis for transfer"
+        | "legal basis for transfers"
+        | "transfer basis" => Field::TransferMechanism,
+        "remarks" | "notes" => Field::Remarks,
+        "activation" => Field::Activation,
+        "feature" => Field::Feature,
         "data processing location"
         | "processing location"
+        | "country of processing"
+        | "countries of processing"
+        | "data center location"
+        | "data centre location"
         | "location of processing"
         | "location"
         | "locations"
@@ -112,6 +181,8 @@ pub(super) fn map_label(label: &str) -> Option<Field> {
         | "description"
         | "processing activities"
         | "nature of processing"
+        | "services provided"
+        | "service provided"
         | "role" => Field::Function,
         _ => return None,
     })
@@ -182,11 +253,46 @@ mod tests {
             ("Legal address", Some(Field::LegalAddress)),
             ("Has access to", Some(Field::HasAccess)),
             ("Does not have access to", Some(Field::NoAccess)),
-            ("Notes", None),
-            ("Transfer mechanism", None),
+            ("Notes", Some(Field::Remarks)),
+            ("Transfer mechanism", Some(Field::TransferMechanism)),
+            ("Safeguards", Some(Field::TransferMechanism)),
+            ("Legal basis for transfer", Some(Field::TransferMechanism)),
+            ("Transfer safeguards", Some(Field::TransferMechanism)),
+            ("Entity", Some(Field::Name)),
+            ("Vendor", Some(Field::Name)),
+            ("Provider", Some(Field::Name)),
+            ("Services provided", Some(Field::Function)),
+            ("Data location", Some(Field::Location)),
+            ("Country of processing", Some(Field::Location)),
+            ("Region", Some(Field::Location)),
+            ("Compliance", Some(Field::Certifications)),
+            ("Categories of personal data", Some(Field::HasAccess)),
+            ("Purpose", Some(Field::Function)),
+            ("Favourite colour", None),
         ] {
             assert_eq!(map_column(header), field, "{header}");
         }
+    }
+
+    #[test]
+    fn a_service_column_names_the_provider_only_when_nothing_else_does() {
+        let h = |v: &[&str]| map_columns(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            h(&["Service", "Purpose", "Region"]),
+            [
+                Some(Field::Name),
+                Some(Field::Function),
+                Some(Field::Location)
+            ]
+        );
+        assert_eq!(
+            h(&["Vendor", "Service", "Region"]),
+            [
+                Some(Field::Name),
+                Some(Field::Function),
+                Some(Field::Location)
+            ]
+        );
     }
 
     #[test]

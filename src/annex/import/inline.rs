@@ -1,12 +1,19 @@
 //! Markdown inline text to plain text: emphasis, code spans, escapes, entities and
-//! HTML tags removed, links reduced to their text with the first target kept.
+//! HTML tags removed, links reduced to their text with the first target kept, whitespace
+//! collapsed (a line break marked by the HTML reader becomes a line end).
 
 /// Plain text of a Markdown fragment, and the first link target in it.
 pub(super) fn inline(s: &str) -> (String, Option<String>) {
     let mut out = String::new();
     let mut link = None;
     inline_into(s, &mut out, &mut link);
-    let collapsed = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    // An HTML line break (marked by the HTML reader) is the one line end kept.
+    let collapsed = out
+        .split(super::html::BREAK)
+        .map(|part| part.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
     (collapsed, link)
 }
 

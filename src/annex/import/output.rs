@@ -52,9 +52,15 @@ pub fn to_toml(imported: &Imported, source: &str) -> String {
             let _ = writeln!(out, "name = {}", toml_string(&e.name));
             let _ = writeln!(out, "function = {}", toml_string(&e.function));
             let _ = writeln!(out, "location = {}", toml_string(&e.location));
-            if !e.certifications.is_empty() {
-                let items: Vec<String> = e.certifications.iter().map(|c| toml_string(c)).collect();
-                let _ = writeln!(out, "certifications = [{}]", items.join(", "));
+            for (key, list) in [
+                ("certifications", &e.certifications),
+                ("transfer_mechanism", &e.transfer_mechanism),
+                ("remarks", &e.remarks),
+            ] {
+                if !list.is_empty() {
+                    let items: Vec<String> = list.iter().map(|c| toml_string(c)).collect();
+                    let _ = writeln!(out, "{key} = [{}]", items.join(", "));
+                }
             }
             for (key, value) in [
                 ("website", &e.website),
@@ -97,6 +103,14 @@ fn toml_string(s: &str) -> String {
     out
 }
 
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "-".into()
+    } else {
+        items.join(", ")
+    }
+}
+
 /// What the import found, as a plain-text table for `--check`.
 pub fn check_table(imported: &Imported) -> String {
     let annex = &imported.annex;
@@ -123,12 +137,14 @@ pub fn check_table(imported: &Imported) -> String {
             "FUNCTION",
             "LOCATION",
             "CERTIFICATIONS",
+            "TRANSFER",
+            "REMARKS",
             "ACCESS",
             "ACTIVATION",
             "FEATURE",
             "WEBSITE",
         ];
-        let widths = [4, 28, 36, 24, 28, 6, 10, 16, 30];
+        let widths = [4, 28, 36, 24, 28, 28, 24, 6, 10, 16, 30];
         let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
         for (ei, e) in section.entries.iter().enumerate() {
             let line = imported
@@ -147,11 +163,9 @@ pub fn check_table(imported: &Imported) -> String {
                 e.name.clone(),
                 e.function.clone(),
                 e.location.clone(),
-                if e.certifications.is_empty() {
-                    "-".into()
-                } else {
-                    e.certifications.join(", ")
-                },
+                list(&e.certifications),
+                list(&e.transfer_mechanism),
+                list(&e.remarks),
                 access.into(),
                 e.activation.as_str().into(),
                 e.feature.clone().unwrap_or_else(|| "-".into()),

@@ -15,18 +15,24 @@ pub(super) enum Block {
         line: usize,
         level: usize,
         raw: String,
+        /// A term of an HTML definition list: always a provider, labelled lines or not.
+        term: bool,
     },
     Table(Table),
     Text {
         line: usize,
         raw: String,
         quoted: bool,
+        /// The line follows a hard line break (`<br>`) in the same paragraph.
+        after_break: bool,
     },
     Blank,
 }
 
 #[derive(Debug, Clone)]
 pub(super) struct Table {
+    /// An HTML table's caption, when no heading right above it names the section.
+    pub(super) caption: Option<String>,
     pub(super) header_line: usize,
     pub(super) header: Vec<String>,
     pub(super) rows: Vec<(usize, Vec<String>)>,
@@ -48,6 +54,10 @@ pub(super) struct Page {
     pub(super) front_label: Option<(usize, String)>,
     pub(super) date: Option<PageDate>,
     pub(super) version: Option<String>,
+    /// A "Vendor:" or "Published by:" line (as the pages of `dpa annex publish` have).
+    pub(super) vendor: Option<(usize, String)>,
+    /// A "Fingerprint (SHA-256):" line: the 64 hex digits the page says its list has.
+    pub(super) fingerprint: Option<(usize, String)>,
     pub(super) warnings: Vec<Warning>,
 }
 
@@ -139,6 +149,7 @@ impl Page {
             }
             if t.contains('|') && lines.get(i + 1).is_some_and(|n| is_separator(&n.1)) {
                 let mut table = Table {
+                    caption: None,
                     header_line: no,
                     header: split_row(t),
                     rows: Vec::new(),
@@ -160,6 +171,7 @@ impl Page {
                         line: no,
                         level,
                         raw: text,
+                        term: false,
                     });
                     i += 1;
                     continue;
@@ -171,6 +183,7 @@ impl Page {
                         line: no,
                         level,
                         raw: t.to_string(),
+                        term: false,
                     });
                     i += 2;
                     continue;
@@ -186,6 +199,7 @@ impl Page {
                     line: no,
                     level: 2,
                     raw: t.to_string(),
+                    term: false,
                 });
                 i += 1;
                 continue;
@@ -194,6 +208,7 @@ impl Page {
                 line: no,
                 raw: t.to_string(),
                 quoted,
+                after_break: false,
             });
             i += 1;
         }
@@ -260,6 +275,24 @@ impl Page {
             }
             return true;
         }
+        for (labels, slot) in [
+            (&["vendor", "published by"][..], &mut self.vendor),
+            (
+                &["fingerprint (sha-256)", "fingerprint"][..],
+                &mut self.fingerprint,
+            ),
+        ] {
+            if let Some(label) = labels.iter().find(|l| lower.starts_with(*l))
+                && let Some(value) = text[label.len()..].trim_start().strip_prefix(':')
+            {
+                let value = value.trim().to_string();
+                if value.is_empty() {
+                    return false;
+                }
+                slot.get_or_insert((line, value));
+                return true;
+            }
+        }
         if let Some(rest) = lower.strip_prefix("version") {
             let Some(value) = rest.trim_start().strip_prefix(':') else {
                 return false;
@@ -308,6 +341,7 @@ impl Page {
                     line,
                     level: 1,
                     raw,
+                    ..
                 } => Some((*line, inline(raw).0)),
                 _ => None,
             })
@@ -628,7 +662,9 @@ mod tests {
             .blocks
             .iter()
             .filter_map(|b| match b {
-                Block::Text { line, raw, quoted } => Some((*line, raw.clone(), *quoted)),
+                Block::Text {
+                    line, raw, quoted, ..
+                } => Some((*line, raw.clone(), *quoted)),
                 _ => None,
             })
             .collect();

@@ -230,22 +230,161 @@ pub(super) fn warn_duplicates(found: &Found, warnings: &mut Vec<Warning>) {
     }
 }
 
-/// Whether a section's heading or text says its providers see account-holder data only.
-pub(super) fn is_account_data_only(text: &str) -> bool {
+/// What a section's providers do with data, as its words say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SectionKind {
+    /// Subprocessors: they may process customer personal data.
+    Customer,
+    /// Providers that see account-holder data only (`subprocessors = false`).
+    AccountOnly,
+    /// Subprocessors used only for features a customer switches on (entries opt-in).
+    Optional,
+}
+
+/// What a section holds, judged from its words; `None` when they do not say.
+///
+/// A sentence that denies access ("never see customer data", "without access to PII")
+/// counts for account data only, not for customer data.
+pub(super) fn section_kind(text: &str) -> Option<SectionKind> {
     let t = text.to_lowercase();
-    [
+    const ACCOUNT: [&str; 20] = [
         "account holder",
         "account-holder",
         "account data",
-        "account holders",
+        "account administration",
+        "administration only",
+        "account information only",
+        "account management only",
+        "business contact data",
         "without access to pii",
         "without access to personal data",
+        "without access to customer",
         "no access to pii",
         "no access to personal data",
-        "no access to customer personal data",
-    ]
-    .iter()
-    .any(|p| t.contains(p))
+        "no access to customer",
+        "never see customer",
+        "never access customer",
+        "never process customer",
+        "do not process customer",
+        "does not process customer",
+        "not subprocessors",
+    ];
+    const OPTIONAL: [&str; 9] = [
+        "optional",
+        "opt-in",
+        "opt in",
+        "only if you enable",
+        "only when you enable",
+        "if you enable",
+        "when you enable",
+        "only if a customer enables",
+        "only when a customer enables",
+    ];
+    const CUSTOMER: [&str; 12] = [
+        "customer data",
+        "customer personal data",
+        "customer content",
+        "personal data",
+        "pii",
+        "subprocessor",
+        "sub-processor",
+        "customer information",
+        "user data",
+        "your data",
+        "data you upload",
+        "process data",
+    ];
+    let account = ACCOUNT.iter().any(|p| t.contains(p));
+    let optional = OPTIONAL.iter().any(|p| has_phrase(&t, p));
+    // Customer data counts only in a sentence that does not deny it.
+    let customer = t.split(['.', ';', '\n']).any(|sentence| {
+        let denied = sentence
+            .split(|c: char| !c.is_alphanumeric() && c != '\'')
+            .any(|w| {
+                matches!(
+                    w,
+                    "never" | "not" | "no" | "without" | "don't" | "doesn't" | "cannot" | "nor"
+                )
+            });
+        // Words may take endings ("subprocessors"), but "pii" is a word of its own.
+        !denied
+            && CUSTOMER.iter().any(|p| {
+                if *p == "pii" {
+                    has_phrase(sentence, p)
+                } else {
+                    sentence.contains(p)
+                }
+            })
+    });
+    match (account, optional, customer) {
+        (true, _, false) => Some(SectionKind::AccountOnly),
+        (false, true, _) => Some(SectionKind::Optional),
+        (false, false, true) => Some(SectionKind::Customer),
+        _ => None,
+    }
+}
+
+/// Where an item of a certifications column belongs: a certification or attestation, a
+/// transfer safeguard written there ("EU-U.S. DPF"), or a remark ("GDPR-compliant DPA",
+/// "API data is not used for model training"), which are neither.
+pub(super) fn certification_kind(item: &str) -> super::Field {
+    use super::Field;
+    if crate::model::transfer::known(item).is_some() {
+        return Field::TransferMechanism;
+    }
+    let t = item.to_lowercase();
+    const SCHEMES: [&str; 22] = [
+        "soc 1",
+        "soc 2",
+        "soc 3",
+        "soc1",
+        "soc2",
+        "soc3",
+        "iso",
+        "pci",
+        "hipaa",
+        "hitrust",
+        "fedramp",
+        "csa star",
+        "c5",
+        "tisax",
+        "cyber essentials",
+        "isae",
+        "ssae",
+        "irap",
+        "hds",
+        "nist",
+        "bsi",
+        "ens",
+    ];
+    if SCHEMES.iter().any(|s| has_phrase(&t, s)) {
+        return Field::Certifications;
+    }
+    let remark_words = [
+        "dpa",
+        "gdpr",
+        "compliant",
+        "not",
+        "no",
+        "never",
+        "used",
+        "training",
+        "agreement",
+        "contract",
+        "policy",
+        "signed",
+        "available",
+        "request",
+    ];
+    let words: Vec<&str> = t
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.len() > 4 || words.iter().any(|w| remark_words.contains(w)) {
+        Field::Remarks
+    } else {
+        Field::Certifications
+    }
 }
 
 pub(super) fn shorten(s: &str, max: usize) -> String {
@@ -309,16 +448,47 @@ mod tests {
     }
 
     #[test]
-    fn account_data_sections() {
-        assert!(is_account_data_only(
-            "B. Service providers that process account holder data only"
-        ));
-        assert!(is_account_data_only("Service without access to PII"));
-        assert!(!is_account_data_only(
-            "Service with (partial) access to PII"
-        ));
-        assert!(!is_account_data_only(
-            "Subprocessors that may process Customer Personal Data"
-        ));
+    fn section_meaning_from_its_words() {
+        use SectionKind::*;
+        for (text, kind) in [
+            (
+                "B. Service providers that process SegMetrics account holder data only",
+                Some(AccountOnly),
+            ),
+            ("Service without access to PII", Some(AccountOnly)),
+            ("Service with (partial) access to PII", Some(Customer)),
+            (
+                "Subprocessors that may process Customer Personal Data",
+                Some(Customer),
+            ),
+            (
+                "Account administration only. These vendors never see customer data.",
+                Some(AccountOnly),
+            ),
+            ("Optional AI features", Some(Optional)),
+            ("Hosting", None),
+            (
+                "Providers. They process personal data. They never see customer data.",
+                None,
+            ),
+        ] {
+            assert_eq!(section_kind(text), kind, "{text}");
+        }
+    }
+
+    #[test]
+    fn certifications_remarks_and_safeguards_told_apart() {
+        use super::super::Field;
+        for (item, kind) in [
+            ("SOC 2 Type II", Field::Certifications),
+            ("ISO/IEC 27001:2022", Field::Certifications),
+            ("PCI DSS compliant", Field::Certifications),
+            ("TRUSTe Privacy Seal", Field::Certifications),
+            ("GDPR-compliant DPA", Field::Remarks),
+            ("API data is not used for model training", Field::Remarks),
+            ("EU-U.S. DPF", Field::TransferMechanism),
+        ] {
+            assert_eq!(certification_kind(item), kind, "{item}");
+        }
     }
 }
