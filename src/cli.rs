@@ -35,7 +35,7 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Regenerate every customer's DPA (and change notices) after a vendor change.
     Batch(BatchArgs),
-    /// Work with annex files: fingerprint, diff, import.
+    /// Work with annex files: fingerprint, diff, import, publish.
     #[command(subcommand)]
     Annex(AnnexCommand),
     /// Look up what was issued to whom (the register in the output folder).
@@ -190,16 +190,54 @@ pub enum AnnexCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Turn a vendor's published subprocessor page (Markdown or text) into an annex file.
+    /// Turn a vendor's published subprocessor page (HTML, Markdown or text) into an annex file.
     #[command(after_help = "Examples:
   dpa annex import subprocessors.md --vendor \"Acme, Inc.\" --out annex.toml
   dpa annex import subprocessors.md --check")]
     Import(ImportArgs),
+    /// Write the public subprocessor page: HTML, the canonical JSON of every version
+    /// (its SHA-256 is the fingerprint), SHA256SUMS and an Atom feed of the changes.
+    ///
+    /// Writes only its own files into DIR (created if missing), each atomically; never
+    /// deletes anything. A file of the same name with other content is left alone and the
+    /// command stops before writing, unless --force. Every page is read back before it is
+    /// written: an annex whose page would not import to the same fingerprint is refused.
+    #[command(after_help = "Examples:
+  dpa annex publish annex-2026-07.toml --previous annex-2026-05.toml --out site
+  dpa annex publish annex.toml --vendor vendor.toml --notice-date 2026-06-10 --out site")]
+    Publish(PublishArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The current annex (the newest version).
+    pub annex: PathBuf,
+    /// An earlier version to publish beside it, with its changes in the feed (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub previous: Vec<PathBuf>,
+    /// The folder to write the site into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The vendor file: contact address and notice period (default: from dpa.toml, if any).
+    #[arg(long, value_name = "FILE")]
+    pub vendor: Option<PathBuf>,
+    /// The day customers were notified of the current version (as given to `dpa batch`).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub notice_date: Option<NaiveDate>,
+    /// Link to the verification page made by `dpa verifier` (default: verify.html).
+    #[arg(long, value_name = "URL")]
+    pub verifier_url: Option<String>,
+    /// Folder URL of the public key files (default: beside the page).
+    #[arg(long, value_name = "URL")]
+    pub keys_url: Option<String>,
+    /// Replace files of the same name whose content differs.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The page: Markdown or plain text.
+    /// The page: HTML (.html, .htm), Markdown or plain text copied from a browser.
     pub page: PathBuf,
     /// Vendor legal name (default: from the page's title).
     #[arg(long)]

@@ -284,7 +284,7 @@ pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError>
         .filter(|v| !v.is_empty());
     let vendor = match (given, &page.vendor) {
         (Some(v), _) => v.to_string(),
-        (None, Some((_, v))) => inline(v).0,
+        (None, Some((_, v))) => v.clone(),
         (None, None) => match page.vendor_from_title() {
             Some((line, name)) => {
                 warnings.push(Warning {

@@ -28,7 +28,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Generate(args) => generate::run(args, &config()?),
         Command::Verify(args) => verify::run(args),
         Command::Batch(args) => batch::run(args, &config()?),
-        Command::Annex(cmd) => annex::run(cmd),
+        Command::Annex(cmd) => annex::run(cmd, config),
         Command::Register(cmd) => register::run(cmd, &config()?),
         Command::Verifier(args) => verifier::run(args, &config()?),
     }
@@ -112,6 +112,8 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
         } else if let Some(e) = cause.downcast_ref::<dpa::annex::import::ImportError>() {
             e.hint()
         } else if let Some(e) = cause.downcast_ref::<dpa::annex::diff::DiffError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<dpa::annex::publish::PublishError>() {
             e.hint()
         } else if let Some(e) = cause.downcast_ref::<dpa::register::RegisterError>() {
             matches!(e, dpa::register::RegisterError::Missing { .. }).then(|| {

@@ -531,12 +531,18 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Whether a subtree holds something the list may be in (to say so when it is skipped).
+    /// Whether a subtree holds something the list may be in (to say so when it is skipped):
+    /// a table with a provider-name column, or a definition list.
     fn holds_list(&self, id: usize) -> bool {
         let mut stack = vec![id];
         while let Some(i) = stack.pop() {
             let n = self.node(i);
-            if matches!(tag(n), "table" | "dl") {
+            let named_table = tag(n) == "table"
+                && self.rows(i).first().is_some_and(|(_, cells, _)| {
+                    let header: Vec<String> = cells.iter().map(|c| c.0.clone()).collect();
+                    super::fields::map_columns(&header).contains(&Some(super::fields::Field::Name))
+                });
+            if named_table || tag(n) == "dl" {
                 return true;
             }
             stack.extend(&n.children);

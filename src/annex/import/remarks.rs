@@ -114,6 +114,8 @@ pub(super) fn apply_mentions(page: &Page, found: &mut Found, warnings: &mut Vec<
                         .flat_map(|s| s.entries.iter_mut())
                         .find(|e| e.entry.name.to_lowercase() == name.to_lowercase());
                     match hit {
+                        // The page gave this provider's activation in a field of its own.
+                        Some(e) if e.explicit_activation => {}
                         Some(e) if e.entry.activation == Activation::Always => {
                             e.entry.activation = activation;
                             e.remarks.push(' ');
