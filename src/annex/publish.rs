@@ -370,7 +370,8 @@ fn page(v: &Version<'_>, versions: &[Version<'_>], opts: &PublishOptions) -> Str
 fn columns(s: &Section) -> Vec<&'static str> {
     let any = |f: &dyn Fn(&Entry) -> bool| s.entries.iter().any(f);
     let mut cols = vec!["Provider", "Function", "Location"];
-    let optional: [(&str, &dyn Fn(&Entry) -> bool); 9] = [
+    type Has<'f> = &'f dyn Fn(&Entry) -> bool;
+    let optional: [(&str, Has); 9] = [
         ("Certifications", &|e| !e.certifications.is_empty()),
         ("Transfer safeguards", &|e| !e.transfer_mechanism.is_empty()),
         ("Remarks", &|e| !e.remarks.is_empty()),
@@ -500,10 +501,10 @@ fn history_aside(h: &mut String, v: &Version<'_>, versions: &[Version<'_>]) {
     for other in versions.iter().rev() {
         let a = other.annex;
         let this = std::ptr::eq(a, v.annex);
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<tr{}><th scope=\"row\">{}</th><td>{}</td><td><code>{}</code></td>\
-             <td><a href=\"{}\">page</a>, <a href=\"{}\">JSON</a></td><td>{}</td></tr>\n",
+             <td><a href=\"{}\">page</a>, <a href=\"{}\">JSON</a></td><td>{}</td></tr>",
             if this { " aria-current=\"page\"" } else { "" },
             esc(&a.version),
             long_date(a.effective),
