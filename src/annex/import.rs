@@ -183,13 +183,7 @@ fn printable(text: &str) -> String {
 /// other than line ends and tabs become spaces, bidirectional formatting marks (as left
 /// behind by a copy from a web page) are dropped. Line numbers stay the same.
 fn visible(text: &str) -> std::borrow::Cow<'_, str> {
-    // Zero-width characters (and our own markers for line breaks and list items) are
-    // invisible: "Stripe" with a zero-width space inside is still Stripe.
-    let bidi = |c: char| {
-        matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-            | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{00AD}' | html::BREAK | html::ITEM)
-            || (c == '\u{FEFF}')
-    };
+    let bidi = |c: char| invisible(c) || c == html::BREAK || c == html::ITEM;
     let unwanted = |c: char| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || bidi(c);
     // A carriage return counts as part of a line end only right before a line feed.
     let lone_cr = text.replace("\r\n", "").contains('\r');
@@ -210,6 +204,13 @@ fn visible(text: &str) -> std::borrow::Cow<'_, str> {
         });
     }
     out.into()
+}
+
+/// Characters that show nothing: bidirectional marks and zero-width characters.
+/// "Stripe" with a zero-width space inside is still Stripe.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{00AD}' | '\u{FEFF}')
 }
 
 /// Leaves out websites that are not full `http(s)://` addresses (relative links such as

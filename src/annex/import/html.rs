@@ -456,6 +456,13 @@ fn is_block(t: &str) -> bool {
             | "h6"
             | "fieldset"
             | "legend"
+            | "tbody"
+            | "thead"
+            | "tfoot"
+            | "tr"
+            | "td"
+            | "th"
+            | "caption"
     )
 }
 
@@ -825,7 +832,7 @@ impl<'a> Reader<'a> {
         {
             let raw = self.inline_of(caption);
             if raw.is_empty() {
-            } else if self.heading_since_table {
+            } else if self.heading_since_table && self.level >= 2 {
                 // The heading above names the section; the caption says more about it.
                 caption_text = Some(inline(&raw).0);
             } else {
@@ -976,8 +983,10 @@ impl<'a> Reader<'a> {
 /// Appends text with runs of HTML whitespace collapsed to one space.
 fn push_collapsed(text: &str, out: &mut String, space_ok: bool) {
     let mut space = false;
-    for c in text.chars() {
-        if matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{c}') {
+    // Entities such as &#8203; reach here after the page's own invisible characters were
+    // removed, so they are dropped again; control characters become spaces.
+    for c in text.chars().filter(|&c| !super::invisible(c)) {
+        if matches!(c, ' ' | '\t' | '\n' | '\r' | '\u{c}') || c.is_control() {
             space = true;
         } else {
             if space && (space_ok || !out.is_empty()) {

@@ -147,6 +147,37 @@ impl Page {
                 i += 1;
                 continue;
             }
+            // A table copied from a browser window: cells separated by tabs.
+            let tabs = |l: &str| l.trim_matches([' ', '\r']).split('\t').count();
+            if !quoted
+                && tabs(l) >= 2
+                && lines
+                    .get(i + 1)
+                    .is_some_and(|n| tabs(&n.1) >= 2 && !n.1.trim().is_empty())
+            {
+                let split = |l: &str| -> Vec<String> {
+                    l.trim_matches([' ', '\r'])
+                        .split('\t')
+                        .map(|c| c.trim().to_string())
+                        .collect()
+                };
+                let mut table = Table {
+                    caption: None,
+                    header_line: no,
+                    header: split(l),
+                    rows: Vec::new(),
+                };
+                i += 1;
+                while let Some((rno, r, _)) = lines.get(i) {
+                    if tabs(r) < 2 {
+                        break;
+                    }
+                    table.rows.push((*rno, split(r)));
+                    i += 1;
+                }
+                page.blocks.push(Block::Table(table));
+                continue;
+            }
             if t.contains('|') && lines.get(i + 1).is_some_and(|n| is_separator(&n.1)) {
                 let mut table = Table {
                     caption: None,
