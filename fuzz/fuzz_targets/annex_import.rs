@@ -22,6 +22,7 @@ fuzz_target!(|data: &[u8]| {
             version: Some("2026-01-01".into()),
             effective: chrono::NaiveDate::from_ymd_opt(2026, 1, 1),
             source: "page.md".into(),
+            ..ImportOptions::default()
         }
     };
     let Ok(imported) = import(text, &opts) else {

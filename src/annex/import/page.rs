@@ -358,10 +358,16 @@ impl Page {
 
     /// The page title used for a section that has no heading of its own.
     pub(super) fn title(&self) -> String {
+        self.stated_title()
+            .unwrap_or_else(|| "Subprocessors".to_string())
+    }
+
+    /// The title the page itself states (front matter or first heading), if any.
+    pub(super) fn stated_title(&self) -> Option<String> {
         self.front_title
             .clone()
             .or_else(|| self.heading_title())
-            .map_or_else(|| "Subprocessors".to_string(), |t| t.1)
+            .map(|t| t.1)
     }
 
     /// The first level-1 heading, or in plain text a heading on the page's first line.
