@@ -70,6 +70,10 @@ fn import(args: ImportArgs) -> Result<ExitCode> {
     let toml = import::to_toml(&imported, &source);
     match &args.out {
         Some(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+            }
             dpa::output::write_atomic(path, toml.as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
             let count: usize = imported
