@@ -4,7 +4,24 @@
 
 mod common;
 
-use common::{contains_text, dpa_run, fixture, ok, pdf_text, printed_pdf};
+use std::path::Path;
+
+use common::{Run, contains_text, dpa_run, fixture, ok, pdf_text, printed_pdf};
+
+/// Datenwerk's DPA (AI features enabled) with SegMetrics and the given annex.
+fn generate(annex: &Path, out: &Path) -> Run {
+    ok(dpa_run([
+        "generate".as_ref(),
+        "--customer".as_ref(),
+        fixture("fixtures/customers/datenwerk-ai.toml").as_os_str(),
+        "--vendor".as_ref(),
+        fixture("fixtures/segmetrics/vendor.toml").as_os_str(),
+        "--annex".as_ref(),
+        annex.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]))
+}
 
 #[test]
 fn transfer_safeguards_remarks_and_the_published_list_reach_annex_iii() {
@@ -17,18 +34,7 @@ fn transfer_safeguards_remarks_and_the_published_list_reach_annex_iii() {
             "name = \"OpenAI, LLC\"\ntransfer_mechanism = [\"EU-US DPF\", \"SCCs\"]",
         );
     std::fs::write(&annex, text).unwrap();
-    let out = dir.path().join("out");
-    let run = ok(dpa_run([
-        "generate".as_ref(),
-        "--customer".as_ref(),
-        fixture("fixtures/customers/datenwerk-ai.toml").as_os_str(),
-        "--vendor".as_ref(),
-        fixture("fixtures/segmetrics/vendor.toml").as_os_str(),
-        "--annex".as_ref(),
-        annex.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]));
+    let run = generate(&annex, &dir.path().join("out"));
     let pdf = printed_pdf(&run);
     let text = pdf_text(&pdf, None);
     for needle in [
@@ -45,17 +51,10 @@ fn transfer_safeguards_remarks_and_the_published_list_reach_annex_iii() {
         assert!(contains_text(&text, needle), "missing {needle:?}");
     }
     // No provider of the fixture has a transfer safeguard: no such column in its DPA.
-    let plain = ok(dpa_run([
-        "generate".as_ref(),
-        "--customer".as_ref(),
-        fixture("fixtures/customers/datenwerk-ai.toml").as_os_str(),
-        "--vendor".as_ref(),
-        fixture("fixtures/segmetrics/vendor.toml").as_os_str(),
-        "--annex".as_ref(),
-        fixture("fixtures/segmetrics/annex.toml").as_os_str(),
-        "--out".as_ref(),
-        dir.path().join("plain").as_os_str(),
-    ]));
+    let plain = generate(
+        &fixture("fixtures/segmetrics/annex.toml"),
+        &dir.path().join("plain"),
+    );
     assert!(!pdf_text(&printed_pdf(&plain), None).contains("Transfer safeguards"));
 }
 
