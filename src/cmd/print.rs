@@ -130,9 +130,11 @@ pub fn error(message: &str, hint: Option<&str>, as_json: bool) {
             return;
         }
     }
-    stderr_line(&format!("error: {message}"));
+    // One line each, line breaks included in the escaping: a file name holding a newline
+    // must not be able to add a line of its own under the error.
+    stderr_line(&format!("error: {}", untrusted::escape(message)));
     if let Some(hint) = hint {
-        stderr_line(&format!("hint: {hint}"));
+        stderr_line(&format!("hint: {}", untrusted::escape(hint)));
     }
 }
 
