@@ -18,22 +18,30 @@ pub fn run(args: KeygenArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     say!("Created a new signing key (id {}):", info.key_id)?;
-    say!(
-        "  {}  private: back it up and keep it secret (mode 0600); never send it",
-        shown(&info.secret_key)
-    )?;
-    say!(
-        "  {}  public, for openssl and dpa verify",
-        shown(&info.public_pem)
-    )?;
-    say!(
-        "  {}  public, for minisign, dpa verify and dpa verifier",
-        shown(&info.minisign_pub)
-    )?;
-    say!(
-        "  {}  public, for ssh-keygen -Y verify",
-        shown(&info.allowed_signers)
-    )?;
+    let files = [
+        (
+            &info.secret_key,
+            "private: back it up and keep it secret (mode 0600); never send it",
+        ),
+        (&info.public_pem, "public, for openssl and dpa verify"),
+        (
+            &info.minisign_pub,
+            "public, for minisign, dpa verify and dpa verifier",
+        ),
+        (&info.allowed_signers, "public, for ssh-keygen -Y verify"),
+    ];
+    let shown_files: Vec<(String, &str)> = files
+        .iter()
+        .map(|(path, what)| (shown(path).to_string(), *what))
+        .collect();
+    let width = shown_files
+        .iter()
+        .map(|(p, _)| p.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (path, what) in &shown_files {
+        say!("  {path:<width$}  {what}")?;
+    }
     say!()?;
     say!("Publish on a page your customers already trust (your trust centre or DPA page):")?;
     say!("  - the three public files above;")?;
