@@ -5,7 +5,8 @@
 //! `DPA_LONG_VERSION` for `dpa --version`.
 //! The revision comes from `DPA_REVISION` if a packager sets it, else from `git` when the
 //! package folder is the top of a git checkout; a tarball without `.git` (or a copy inside
-//! someone else's repository) builds with no revision rather than a wrong one.
+//! someone else's repository) builds with no revision rather than a wrong one. Uncommitted
+//! changes are not marked: watching every source file for them would rebuild on each edit.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

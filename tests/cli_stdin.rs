@@ -136,3 +136,52 @@ fn a_bad_row_on_standard_input_is_named_by_line() {
         "{reason}"
     );
 }
+
+#[test]
+fn verify_reads_the_annex_to_compare_from_standard_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("out");
+    let out_text = out.display().to_string();
+    let (code, _, stderr) = dpa_with_stdin(
+        &[
+            "-q",
+            "generate",
+            "--customer",
+            "fixtures/customers/mueller-soehne.toml",
+            "--out",
+            &out_text,
+        ],
+        b"",
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let pdf = out
+        .join("mueller-soehne/segmetrics-inc-dpa-2026-05-26.pdf")
+        .display()
+        .to_string();
+    let verify = |annex: &str| {
+        let text = std::fs::read(root().join(annex)).expect("fixture");
+        dpa_with_stdin(
+            &[
+                "verify",
+                &pdf,
+                "--pubkey",
+                "fixtures/keys/demo-only.minisign.pub",
+                "--annex",
+                "-",
+            ],
+            &text,
+        )
+    };
+    let (code, stdout, _) = verify("fixtures/segmetrics/annex.toml");
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("annex file <stdin> (version 2026-05-26) is the signed annex"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = verify("fixtures/segmetrics/annex-next.toml");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("the annex file <stdin> (version 2026-07-15"),
+        "{stdout}"
+    );
+}

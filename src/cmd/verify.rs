@@ -172,7 +172,11 @@ fn check_annex(path: &Path, pdf: &Path, verdict: &Verdict) -> Result<AnnexCheck>
         .and_then(|signed| dpa::annex::diff::diff(&signed, &annex).ok());
     Ok(AnnexCheck {
         differences,
-        file: path.display().to_string(),
+        file: if is_stdin(path) {
+            "<stdin>".to_string()
+        } else {
+            path.display().to_string()
+        },
         version: annex.version,
         matches: signed.map(|c| c.annex_sha256 == fingerprint),
         fingerprint,
