@@ -1,4 +1,9 @@
 //! Command-line arguments (clap derive); the doc comments are the `--help` text.
+//!
+//! Written for the person who types the command: what it does, what it writes, its exit
+//! codes and an example that works as pasted in a checkout of this repository (with its
+//! `dpa.toml`, fixtures and demo key). A subcommand's text is the doc comment of its
+//! `XxxArgs` struct: the `Command` variants carry none, since clap would prefer theirs.
 
 use std::path::PathBuf;
 
@@ -8,18 +13,46 @@ use clap::{Args, Parser, Subcommand};
 /// Assemble Data Processing Agreements with your current subprocessor list, sign them, and
 /// let customers verify them.
 ///
-/// A `dpa.toml` in the working folder names the vendor, annex, template, key and output
-/// folder, so most commands need only the customer.
+/// A `dpa.toml` in the working folder names the vendor, annex, template, signing key and
+/// output folder, so making a customer's DPA needs only the customer file.
 #[derive(Debug, Parser)]
-#[command(name = "dpa", version, max_term_width = 100)]
-#[command(after_help = "Examples:
+#[command(name = "dpa", version = dpa::version::LONG, max_term_width = 100)]
+#[command(after_help = "Examples (in a checkout of the dpa repository):
   dpa generate --customer fixtures/customers/mueller-soehne.toml
-  dpa verify out/mueller-soehne/segmetrics-dpa-2026-05-26.pdf --pubkey signing.minisign.pub
-  dpa batch --customers customers.csv --previous annex-old.toml --notice-date 2026-11-22")]
+  dpa verify out/mueller-soehne/segmetrics-inc-dpa-2026-05-26.pdf --pubkey fixtures/keys/demo-only.minisign.pub
+  dpa annex diff fixtures/segmetrics/annex.toml fixtures/segmetrics/annex-next.toml
+
+'dpa help COMMAND' or 'dpa COMMAND --help' explains one command.")]
+#[command(after_long_help = "Examples (in a checkout of the dpa repository):
+  dpa generate --customer fixtures/customers/mueller-soehne.toml
+  dpa verify out/mueller-soehne/segmetrics-inc-dpa-2026-05-26.pdf --pubkey fixtures/keys/demo-only.minisign.pub
+  dpa annex diff fixtures/segmetrics/annex.toml fixtures/segmetrics/annex-next.toml
+
+Exit codes:
+  0  success
+  1  a check answered \"no\": not valid (verify), some customers failed (batch),
+     the annexes differ (annex diff --exit-code)
+  2  an error: bad input, a missing file, a refused overwrite; the message names the
+     file, line and field, and a 'hint:' line says how to fix it
+
+Scripts:
+  --json (on verify, generate, batch, annex fingerprint, annex diff, register list and
+  register show) prints one JSON document on standard output. An error is then JSON too,
+  on standard output: {\"error\": \"...\", \"hint\": \"...\" or null, \"exit\": 2}.
+  Text from files (names, fields, signature comments) is printed with control and
+  invisible characters shown as \\u{..} escapes. A closed pipe ('dpa register list | head')
+  ends the command quietly with exit code 0.
+
+Shell completions: 'dpa completions bash' (or zsh, fish, elvish, powershell).
+Manual pages: 'dpa man' (this page) or 'dpa man --out DIR' (one page per command).")]
 pub struct Cli {
-    /// Read defaults from this file instead of ./dpa.toml.
-    #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    /// Print no summaries, progress or warnings; errors still go to standard error.
+    ///
+    /// `dpa verify -q` and `dpa annex diff -q` print nothing at all and answer with their exit
+    /// code. Output you asked for (--json, `annex fingerprint`, `annex import` to standard
+    /// output, `register list`, `completions`, `man`) is still printed.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -27,13 +60,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Make a new Ed25519 signing key (four files in DIR).
     Keygen(KeygenArgs),
-    /// Generate one customer's signed DPA.
     Generate(GenerateArgs),
-    /// Check a DPA's signature: who signed it, for whom, which annex, altered or not.
     Verify(VerifyArgs),
-    /// Regenerate every customer's DPA (and change notices) after a vendor change.
     Batch(BatchArgs),
     /// Work with annex files: fingerprint, diff, import, publish.
     #[command(subcommand)]
@@ -41,14 +70,19 @@ pub enum Command {
     /// Look up what was issued to whom (the register in the output folder).
     #[command(subcommand)]
     Register(RegisterCommand),
-    /// Write an offline browser page that verifies DPAs against your pinned public key.
     Verifier(VerifierArgs),
+    Completions(CompletionsArgs),
+    Man(ManArgs),
 }
 
-/// Make a new signing key.
+/// Make a new Ed25519 signing key (four files in DIR).
 ///
-/// Writes DIR/signing.key (private, mode 0600), DIR/signing.pub.pem, DIR/signing.minisign.pub
-/// and DIR/allowed_signers. Existing files are never overwritten.
+/// Writes DIR/signing.key (the private key, mode 0600: back it up, keep it secret) and three
+/// public files to publish: DIR/signing.pub.pem (openssl, dpa verify), DIR/signing.minisign.pub
+/// (minisign, dpa verify) and DIR/allowed_signers (ssh-keygen). Existing files are never
+/// overwritten. It prints the key id and fingerprint to publish beside the public files.
+///
+/// Exit codes: 0 the key was made; 2 an error (for example a key file already exists).
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  dpa keygen --out keys --identity privacy@example.com")]
 pub struct KeygenArgs {
@@ -58,6 +92,14 @@ pub struct KeygenArgs {
     /// Signer identity for ssh-keygen's allowed_signers (usually the vendor's privacy e-mail).
     #[arg(long, value_name = "EMAIL")]
     pub identity: Option<String>,
+}
+
+/// The `--config` option, for the commands that read dpa.toml.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConfigArg {
+    /// Read defaults from this file instead of ./dpa.toml (its paths are relative to it).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Options naming the vendor's inputs; each defaults to the value in dpa.toml.
@@ -78,18 +120,28 @@ pub struct InputArgs {
     /// Output folder; documents go to OUT/<customer-id>/.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArg,
 }
 
 /// Generate one customer's signed DPA.
 ///
-/// Writes OUT/<customer-id>/<vendor>-dpa-<annex version>.pdf with .sha256, .minisig and
-/// .sshsig beside it, and records it in OUT/register.sqlite.
+/// Reads the customer file and the vendor, annex, template and key named in dpa.toml, and
+/// writes OUT/<customer-id>/<vendor>-dpa-<annex version>.pdf with .sha256, .minisig and
+/// .sshsig beside it (and .sig with --raw-sig), then records it in OUT/register.sqlite.
+/// Running it again with the same inputs changes nothing; a different existing document
+/// is only replaced with --force.
+///
+/// Exit codes: 0 the DPA was written (or was already there, identical); 2 an error, such as
+/// a mistake in the customer file (the message names its line and field).
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   dpa generate --customer fixtures/customers/mueller-soehne.toml
-  dpa generate --customer acme.toml --annex annex-2026-07.toml --raw-sig")]
+      writes out/mueller-soehne/segmetrics-inc-dpa-2026-05-26.pdf and its signature files
+  dpa generate --customer fixtures/customers/acme-widgets-us.toml --raw-sig --json")]
 pub struct GenerateArgs {
-    /// The customer file (id, legal name, address, signatory, features).
+    /// The customer file (id, legal name, address, signatory, features); `-` reads it from
+    /// standard input.
     #[arg(long, value_name = "FILE")]
     pub customer: PathBuf,
     #[command(flatten)]
@@ -97,57 +149,76 @@ pub struct GenerateArgs {
     /// Also write a raw 64-byte X.pdf.sig for `openssl pkeyutl -verify -rawin`.
     #[arg(long)]
     pub raw_sig: bool,
-    /// Issue date printed in the signature (default: the customer's effective date, or the
+    /// Issue date written in the signature (default: the customer's effective date, or the
     /// annex's if later).
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    #[arg(long, visible_alias = "issue-date", value_name = "YYYY-MM-DD")]
     pub issued: Option<NaiveDate>,
     /// Replace an existing document even if its content differs.
     #[arg(long)]
     pub force: bool,
+    /// Print what was written as a JSON object (errors too).
+    #[arg(long)]
+    pub json: bool,
 }
 
-/// Check a DPA's signature against the vendor's public key.
+/// Check a DPA's signature: who signed it, for whom, which annex, altered or not.
 ///
-/// Finds X.pdf.minisig (and .sha256, .sshsig) beside the PDF. Exit 0: valid; 1: not valid
-/// (the reason is printed); 2: could not check (e.g. missing key file).
+/// Reads X.pdf.minisig (and X.pdf.sha256 and X.pdf.sshsig when present) beside the PDF and
+/// checks them against the vendor's public key, which you must get from the vendor itself
+/// (its website or trust page), not from the e-mail that brought the DPA. Only that key
+/// counts. The PDF must be a file, not standard input: its name and the signature files
+/// beside it are part of the check.
+///
+/// Exit codes: 0 valid; 1 not valid (each reason is printed: altered document, signature of
+/// another document, edited comment, another key, damaged signature, other annex); 2 could
+/// not check (for example the key file is missing).
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
-  dpa verify segmetrics-dpa-2026-05-26.pdf --pubkey signing.minisign.pub
-  dpa verify segmetrics-dpa-2026-05-26.pdf --pubkey signing.pub.pem --annex annex.toml --json")]
+  dpa verify out/mueller-soehne/segmetrics-inc-dpa-2026-05-26.pdf --pubkey fixtures/keys/demo-only.minisign.pub
+  dpa verify out/mueller-soehne/segmetrics-inc-dpa-2026-05-26.pdf --pubkey fixtures/keys/demo-only.pub.pem --annex fixtures/segmetrics/annex.toml --json")]
 pub struct VerifyArgs {
     /// The PDF to check.
     pub pdf: PathBuf,
     /// The vendor's public key: signing.pub.pem or signing.minisign.pub. Only this key counts.
     #[arg(long, value_name = "FILE")]
     pub pubkey: PathBuf,
-    /// Also check that this annex file is the one the DPA was signed with.
+    /// Also check that this annex file is the one the DPA was signed with (`-`: standard input).
     #[arg(long, value_name = "FILE")]
     pub annex: Option<PathBuf>,
-    /// The minisign signature (default: PDF path + .minisig).
+    /// The minisign signature (default: the PDF's path + .minisig).
     #[arg(long, value_name = "FILE")]
     pub minisig: Option<PathBuf>,
-    /// The sha256sum file (default: PDF path + .sha256, if present).
+    /// The sha256sum file (default: the PDF's path + .sha256, if present).
     #[arg(long, value_name = "FILE")]
     pub sha256: Option<PathBuf>,
-    /// The SSH signature (default: PDF path + .sshsig, if present).
+    /// The SSH signature (default: the PDF's path + .sshsig, if present).
     #[arg(long, value_name = "FILE")]
     pub sshsig: Option<PathBuf>,
-    /// Print the verdict as a JSON object.
+    /// Print the verdict as a JSON object (errors too).
     #[arg(long)]
     pub json: bool,
 }
 
 /// Regenerate every customer's DPA, and with --previous a signed change notice.
 ///
+/// Issues each customer in the list a DPA with the current annex, in parallel, and with
+/// --previous a change notice that lists what changed, the notice date and the objection
+/// deadline. A customer with bad data is reported by id and reason; the others go on.
 /// Safe to interrupt: every file is written to a temp file and renamed, and a rerun skips
-/// what was already issued for the same inputs. Exit 1 if any customer failed.
+/// what the register says was already issued for the same inputs.
+///
+/// Exit codes: 0 every customer was issued (or already was); 1 some customers failed (they
+/// are listed; the others were issued); 2 an error before any customer (for example a bad
+/// annex file).
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
-  dpa batch --customers customers.csv
-  dpa batch --customers customers/ --annex annex-new.toml --previous annex-old.toml --notice-date 2026-11-22")]
+  dpa batch --customers fixtures/batch/customers.csv
+  dpa batch --customers fixtures/batch/customers.csv --annex fixtures/segmetrics/annex-next.toml \\
+      --previous fixtures/segmetrics/annex.toml --notice-date 2026-06-10 --json")]
 pub struct BatchArgs {
     /// A CSV file (header: id,legal_name,address,country,email,effective,signatory_name,
-    /// signatory_title,features) or a folder of customer .toml files.
+    /// signatory_title,features; `-` reads it from standard input) or a folder of customer
+    /// .toml files.
     #[arg(long, value_name = "CSV|DIR")]
     pub customers: PathBuf,
     #[command(flatten)]
@@ -171,44 +242,66 @@ pub struct BatchArgs {
     /// Replace existing documents whose content differs.
     #[arg(long)]
     pub force: bool,
+    /// Print one JSON summary at the end (errors too); progress stays on standard error.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AnnexCommand {
     /// Print an annex file's fingerprint (SHA-256 of its canonical JSON).
+    ///
+    /// The same fingerprint is printed on the annex pages and, shortened, in every page
+    /// footer of the DPAs issued with it.
+    ///
+    /// Exit codes: 0 printed; 2 the file is missing or not a valid annex.
     #[command(after_help = "Example:\n  dpa annex fingerprint fixtures/segmetrics/annex.toml")]
     Fingerprint {
-        /// The annex file.
+        /// The annex file; `-` reads it from standard input.
         file: PathBuf,
-    },
-    /// Show what changed between two annex versions.
-    #[command(after_help = "Example:\n  dpa annex diff annex-2026-05.toml annex-2026-07.toml")]
-    Diff {
-        old: PathBuf,
-        new: PathBuf,
-        /// Print JSON for scripts.
+        /// Print {"file", "version", "sha256"} as JSON (errors too).
         #[arg(long)]
         json: bool,
     },
-    /// Turn a vendor's published subprocessor page (HTML, Markdown or text) into an annex file.
-    #[command(after_help = "Examples:
-  dpa annex import subprocessors.md --vendor \"Acme, Inc.\" --out annex.toml
-  dpa annex import subprocessors.md --check")]
-    Import(ImportArgs),
-    /// Write the public subprocessor page: HTML, the canonical JSON of every version
-    /// (its SHA-256 is the fingerprint), SHA256SUMS and an Atom feed of the changes.
+    /// Show what changed between two annex versions.
     ///
-    /// Writes only its own files into DIR (created if missing), each atomically; never
-    /// deletes anything. A file of the same name with other content is left alone and the
-    /// command stops before writing, unless --force. Every page is read back before it is
-    /// written: an annex whose page would not import to the same fingerprint is refused.
+    /// Lists the providers added, removed and changed (with the fields that changed).
+    ///
+    /// Exit codes: 0 printed (with --exit-code: no changes); 1 with --exit-code or -q: the
+    /// annexes differ; 2 an error.
     #[command(after_help = "Examples:
-  dpa annex publish annex-2026-07.toml --previous annex-2026-05.toml --out site
-  dpa annex publish annex.toml --vendor vendor.toml --notice-date 2026-06-10 --out site")]
+  dpa annex diff fixtures/segmetrics/annex.toml fixtures/segmetrics/annex-next.toml
+  dpa annex diff -q fixtures/segmetrics/annex.toml fixtures/segmetrics/annex-next.toml || echo changed")]
+    Diff {
+        /// The older annex file (`-`: standard input).
+        old: PathBuf,
+        /// The newer annex file (`-`: standard input; only one of the two can be).
+        new: PathBuf,
+        /// Print JSON for scripts (errors too).
+        #[arg(long)]
+        json: bool,
+        /// Exit with 1 when the annexes differ, 0 when they do not (as `git diff --exit-code`).
+        #[arg(long)]
+        exit_code: bool,
+    },
+    Import(ImportArgs),
     Publish(PublishArgs),
 }
 
+/// Write the public subprocessor page: HTML, the canonical JSON of every version (its
+/// SHA-256 is the fingerprint), SHA256SUMS and an Atom feed of the changes.
+///
+/// Writes only its own files into DIR (created if missing), each atomically; never deletes
+/// anything. A file of the same name with other content is left alone and the command stops
+/// before writing, unless --force. Every page is read back before it is written: an annex
+/// whose page would not import to the same fingerprint is refused.
+///
+/// Exit codes: 0 written (or unchanged); 2 an error, such as an annex that would not
+/// round-trip or a file of the same name with other content.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  dpa annex publish fixtures/segmetrics/annex-next.toml --previous fixtures/segmetrics/annex.toml --out out/site
+  dpa annex publish annex.toml --vendor vendor.toml --notice-date 2026-06-10 --out site")]
 pub struct PublishArgs {
     /// The current annex (the newest version).
     pub annex: PathBuf,
@@ -233,69 +326,168 @@ pub struct PublishArgs {
     /// Replace files of the same name whose content differs.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub config: ConfigArg,
 }
 
+/// Turn a vendor's published subprocessor page (HTML, Markdown or text) into an annex file.
+///
+/// Reads a saved web page (HTML), Markdown or text copied from a browser: tables with or
+/// without a header row, one card, heading or definition-list term per provider with
+/// labelled lines. Writes an annex for a person to review; anything it could not map is
+/// reported as a warning with its line number.
+///
+/// Exit codes: 0 written (or checked); 2 an error, such as a page with no providers or an
+/// --out file that already exists (pass --force to replace it).
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  dpa annex import tests/data/pages/linked-table.md --vendor \"Acme, Inc.\" --check
+  dpa annex import tests/data/pages/linked-table.md --vendor \"Acme, Inc.\" --out annex.toml")]
 pub struct ImportArgs {
-    /// The page: HTML (.html, .htm), Markdown or plain text copied from a browser.
+    /// The page: HTML (.html, .htm), Markdown or plain text copied from a browser; `-` reads
+    /// it from standard input.
     pub page: PathBuf,
     /// Vendor legal name (default: from the page's title).
-    #[arg(long)]
+    #[arg(long, value_name = "NAME")]
     pub vendor: Option<String>,
     /// Annex version (default: the effective date).
-    #[arg(long)]
+    #[arg(long, value_name = "VERSION")]
     pub version: Option<String>,
     /// Effective date (default: the page's "Last updated" or "Effective date").
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub effective: Option<NaiveDate>,
-    /// Where to write the annex (default: standard output).
+    /// Where to write the annex (default: standard output). An existing file is replaced
+    /// only with --force, and never the page itself.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Replace the --out file if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
     /// Print what was found as a table and write nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "out")]
     pub check: bool,
+}
+
+/// Where the register is: --out, else dpa.toml's `out`, else ./out.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RegisterAt {
+    /// The output folder holding register.sqlite (default: from dpa.toml, else ./out).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArg,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RegisterCommand {
     /// List issued documents, oldest first.
+    ///
+    /// Exit codes: 0 listed (also when nothing matches); 2 an error, such as no register in
+    /// the output folder.
     #[command(after_help = "Examples:
   dpa register list --customer mueller-soehne
   dpa register list --annex 2026-05-26 --json")]
     List {
-        #[arg(long)]
+        /// Only this customer's documents (its id, e.g. mueller-soehne).
+        #[arg(long, value_name = "ID")]
         customer: Option<String>,
+        /// Only documents issued with this annex version.
         #[arg(long, value_name = "VERSION")]
         annex: Option<String>,
-        /// The output folder holding register.sqlite (default: from dpa.toml, else ./out).
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
+        #[command(flatten)]
+        at: RegisterAt,
+        /// Print the rows as a JSON array (errors too).
         #[arg(long)]
         json: bool,
     },
-    /// Show one issued document by its register id.
+    /// Show one issued document by its register id (the ID column of `register list`).
+    ///
+    /// Exit codes: 0 shown; 2 an error, such as no document with that id.
+    #[command(after_help = "Example:\n  dpa register show 1")]
     Show {
+        /// The document's id in the register.
         id: i64,
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
+        #[command(flatten)]
+        at: RegisterAt,
+        /// Print the row as a JSON object (errors too).
         #[arg(long)]
         json: bool,
     },
 }
 
-/// Write a self-contained HTML page that verifies DPAs offline, with your key pinned.
+/// Write an offline browser page that verifies DPAs against your pinned public key.
+///
+/// The page is one self-contained HTML file: customers open it, choose the PDF and its
+/// .minisig, and read the same verdict `dpa verify` gives for those two files. It loads
+/// nothing from the network and trusts only the key written into it. An existing file is
+/// replaced only with --force, and never the key or another input.
+///
+/// Exit codes: 0 written; 2 an error.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  dpa verifier --pubkey keys/signing.minisign.pub --out verify.html"
+    after_help = "Example:\n  dpa verifier --pubkey fixtures/keys/demo-only.minisign.pub --out verify.html"
 )]
 pub struct VerifierArgs {
     /// Your public key: signing.pub.pem or signing.minisign.pub.
     #[arg(long, value_name = "FILE")]
     pub pubkey: PathBuf,
     /// Vendor name shown on the page (default: from the vendor file in dpa.toml).
-    #[arg(long)]
+    #[arg(long, value_name = "NAME")]
     pub vendor_name: Option<String>,
     /// Where to write the page.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Replace the --out file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+/// Print a shell completion script.
+///
+/// Exit codes: 0 printed; 2 an error.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  dpa completions bash > ~/.local/share/bash-completion/completions/dpa
+  dpa completions zsh > ~/.zfunc/_dpa
+  dpa completions fish > ~/.config/fish/completions/dpa.fish")]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Print the manual page, or write one page per command into a folder.
+///
+/// Exit codes: 0 written; 2 an error.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  dpa man | man -l -
+  dpa man --out ~/.local/share/man/man1")]
+pub struct ManArgs {
+    /// Write dpa.1 and dpa-<command>.1 for every command into this folder (created if
+    /// missing; earlier dpa pages there are replaced).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+impl Command {
+    /// Whether the command was asked for JSON output (then errors are JSON too).
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Generate(a) => a.json,
+            Command::Verify(a) => a.json,
+            Command::Batch(a) => a.json,
+            Command::Annex(AnnexCommand::Fingerprint { json, .. })
+            | Command::Annex(AnnexCommand::Diff { json, .. })
+            | Command::Register(RegisterCommand::List { json, .. })
+            | Command::Register(RegisterCommand::Show { json, .. }) => *json,
+            Command::Annex(AnnexCommand::Import(_) | AnnexCommand::Publish(_))
+            | Command::Keygen(_)
+            | Command::Verifier(_)
+            | Command::Completions(_)
+            | Command::Man(_) => false,
+        }
+    }
 }

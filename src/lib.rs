@@ -8,6 +8,9 @@
 //! 5. `layout`: blocks -> pages of positioned glyph runs (pure, no PDF types);
 //! 6. `pdf`: pages -> PDF bytes (the only module that uses printpdf);
 //! 7. `sign`: SHA-256, minisign, SSHSIG and raw Ed25519 signatures; verification.
+//!
+//! Beside the steps: `untrusted` escapes outside text before it is printed, `version`
+//! names the build (for `--version` and the engine's identity).
 #![forbid(unsafe_code)]
 
 pub mod annex;
@@ -24,4 +27,6 @@ pub mod pdf;
 pub mod register;
 pub mod sign;
 pub mod template;
+pub mod untrusted;
 pub mod verifier;
+pub mod version;

@@ -89,7 +89,12 @@ pub struct Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.path.display(), self.line)?;
+        let path = if self.path == Path::new(STDIN) {
+            "<stdin>".into()
+        } else {
+            crate::untrusted::escape(&self.path.to_string_lossy()).into_owned()
+        };
+        write!(f, "{path}:{}", self.line)?;
         if let Some(column) = self.column {
             write!(f, ":{column}")?;
         }
@@ -857,8 +862,19 @@ impl Source {
     }
 }
 
+/// The path that stands for standard input: `dpa generate --customer -`.
+pub const STDIN: &str = "-";
+
 fn read_text(path: &Path, kind: FileKind) -> Result<String, LoadError> {
-    let bytes = fs::read(path).map_err(|source| match source.kind() {
+    let read = |path: &Path| {
+        if path == Path::new(STDIN) {
+            let mut bytes = Vec::new();
+            io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes).map(|_| bytes)
+        } else {
+            fs::read(path)
+        }
+    };
+    let bytes = read(path).map_err(|source| match source.kind() {
         io::ErrorKind::NotFound => LoadError::NotFound {
             kind,
             path: path.to_path_buf(),
@@ -900,18 +916,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Text from an input file made safe to print: control and bidi characters are shown as
 /// `\u{..}` escapes, so a value cannot move the cursor, recolour or reorder the terminal.
 fn printable(text: &str) -> String {
-    if !text.chars().any(|c| c.is_control() || is_bidi_control(c)) {
-        return text.to_string();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() || is_bidi_control(c) {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    crate::untrusted::escape(text).into_owned()
 }
 
 /// The strings between backticks in a serde message, in order.
@@ -1023,6 +1028,10 @@ fn load_customers(
     path: &Path,
     annex: Option<&Annex>,
 ) -> Result<Vec<Result<Customer, LoadError>>, LoadError> {
+    if path == Path::new(STDIN) {
+        // Standard input can only be a CSV list; a folder has no stream form.
+        return check_duplicates(from_csv(path, annex)?);
+    }
     let meta = fs::metadata(path).map_err(|source| match source.kind() {
         io::ErrorKind::NotFound => LoadError::NotFound {
             kind: FileKind::Customers,
@@ -1040,6 +1049,11 @@ fn load_customers(
     } else {
         from_csv(path, annex)?
     };
+    check_duplicates(loaded)
+}
+
+/// Marks every customer whose id an earlier one already used as an error.
+fn check_duplicates(loaded: Loaded) -> Result<Vec<Result<Customer, LoadError>>, LoadError> {
     let mut seen: BTreeMap<String, Option<Location>> = BTreeMap::new();
     let mut out = Vec::with_capacity(loaded.len());
     for (result, where_id) in loaded {

@@ -308,7 +308,10 @@ fn importing_the_published_page_gives_the_same_fingerprint() {
                 if page.ends_with("index.html") && *path != site.current {
                     continue;
                 }
-                let out_toml = site.dir.with_extension(format!("{}.toml", source.version));
+                let stem = page.file_stem().unwrap().to_str().unwrap();
+                let out_toml = site
+                    .dir
+                    .with_extension(format!("{}.{stem}.toml", source.version));
                 let out = dpa(&[
                     "annex",
                     "import",

@@ -11,9 +11,22 @@ use dpa::batch::{Options, Outcome};
 use dpa::generate::NoticeSetup;
 use dpa::model::Config;
 use dpa::register::Register;
+use dpa::untrusted::{Escaped, path as shown};
 
 use crate::cli::BatchArgs;
+use crate::cmd::print::{self, say};
 use crate::cmd::{Inputs, build_setup};
+
+/// What `dpa batch --json` prints: the totals, every failed customer, the register.
+#[derive(Debug, serde::Serialize)]
+struct Report<'a> {
+    #[serde(flatten)]
+    summary: &'a dpa::batch::Summary,
+    /// The register file the rows were added to.
+    register: String,
+    /// Wall-clock seconds the run took.
+    seconds: f64,
+}
 
 pub fn run(args: BatchArgs, config: &Config) -> Result<ExitCode> {
     let inputs = Inputs::resolve(&args.inputs, config)?;
@@ -31,19 +44,22 @@ pub fn run(args: BatchArgs, config: &Config) -> Result<ExitCode> {
     if let Some(n) = &setup.notice {
         let deadline = n.date + chrono::Days::new(u64::from(setup.vendor.notice_days));
         if setup.annex.effective < deadline {
-            eprintln!(
-                "warning: annex {} takes effect on {}, before the objection deadline {deadline} ({} days after the notice date {})",
-                setup.annex.version, setup.annex.effective, setup.vendor.notice_days, n.date
-            );
+            print::warn(format_args!(
+                "annex {} takes effect on {}, before the objection deadline {deadline} ({} days after the notice date {})",
+                Escaped(&setup.annex.version),
+                setup.annex.effective,
+                setup.vendor.notice_days,
+                n.date
+            ));
         }
     }
     let customers = dpa::load::customers_for(&args.customers, &setup.annex)?;
     let total = customers.len() as u64;
     std::fs::create_dir_all(&setup.out)
-        .with_context(|| format!("cannot create the output folder {}", setup.out.display()))?;
+        .with_context(|| format!("cannot create the output folder {}", shown(&setup.out)))?;
     let mut register = Register::open(&setup.out)?;
 
-    let bar = std::io::stderr().is_terminal().then(|| {
+    let bar = (std::io::stderr().is_terminal() && !print::quiet()).then(|| {
         let bar = ProgressBar::new(total);
         bar.set_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} customers  eta {eta}  {msg}")
@@ -66,10 +82,11 @@ pub fn run(args: BatchArgs, config: &Config) -> Result<ExitCode> {
         |event, summary| {
             seen += 1;
             if let Outcome::Failed { reason, .. } = &event.outcome {
-                let line = format!("failed: {}: {reason}", event.customer);
+                // A failed customer is reported even under -q: it is an error.
+                let line = format!("failed: {}: {}", Escaped(&event.customer), Escaped(reason));
                 match &bar {
                     Some(bar) => bar.println(line),
-                    None => eprintln!("{line}"),
+                    None => print::stderr_line(&line),
                 }
             }
             match &bar {
@@ -80,12 +97,12 @@ pub fn run(args: BatchArgs, config: &Config) -> Result<ExitCode> {
                     bar.set_message(format!("{rate:.0}/s  {} failed", summary.failed.len()));
                 }
                 None if last_line.elapsed() >= Duration::from_secs(5) || seen == total => {
-                    eprintln!(
+                    print::note(format_args!(
                         "batch: {seen}/{total} customers ({} issued, {} unchanged, {} failed)",
                         summary.issued,
                         summary.unchanged,
                         summary.failed.len()
-                    );
+                    ));
                     last_line = Instant::now();
                 }
                 None => {}
@@ -96,32 +113,56 @@ pub fn run(args: BatchArgs, config: &Config) -> Result<ExitCode> {
         bar.finish_and_clear();
     }
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    let register_path = setup.out.join(dpa::register::FILE_NAME);
+    let code = if summary.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
+    let printed = if args.json {
+        print::json(&Report {
+            summary: &summary,
+            register: register_path.display().to_string(),
+            seconds: (secs * 1000.0).round() / 1000.0,
+        })
+    } else if print::quiet() {
+        Ok(())
+    } else {
+        print_summary(&summary, secs, &register_path).map_err(Into::into)
+    };
+    print::answer(printed, code)
+}
+
+fn print_summary(
+    summary: &dpa::batch::Summary,
+    secs: f64,
+    register_path: &std::path::Path,
+) -> std::io::Result<()> {
+    say!(
         "{} customers: {} issued ({} documents), {} unchanged and skipped, {} failed, in {secs:.1} s",
         summary.customers,
         summary.issued,
         summary.documents,
         summary.unchanged,
         summary.failed.len()
-    );
+    )?;
     for event in &summary.failed {
         if let Outcome::Failed { reason, hint } = &event.outcome {
-            println!("  failed: {}: {reason}", event.customer);
+            say!(
+                "  failed: {}: {}",
+                Escaped(&event.customer),
+                Escaped(reason)
+            )?;
             if let Some(hint) = hint {
-                println!("    hint: {hint}");
+                say!("    hint: {}", Escaped(hint))?;
             }
         }
     }
-    println!(
+    say!(
         "Register: {} ({} rows added)",
-        setup.out.join(dpa::register::FILE_NAME).display(),
+        shown(register_path),
         summary.recorded
-    );
-    Ok(if summary.failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    )
 }
 
 fn notice_inputs(

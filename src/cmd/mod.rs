@@ -11,8 +11,10 @@ use crate::cli::{Cli, Command, InputArgs};
 
 mod annex;
 mod batch;
+mod completions;
 mod generate;
 mod keygen;
+pub mod print;
 mod register;
 mod verifier;
 mod verify;
@@ -22,20 +24,30 @@ pub const KEY_ENV: &str = "DPA_SIGNING_KEY";
 
 /// Runs a parsed command line; `Ok` carries the exit code (0, or 1 for "not valid").
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    let config = || load_config(cli.config.as_deref());
     match cli.command {
         Command::Keygen(args) => keygen::run(args),
-        Command::Generate(args) => generate::run(args, &config()?),
+        Command::Generate(args) => {
+            let config = load_config(args.inputs.config.config.as_deref())?;
+            generate::run(args, &config)
+        }
         Command::Verify(args) => verify::run(args),
-        Command::Batch(args) => batch::run(args, &config()?),
-        Command::Annex(cmd) => annex::run(cmd, config),
-        Command::Register(cmd) => register::run(cmd, &config()?),
-        Command::Verifier(args) => verifier::run(args, &config()?),
+        Command::Batch(args) => {
+            let config = load_config(args.inputs.config.config.as_deref())?;
+            batch::run(args, &config)
+        }
+        Command::Annex(cmd) => annex::run(cmd),
+        Command::Register(cmd) => register::run(cmd),
+        Command::Verifier(args) => {
+            let config = load_config(args.config.config.as_deref())?;
+            verifier::run(args, &config)
+        }
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }
 
 /// Reads `--config FILE`, else `./dpa.toml` if present, else empty defaults.
-fn load_config(explicit: Option<&Path>) -> Result<Config> {
+pub fn load_config(explicit: Option<&Path>) -> Result<Config> {
     match explicit {
         Some(path) => Ok(dpa::load::config(path)?),
         None => {
@@ -92,7 +104,7 @@ impl Inputs {
             ),
         };
         if let Some(warning) = key.warning() {
-            eprintln!("warning: {warning}");
+            print::warn(format_args!("{warning}"));
         }
         Ok(key)
     }
@@ -130,13 +142,35 @@ pub fn hint(err: &anyhow::Error) -> Option<String> {
     None
 }
 
-/// Prints a value as pretty JSON on stdout.
-pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)?;
-    Ok(())
+/// The path `-`, which stands for standard input where a command reads a file.
+pub const STDIN: &str = "-";
+
+/// Whether `path` is `-` (standard input).
+pub fn is_stdin(path: &Path) -> bool {
+    path == Path::new(STDIN)
+}
+
+/// Refuses to write `out` over an existing file unless `force`, and over any of `inputs`
+/// (the files the command read) even with `force`.
+pub fn check_output_file(out: &Path, inputs: &[&Path], force: bool) -> Result<()> {
+    use dpa::untrusted::path as shown;
+    for input in inputs {
+        if !is_stdin(input) && same_file::is_same_file(out, input).unwrap_or(false) {
+            bail!(
+                "refusing to write {} over {}, which this command reads",
+                shown(out),
+                shown(input)
+            );
+        }
+    }
+    match std::fs::symlink_metadata(out) {
+        Ok(meta) if meta.is_dir() => bail!("{} is a folder, not a file name", shown(out)),
+        Ok(_) if !force => bail!(
+            "{} already exists; pass --force to replace it, or choose another --out",
+            shown(out)
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Loads everything a run needs once: vendor, annex, template, key and fonts.

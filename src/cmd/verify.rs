@@ -8,9 +8,11 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use dpa::sign::{Evidence, Verdict};
+use dpa::untrusted::{Escaped, path as shown};
 
 use crate::cli::VerifyArgs;
-use crate::cmd::print_json;
+use crate::cmd::is_stdin;
+use crate::cmd::print::{self, say};
 
 /// Signature files larger than this are not signatures; reading stops there.
 const MAX_SIGNATURE_FILE: u64 = 64 * 1024;
@@ -58,8 +60,13 @@ struct Output<'a> {
 }
 
 pub fn run(args: VerifyArgs) -> Result<ExitCode> {
+    if is_stdin(&args.pdf) {
+        anyhow::bail!(
+            "the PDF must be a file, not standard input: its name and the signature files beside it are part of the check"
+        );
+    }
     if !args.pdf.is_file() {
-        anyhow::bail!("cannot read {}: no such file", args.pdf.display());
+        anyhow::bail!("cannot read {}: no such file", shown(&args.pdf));
     }
     let minisig = evidence_file(&args.pdf, args.minisig.as_deref(), "minisig")?;
     let sha256 = evidence_file(&args.pdf, args.sha256.as_deref(), "sha256")?;
@@ -80,35 +87,39 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         verdict.valid = false;
     }
 
-    if args.json {
-        let mut json = serde_json::to_value(Output {
-            verdict: &verdict,
-            annex: annex.as_ref(),
-        })?;
-        // The annex is checked here, not by the signature library, so its reason joins
-        // the library's list here too: scripts read one list of reasons.
-        if let (Some(check), Some(reasons)) = (
-            annex.as_ref().filter(|_| annex_mismatch.is_some()),
-            json.get_mut("reasons").and_then(|r| r.as_array_mut()),
-        ) {
-            reasons.push(serde_json::json!({
-                "reason": "annex_mismatch",
-                "file": check.file,
-                "version": check.version,
-                "fingerprint": check.fingerprint,
-                "signed_version": check.signed_version,
-                "signed_fingerprint": check.signed_fingerprint,
-            }));
-        }
-        print_json(&json)?;
-    } else {
-        print_human(&verdict, annex.as_ref());
-    }
-    Ok(if verdict.valid {
+    let code = if verdict.valid {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    };
+    let printed = if args.json {
+        print_json(&verdict, annex.as_ref(), annex_mismatch.is_some())
+    } else if !print::quiet() {
+        print_human(&verdict, annex.as_ref()).map_err(Into::into)
+    } else {
+        Ok(())
+    };
+    print::answer(printed, code)
+}
+
+fn print_json(verdict: &Verdict, annex: Option<&AnnexCheck>, mismatch: bool) -> Result<()> {
+    let mut json = serde_json::to_value(Output { verdict, annex })?;
+    // The annex is checked here, not by the signature library, so its reason joins
+    // the library's list here too: scripts read one list of reasons.
+    if let (Some(check), Some(reasons)) = (
+        annex.filter(|_| mismatch),
+        json.get_mut("reasons").and_then(|r| r.as_array_mut()),
+    ) {
+        reasons.push(serde_json::json!({
+            "reason": "annex_mismatch",
+            "file": check.file,
+            "version": check.version,
+            "fingerprint": check.fingerprint,
+            "signed_version": check.signed_version,
+            "signed_fingerprint": check.signed_fingerprint,
+        }));
+    }
+    print::json(&json)
 }
 
 /// Documents larger than this are not searched for their embedded annex.
@@ -142,11 +153,11 @@ fn evidence_file(pdf: &Path, explicit: Option<&Path>, ext: &str) -> Result<Optio
         }
     };
     let file = std::fs::File::open(&path)
-        .with_context(|| format!("cannot read the signature file {}", path.display()))?;
+        .with_context(|| format!("cannot read the signature file {}", shown(&path)))?;
     let mut bytes = Vec::new();
     file.take(MAX_SIGNATURE_FILE)
         .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read the signature file {}", path.display()))?;
+        .with_context(|| format!("cannot read the signature file {}", shown(&path)))?;
     Ok(Some(bytes))
 }
 
@@ -161,7 +172,11 @@ fn check_annex(path: &Path, pdf: &Path, verdict: &Verdict) -> Result<AnnexCheck>
         .and_then(|signed| dpa::annex::diff::diff(&signed, &annex).ok());
     Ok(AnnexCheck {
         differences,
-        file: path.display().to_string(),
+        file: if is_stdin(path) {
+            "<stdin>".to_string()
+        } else {
+            path.display().to_string()
+        },
         version: annex.version,
         matches: signed.map(|c| c.annex_sha256 == fingerprint),
         fingerprint,
@@ -170,32 +185,33 @@ fn check_annex(path: &Path, pdf: &Path, verdict: &Verdict) -> Result<AnnexCheck>
     })
 }
 
-fn print_human(verdict: &Verdict, annex: Option<&AnnexCheck>) {
+fn print_human(verdict: &Verdict, annex: Option<&AnnexCheck>) -> std::io::Result<()> {
     let annex_mismatch = annex.and_then(AnnexCheck::mismatch);
+    let file = Escaped(&verdict.file);
     if verdict.valid {
-        println!("VALID: {} is the document the vendor signed.", verdict.file);
+        say!("VALID: {file} is the document the vendor signed.")?;
     } else {
-        println!("NOT VALID: {}", verdict.file);
+        say!("NOT VALID: {file}")?;
         for reason in &verdict.reasons {
-            println!("  reason: {reason}");
+            say!("  reason: {}", Escaped(&reason.to_string()))?;
         }
         if let Some(reason) = &annex_mismatch {
-            println!("  reason: {reason}");
+            say!("  reason: {}", Escaped(reason))?;
         }
     }
     if let Some(c) = &verdict.comment {
-        println!("  customer:      {}", c.customer);
-        println!("  annex version: {}", c.annex);
-        println!("  annex sha256:  {}", c.annex_sha256);
-        println!("  issued:        {}", c.issued);
-        println!("  signed by key: {}", c.key);
+        say!("  customer:      {}", Escaped(&c.customer))?;
+        say!("  annex version: {}", Escaped(&c.annex))?;
+        say!("  annex sha256:  {}", Escaped(&c.annex_sha256))?;
+        say!("  issued:        {}", c.issued)?;
+        say!("  signed by key: {}", c.key)?;
     }
     if let Some(id) = &verdict.key_id {
         let fp = verdict.key_fingerprint.as_deref().unwrap_or("");
-        println!("  your key:      {id} (SHA-256 {fp})");
+        say!("  your key:      {id} (SHA-256 {fp})")?;
     }
     if let Some(sha) = &verdict.sha256 {
-        println!("  pdf sha256:    {sha}");
+        say!("  pdf sha256:    {sha}")?;
     }
     let checked: Vec<&str> = [
         (verdict.checked.minisig, "minisig"),
@@ -206,37 +222,34 @@ fn print_human(verdict: &Verdict, annex: Option<&AnnexCheck>) {
     .filter_map(|(done, name)| done.then_some(name))
     .collect();
     if !checked.is_empty() {
-        println!("  checked:       {}", checked.join(", "));
+        say!("  checked:       {}", checked.join(", "))?;
     }
     for warning in &verdict.warnings {
-        println!("  note: {warning}");
+        say!("  note: {}", Escaped(&warning.to_string()))?;
     }
     if let Some(a) = annex {
+        let annex_file = Escaped(&a.file);
         match a.matches {
-            Some(true) => println!(
-                "  annex file {} (version {}) is the signed annex.",
-                a.file, a.version
-            ),
+            Some(true) => say!(
+                "  annex file {annex_file} (version {}) is the signed annex.",
+                Escaped(&a.version)
+            )?,
             Some(false) => match &a.differences {
                 Some(diff) => {
-                    println!(
-                        "  how {} differs from the annex signed in this document:",
-                        a.file
-                    );
+                    say!("  how {annex_file} differs from the annex signed in this document:")?;
                     for line in diff.render_table().lines() {
-                        println!("    {line}");
+                        say!("    {}", Escaped(line))?;
                     }
                 }
-                None => println!(
-                    "  to list the providers that differ: dpa annex diff <published annex {}> {}",
-                    a.signed_version.as_deref().unwrap_or("?"),
-                    a.file
-                ),
+                None => say!(
+                    "  to list the providers that differ: dpa annex diff <published annex {}> {annex_file}",
+                    Escaped(a.signed_version.as_deref().unwrap_or("?"))
+                )?,
             },
-            None => println!(
-                "  annex file {} not compared: the signature did not verify, so which annex was signed is unknown.",
-                a.file
-            ),
+            None => say!(
+                "  annex file {annex_file} not compared: the signature did not verify, so which annex was signed is unknown."
+            )?,
         }
     }
+    Ok(())
 }

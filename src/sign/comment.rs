@@ -37,7 +37,8 @@ pub struct TrustedComment {
     pub key: KeyId,
 }
 
-const FIELDS: [&str; 7] = [
+/// The fields of a `dpa/1` comment, in their only allowed order.
+pub const FIELDS: [&str; 7] = [
     "file",
     "sha256",
     "annex",

@@ -16,17 +16,19 @@ use serde::Serialize;
 use super::keys::{KeyId, PublicKey, SecretKey};
 
 /// Signature algorithm tag for Ed25519 over BLAKE2b-512 of the file (the current default).
-const ALG_HASHED: &[u8; 2] = b"ED";
+pub const ALG_HASHED: &[u8; 2] = b"ED";
 /// The legacy tag: Ed25519 over the whole file, which dpa neither writes nor reads.
-const ALG_LEGACY: &[u8; 2] = b"Ed";
+pub const ALG_LEGACY: &[u8; 2] = b"Ed";
 /// Public key algorithm tag.
 const ALG_PUBLIC: &[u8; 2] = b"Ed";
 
-const UNTRUSTED_PREFIX: &str = "untrusted comment: ";
-const TRUSTED_PREFIX: &str = "trusted comment: ";
+/// How line 1 of a `.minisig` file starts.
+pub const UNTRUSTED_PREFIX: &str = "untrusted comment: ";
+/// How line 3 of a `.minisig` file starts; the rest of the line is the signed comment.
+pub const TRUSTED_PREFIX: &str = "trusted comment: ";
 
 /// Longer `.minisig` files are not signatures; minisign caps the trusted comment near 8 KB.
-const MAX_SIGNATURE_FILE: usize = 16 * 1024;
+pub const MAX_SIGNATURE_FILE: usize = 16 * 1024;
 
 /// The base64 line of a minisign public key: `"Ed" || key id || public key`.
 pub fn encode_public_key(key_id: KeyId, public_key: &[u8; 32]) -> String {

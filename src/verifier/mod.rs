@@ -2,13 +2,22 @@
 //!
 //! In: the vendor's display name, its Ed25519 public key and its 8-byte minisign key id.
 //! Out: the text of `verify.html`, which checks a DPA PDF against its `.minisig` in the
-//! browser (WebCrypto Ed25519 + SHA-256), makes no network request and trusts only the
-//! pinned key. The page's readable sources are `verify.html` and `verify.js` beside this
-//! file; they are inlined here at build time.
+//! browser (WebCrypto Ed25519 and SHA-256, BLAKE2b-512 in the script), makes no network
+//! request and trusts only the pinned key. The page's readable sources are `verify.html`
+//! and `verify.js` beside this file; they are inlined here at build time.
+//!
+//! One verdict: the page answers exactly what `dpa verify` answers for a PDF and its
+//! `.minisig` alone. The format constants come from `sign` (written into the page as
+//! `rules`), the script follows `sign::verify::check_minisig` step by step, and its
+//! `data-reason` is [`page_reason`] of the first reason `dpa verify` gives; the test
+//! `tests/verdict_parity.rs` runs one corpus of signatures through both.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sha2::{Digest, Sha256};
+
+use crate::sign::verify::Reason;
+use crate::sign::{comment, minisign};
 
 /// The page skeleton, with `{{name}}` markers filled in by [`page`].
 const TEMPLATE: &str = include_str!("verify.html");
@@ -40,6 +49,7 @@ pub fn page(vendor_name: &str, public_key: &[u8; 32], key_id: &[u8; 8]) -> Strin
         "publicKey": hex::encode(public_key),
         "keyId": hex::encode(key_id),
         "keyIdText": key_id_text,
+        "rules": rules(),
     });
 
     fill(TEMPLATE, |name| match name {
@@ -51,6 +61,55 @@ pub fn page(vendor_name: &str, public_key: &[u8; 32], key_id: &[u8; 8]) -> Strin
         "pinned_json" => Some(json_for_script(&pinned.to_string())),
         "script" => Some(script.clone()),
         _ => None,
+    })
+}
+
+/// The `data-reason` the page shows for the first reason `dpa verify` gives, or `None` for
+/// reasons the page cannot meet (it reads only the PDF and its `.minisig`, and its key was
+/// checked when the page was made).
+pub fn page_reason(reason: &Reason) -> Option<&'static str> {
+    Some(match reason {
+        Reason::MalformedSignature { .. } => "damaged-signature",
+        Reason::WrongKey { .. } => "different-key",
+        Reason::BadSignature => "bad-signature",
+        Reason::EditedComment => "edited-comment",
+        Reason::AlteredDocument { .. } => "altered",
+        Reason::OtherDocument { .. } => "other-document",
+        Reason::ForeignComment { .. } => "not-dpa",
+        Reason::CommentMismatch { .. } => "comment-mismatch",
+        Reason::MissingSignature
+        | Reason::Sha256FileMismatch { .. }
+        | Reason::MalformedSha256File
+        | Reason::SshsigInvalid { .. }
+        | Reason::WeakKey => return None,
+    })
+}
+
+/// Encodings (sign bit cleared) of the eight points of small order on Ed25519, with the two
+/// non-canonical ones: `verify_strict` refuses a signature whose R is one of them, which
+/// WebCrypto accepts when the signer made it so; the page refuses it too.
+const SMALL_ORDER_POINTS: [&str; 7] = [
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+];
+
+/// The format rules the page's script needs, taken from the code `dpa verify` runs.
+fn rules() -> serde_json::Value {
+    serde_json::json!({
+        "untrustedPrefix": minisign::UNTRUSTED_PREFIX,
+        "trustedPrefix": minisign::TRUSTED_PREFIX,
+        "algorithm": String::from_utf8_lossy(minisign::ALG_HASHED),
+        "legacyAlgorithm": String::from_utf8_lossy(minisign::ALG_LEGACY),
+        "maxSignatureFile": minisign::MAX_SIGNATURE_FILE,
+        "commentPrefix": comment::PREFIX,
+        "commentFields": comment::FIELDS,
+        "maxComment": comment::MAX_LEN,
+        "smallOrderPoints": SMALL_ORDER_POINTS,
     })
 }
 
@@ -189,6 +248,32 @@ mod tests {
         ));
         assert!(html.contains("\\u003c/script\\u003e"));
         assert!(html.contains("\\u2028"));
+    }
+
+    #[test]
+    fn small_order_list_is_the_eight_torsion_points() {
+        use curve25519_dalek::constants::EIGHT_TORSION;
+        let listed: Vec<[u8; 32]> = SMALL_ORDER_POINTS
+            .iter()
+            .map(|h| hex::decode(h).unwrap().try_into().unwrap())
+            .collect();
+        for point in EIGHT_TORSION {
+            let mut bytes = point.compress().to_bytes();
+            bytes[31] &= 0x7f;
+            assert!(listed.contains(&bytes), "missing {}", hex::encode(bytes));
+        }
+        // The two extra entries are y = p and y = p + 1, non-canonical spellings of 0 and 1.
+        assert_eq!(listed.len(), 7);
+    }
+
+    #[test]
+    fn rules_come_from_the_signature_code() {
+        let rules = rules();
+        assert_eq!(rules["commentPrefix"], "dpa/1");
+        assert_eq!(rules["commentFields"][0], "file");
+        assert_eq!(rules["algorithm"], "ED");
+        assert_eq!(rules["legacyAlgorithm"], "Ed");
+        assert_eq!(rules["maxSignatureFile"], 16 * 1024);
     }
 
     #[test]
