@@ -257,7 +257,7 @@ fn text_of(dict: &Dict<'_>, key: &[u8]) -> Option<String> {
 }
 
 /// A PDF text string: UTF-16BE with a byte order mark, UTF-8 with one, else Latin-1-ish.
-fn decode_text(bytes: &[u8]) -> String {
+pub(crate) fn decode_text(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
         let units: Vec<u16> = rest
             .chunks(2)
