@@ -479,33 +479,69 @@ fn the_demo_fields_file_has_no_signature_yet() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    // PROPTEST_CASES=20000 runs a longer fuzz session.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+        .. ProptestConfig::default()
+    })]
 
     /// Random damage anywhere in a countersigned file never panics, and a damaged
     /// signed byte never leaves a signature valid.
     #[test]
     fn damage_never_panics(edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)) {
-        let m = material();
-        static BASE: OnceLock<Vec<u8>> = OnceLock::new();
-        let original = BASE
-            .get_or_init(|| {
-                let path = countersign(&m.certified, "counter-fuzz.pdf", "Customer", "rsa2048", None);
-                std::fs::read(path).unwrap()
-            })
-            .clone();
+        let original = fuzz_base().clone();
         let mut bytes = original.clone();
         for (index, value) in &edits {
             let i = index.index(bytes.len());
             bytes[i] = *value;
         }
-        let v = pdfsig::verify(&bytes, &anchors(&m.vendor_root));
+        check_damage(&original, &bytes)?;
+    }
+
+    /// The same near the end of the file, where the update, its signature dictionary,
+    /// its /ByteRange and the cross-reference data are.
+    #[test]
+    fn damage_near_the_end_never_panics(edits in prop::collection::vec((0usize..4000, any::<u8>()), 1..6)) {
+        let original = fuzz_base().clone();
+        let mut bytes = original.clone();
+        for (back, value) in &edits {
+            let i = bytes.len() - 1 - back.min(&(bytes.len() - 1));
+            bytes[i] = *value;
+        }
+        check_damage(&original, &bytes)?;
+    }
+}
+
+fn fuzz_base() -> &'static Vec<u8> {
+    static BASE: OnceLock<Vec<u8>> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let m = material();
+        let path = countersign(
+            &m.certified,
+            "counter-fuzz.pdf",
+            "Customer",
+            "rsa2048",
+            None,
+        );
+        std::fs::read(path).unwrap()
+    })
+}
+
+/// Damaged bytes never panic, and any signature still valid covers only unchanged bytes.
+fn check_damage(original: &[u8], bytes: &[u8]) -> Result<(), TestCaseError> {
+    let m = material();
+    {
+        let v = pdfsig::verify(bytes, &anchors(&m.vendor_root));
         if bytes != original {
             for s in &v.signatures {
-                if s.valid() && let Some([(a, b), (c, d)]) = s.signature.ranges {
+                if s.valid()
+                    && let Some([(a, b), (c, d)]) = s.signature.ranges
+                {
                     prop_assert_eq!(&bytes[a..b], &original[a..b]);
                     prop_assert_eq!(&bytes[c..d], &original[c..d]);
                 }
             }
         }
     }
+    Ok(())
 }

@@ -542,7 +542,7 @@ fn gap_is_contents(
         return false;
     }
     let hex = &gap[1..gap.len() - 1];
-    if hex.len() % 2 != 0 || !hex.iter().all(u8::is_ascii_hexdigit) {
+    if !hex.len().is_multiple_of(2) || !hex.iter().all(u8::is_ascii_hexdigit) {
         return false;
     }
     if hex::decode(hex).ok().as_deref() != Some(contents) {

@@ -102,10 +102,7 @@ impl KeyAlgorithm {
     /// The algorithm of a DER `PrivateKeyInfo` (PKCS#8), if it parses that far.
     pub fn of_pkcs8(der: &[u8]) -> Option<KeyAlgorithm> {
         let info = pkcs8::PrivateKeyInfo::try_from(der).ok()?;
-        let params = info
-            .algorithm
-            .parameters
-            .and_then(|p| der::Any::try_from(p).ok());
+        let params = info.algorithm.parameters.map(der::Any::from);
         Some(KeyAlgorithm::from_identifier(
             info.algorithm.oid,
             params.as_ref(),

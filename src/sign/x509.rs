@@ -512,7 +512,7 @@ pub fn issue_default_chain(
     let root_builder = CertificateBuilder::new(
         Profile::Root,
         serial_for(b"root", &root_spki).map_err(fail)?,
-        validity.clone(),
+        validity,
         root_name.clone(),
         root_spki,
         root_key.signing_key(),
@@ -738,8 +738,8 @@ mod tests {
             .check(leaf.verifying_key(), start_of_day(date(2026, 6, 1)))
             .unwrap();
         assert!(pkix::is_self_signed(chain.top()));
-        assert_eq!(pkix::basic_constraints(chain.top()).unwrap().0, true);
-        assert_eq!(pkix::basic_constraints(chain.leaf()).unwrap().0, false);
+        assert!(pkix::basic_constraints(chain.top()).unwrap().0);
+        assert!(!pkix::basic_constraints(chain.leaf()).unwrap().0);
         let subject = pkix::subject(chain.leaf());
         assert!(subject.contains("CN=SegMetrics\\, Inc."), "{subject}");
         assert!(subject.contains("privacy@segmetrics.io"), "{subject}");
