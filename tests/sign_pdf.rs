@@ -15,8 +15,9 @@ use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 use common::*;
+use dpa::sign::changes::Change;
 use dpa::sign::cms::Trust;
-use dpa::sign::pdfsig::{self, Change, PdfVerdict, RangeProblem};
+use dpa::sign::pdfsig::{self, PdfVerdict, RangeProblem};
 use dpa::sign::pkix::{PathProblem, TrustAnchors};
 use dpa::sign::x509::{self, CertChain, ChainSubject, PdfSigningKey};
 use proptest::prelude::*;

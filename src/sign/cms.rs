@@ -455,14 +455,6 @@ fn find_signer(sid: &SignerIdentifier, certs: &[Certificate]) -> Option<Certific
         .cloned()
 }
 
-/// True when `bytes` start with what looks like a DER SEQUENCE (a quick sniff for reports).
-pub fn looks_like_der(bytes: &[u8]) -> bool {
-    let Ok(mut reader) = SliceReader::new(bytes) else {
-        return false;
-    };
-    matches!(der::Header::decode(&mut reader), Ok(h) if h.tag == der::Tag::Sequence)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

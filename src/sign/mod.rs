@@ -15,8 +15,10 @@
 //! - [`pkix`]: X.509 groundwork: algorithms, signature checks, certification paths;
 //! - [`x509`]: the P-256 PDF signing key and its certificate chain;
 //! - [`cms`]: CMS SignedData for PAdES: building the vendor's, verifying anyone's;
-//! - [`pdfsig`]: the signatures inside a PDF, its revisions and what changed after each.
+//! - [`pdfsig`]: the signatures inside a PDF, its revisions, and a verdict on each;
+//! - [`changes`]: what changed between two revisions and whether a certification permits it.
 
+pub mod changes;
 pub mod cms;
 pub mod comment;
 pub mod keys;

@@ -16,7 +16,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use der::asn1::{Ia5String, SetOfVec, Utf8StringRef};
@@ -707,11 +706,6 @@ fn read_small(path: &Path, limit: u64, action: &'static str) -> Result<Vec<u8>, 
         )));
     }
     Ok(bytes)
-}
-
-/// Parses a `Name` from its RFC 4514 text, for tests and callers holding such strings.
-pub fn parse_name(text: &str) -> Result<Name, String> {
-    Name::from_str(text).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
