@@ -730,8 +730,11 @@ mod tests {
 
     #[test]
     fn revision_ends_need_a_startxref_that_points_back() {
-        let pdf = b"%PDF-1.7\nxref\n0 1\ntrailer<<>>\nstartxref\n9\n%%EOF\nstream %%EOF here\n1 0 obj<<>>endobj\nstartxref\n63\n%%EOF";
-        let revs = revisions(pdf);
+        let mut pdf =
+            b"%PDF-1.7\nxref\n0 1\ntrailer<<>>\nstartxref\n9\n%%EOF\nstream %%EOF here\n".to_vec();
+        let update = pdf.len();
+        pdf.extend_from_slice(format!("1 0 obj<<>>endobj\nstartxref\n{update}\n%%EOF").as_bytes());
+        let revs = revisions(&pdf);
         assert_eq!(revs.len(), 2, "{revs:?}");
         assert_eq!(revs[0].startxref, 9);
         assert_eq!(revs[1].end, pdf.len());
