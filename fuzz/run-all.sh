@@ -7,7 +7,7 @@ secs=${1:-600}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(signatures keys annex_import loaders markdown_layout)
+  targets=(signatures keys annex_import loaders markdown_layout pdf_signatures)
 fi
 mkdir -p logs
 for t in "${targets[@]}"; do

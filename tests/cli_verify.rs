@@ -339,11 +339,19 @@ fn another_customers_signatures_are_not_valid() {
     for ext in [".minisig", ".sha256", ".sshsig"] {
         fs::copy(with_suffix(&acme, ext), with_suffix(&case, ext)).unwrap();
     }
+    // Not "altered": the signed comment names another customer than the document does.
     assert_not_valid(
         &case,
         &fixture(DEMO_MINISIGN),
-        "altered_document",
-        "altered",
+        "other_document",
+        "belong to another document",
+    );
+    let run = verify(&case, &fixture(DEMO_MINISIGN), &[]);
+    assert!(
+        run.stdout.contains(
+            "signed for customer acme-widgets-us; this document is for customer mueller-soehne"
+        ),
+        "{run:#?}"
     );
     let json = verify_json(&case, &fixture(DEMO_MINISIGN), &[]);
     let tags = reason_tags(&json);

@@ -157,6 +157,18 @@ impl PublicKey {
             ));
         }
         if trimmed.starts_with("-----BEGIN PUBLIC KEY-----") {
+            if let Ok((_, der)) = der::pem::decode_vec(trimmed.as_bytes())
+                && let Ok(spki) = spki::SubjectPublicKeyInfoOwned::try_from(der.as_slice())
+            {
+                let found = super::pkix::KeyAlgorithm::of_spki(&spki);
+                if found != super::pkix::KeyAlgorithm::Ed25519 {
+                    return Err(SignError::UnsupportedKey {
+                        origin: origin.to_string(),
+                        found: found.to_string(),
+                        expected: "an Ed25519 public key".into(),
+                    });
+                }
+            }
             let key = VerifyingKey::from_public_key_pem(trimmed)
                 .map_err(|e| format_error(&format!("SPKI PEM: {e}")))?;
             return PublicKey::from_verifying_key(key, None, origin);
@@ -265,11 +277,14 @@ impl PublicKey {
     }
 }
 
-/// Something the user should know about a secret key that was loaded anyway.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Something the user should know about a key that was loaded or written anyway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "warning", rename_all = "snake_case")]
 pub enum KeyWarning {
     /// A demo-only or test-only key file that other users may read; fine for demos only.
     LoosePermissions { path: PathBuf, mode: u32 },
+    /// Keys were written into a folder that every user may write to.
+    WorldWritableFolder { path: PathBuf, mode: u32 },
 }
 
 impl fmt::Display for KeyWarning {
@@ -278,6 +293,11 @@ impl fmt::Display for KeyWarning {
             KeyWarning::LoosePermissions { path, mode } => write!(
                 f,
                 "{} has mode {mode:04o}; accepted only because its name marks it as a demo or test key, never use it for real documents",
+                path.display()
+            ),
+            KeyWarning::WorldWritableFolder { path, mode } => write!(
+                f,
+                "{} has mode {mode:04o}: any user may rename or delete the key files there; move them to a private folder (chmod 700)",
                 path.display()
             ),
         }
@@ -307,22 +327,8 @@ impl SecretKey {
     /// A file whose name contains `demo-only` or `test-only` is loaded whatever its mode,
     /// with [`SecretKey::warning`] set, because git cannot store mode 0600.
     pub fn load(path: &Path) -> Result<SecretKey, SignError> {
-        let action = "read secret key";
-        let file = open(path, action)?;
-        // Check the opened file, not the path, so a swapped file cannot slip past the check.
-        let metadata = file.metadata().map_err(|source| SignError::Io {
-            action,
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let warning = check_permissions(path, &metadata)?;
-        let bytes = Zeroizing::new(read_limited(file, path, action)?);
-        let origin = path.display().to_string();
-        let text = std::str::from_utf8(&bytes).map_err(|_| SignError::SecretKeyFormat {
-            origin: origin.clone(),
-            detail: "the file is not text".into(),
-        })?;
-        let mut key = SecretKey::parse_pem(text, &origin)?;
+        let (text, warning) = read_secret_text(path)?;
+        let mut key = SecretKey::parse_pem(&text, &path.display().to_string())?;
         key.warning = warning;
         Ok(key)
     }
@@ -365,6 +371,34 @@ impl SecretKey {
         }
         if !trimmed.starts_with("-----BEGIN PRIVATE KEY-----") {
             return Err(format_error("expected -----BEGIN PRIVATE KEY-----"));
+        }
+        if trimmed.starts_with("-----BEGIN EC PRIVATE KEY-----")
+            || trimmed.starts_with("-----BEGIN RSA PRIVATE KEY-----")
+        {
+            let found = if trimmed.contains("BEGIN EC") {
+                "an EC"
+            } else {
+                "an RSA"
+            };
+            return Err(SignError::UnsupportedKey {
+                origin: origin.to_string(),
+                found: format!("{found} key"),
+                expected: "an Ed25519 key".into(),
+            });
+        }
+        // Name the key's real algorithm: the pkcs8 error would print Ed25519's own OID.
+        if let Ok((_, der)) = der::pem::decode_vec(trimmed.as_bytes()) {
+            let der = Zeroizing::new(der);
+            match super::pkix::KeyAlgorithm::of_pkcs8(&der) {
+                Some(super::pkix::KeyAlgorithm::Ed25519) | None => {}
+                Some(other) => {
+                    return Err(SignError::UnsupportedKey {
+                        origin: origin.to_string(),
+                        found: other.to_string(),
+                        expected: "an Ed25519 key".into(),
+                    });
+                }
+            }
         }
         // The pkcs8 error names only the structure that failed, never key bytes.
         let signing =
@@ -437,6 +471,8 @@ pub struct KeyInfo {
     pub minisign_pub: PathBuf,
     /// `DIR/allowed_signers`.
     pub allowed_signers: PathBuf,
+    /// Things the user should know about where the keys went.
+    pub warnings: Vec<KeyWarning>,
 }
 
 /// Creates a new key from OS randomness and writes the four key files into `dir`.
@@ -461,6 +497,7 @@ fn write_key_files(dir: &Path, identity: &str, key: &SecretKey) -> Result<KeyInf
         public_pem: dir.join(PUBLIC_PEM_FILE),
         minisign_pub: dir.join(MINISIGN_PUB_FILE),
         allowed_signers: dir.join(ALLOWED_SIGNERS_FILE),
+        warnings: Vec::new(),
     };
     let secret_pem = key.to_pkcs8_v1_pem()?;
     let public_pem = public.to_spki_pem()?;
@@ -473,8 +510,18 @@ fn write_key_files(dir: &Path, identity: &str, key: &SecretKey) -> Result<KeyInf
         (&info.allowed_signers, allowed.as_bytes(), false),
     ];
 
+    create_file_set(dir, &files)?;
+    let mut info = info;
+    info.warnings = folder_warnings(dir);
+    Ok(info)
+}
+
+/// Creates every file of a key set in `dir`, or none: `(path, contents, secret)` each.
+///
+/// Fails before writing if any path exists; removes what it created if a write fails.
+pub(crate) fn create_file_set(dir: &Path, files: &[(&Path, &[u8], bool)]) -> Result<(), SignError> {
     // Check first so a second keygen into the same folder fails before touching anything.
-    for (path, _, _) in &files {
+    for (path, _, _) in files {
         if fs::symlink_metadata(path).is_ok() {
             return Err(SignError::KeyExists {
                 path: path.to_path_buf(),
@@ -488,7 +535,7 @@ fn write_key_files(dir: &Path, identity: &str, key: &SecretKey) -> Result<KeyInf
     })?;
 
     let mut created: Vec<&Path> = Vec::new();
-    for (path, contents, secret) in &files {
+    for (path, contents, secret) in files {
         match create_new_file(path, contents, *secret) {
             Ok(()) => created.push(path),
             Err(err) => {
@@ -504,7 +551,47 @@ fn write_key_files(dir: &Path, identity: &str, key: &SecretKey) -> Result<KeyInf
         // Persist the new directory entries; not every platform can sync a folder.
         let _ = handle.sync_all();
     }
-    Ok(info)
+    Ok(())
+}
+
+/// A warning when `dir` may be written by every user (others could swap key files).
+pub(crate) fn folder_warnings(dir: &Path) -> Vec<KeyWarning> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = fs::metadata(dir) {
+            let mode = meta.permissions().mode() & 0o7777;
+            if mode & 0o002 != 0 {
+                return vec![KeyWarning::WorldWritableFolder {
+                    path: dir.to_path_buf(),
+                    mode,
+                }];
+            }
+        }
+    }
+    let _ = dir;
+    Vec::new()
+}
+
+/// Reads a secret key file's text after the permission check; the warning is for demo keys.
+pub(crate) fn read_secret_text(
+    path: &Path,
+) -> Result<(Zeroizing<String>, Option<KeyWarning>), SignError> {
+    let action = "read secret key";
+    let file = open(path, action)?;
+    // Check the opened file, not the path, so a swapped file cannot slip past the check.
+    let metadata = file.metadata().map_err(|source| SignError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let warning = check_permissions(path, &metadata)?;
+    let bytes = Zeroizing::new(read_limited(file, path, action)?);
+    let text = std::str::from_utf8(&bytes).map_err(|_| SignError::SecretKeyFormat {
+        origin: path.display().to_string(),
+        detail: "the file is not text".into(),
+    })?;
+    Ok((Zeroizing::new(text.to_string()), warning))
 }
 
 /// Creates `path` exclusively (never replacing anything) and writes `contents` durably.
@@ -577,7 +664,10 @@ fn check_permissions(
         use std::os::unix::fs::PermissionsExt;
         let mode = metadata.permissions().mode() & 0o7777;
         if mode & 0o077 != 0 {
-            let name = path
+            // The exemption goes by the real file's name: a link named demo-only.key that
+            // points at a real key must not exempt it.
+            let real = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            let name = real
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();

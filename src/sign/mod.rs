@@ -11,13 +11,23 @@
 //! - [`comment`]: the trusted comment `dpa/1 file=... sha256=... ...`;
 //! - [`minisign`]: the minisign signature and public key formats;
 //! - [`sshsig`]: OpenSSH SSHSIG signatures (namespace `dpa`);
-//! - [`mod@verify`]: streaming verification and the verdict.
+//! - [`mod@verify`]: streaming verification and the verdict;
+//! - [`pkix`]: X.509 groundwork: algorithms, signature checks, certification paths;
+//! - [`x509`]: the P-256 PDF signing key and its certificate chain;
+//! - [`cms`]: CMS SignedData for PAdES: building the vendor's, verifying anyone's;
+//! - [`pdfsig`]: the signatures inside a PDF, its revisions, and a verdict on each;
+//! - [`changes`]: what changed between two revisions and whether a certification permits it.
 
+pub mod changes;
+pub mod cms;
 pub mod comment;
 pub mod keys;
 pub mod minisign;
+pub mod pdfsig;
+pub mod pkix;
 pub mod sshsig;
 pub mod verify;
+pub mod x509;
 
 use std::io;
 use std::path::PathBuf;
@@ -76,6 +86,43 @@ pub enum SignError {
     /// Encoding an SSH key or signature failed.
     #[error("SSH encoding failed: {detail}")]
     Ssh { detail: String },
+    /// A key of another type than the one this use needs.
+    #[error("key {origin} is {found}, but {expected} is needed here")]
+    UnsupportedKey {
+        origin: String,
+        found: String,
+        expected: String,
+    },
+    /// A certificate file is unreadable or not a certificate.
+    #[error("certificate {origin}: {detail}")]
+    Certificate { origin: String, detail: String },
+    /// The leaf certificate certifies another key than the signing key.
+    #[error("certificate {origin} ({subject}) does not match the signing key: {detail}")]
+    CertificateKeyMismatch {
+        origin: String,
+        subject: String,
+        detail: String,
+    },
+    /// A certificate may not be used the way the chain uses it.
+    #[error("certificate chain {origin}: {detail}")]
+    CertificateUse { origin: String, detail: String },
+    /// The certificates are not listed leaf first, each followed by its issuer.
+    #[error("certificate chain {origin} is not in order: {detail}")]
+    ChainOrder { origin: String, detail: String },
+    /// A certificate is not valid at the document's signing date.
+    #[error(
+        "certificate {subject} in {origin} is valid from {not_before} to {not_after}, not at the signing time {at}"
+    )]
+    CertificateExpired {
+        origin: String,
+        subject: String,
+        not_before: chrono::DateTime<chrono::Utc>,
+        not_after: chrono::DateTime<chrono::Utc>,
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    /// Building a CMS signature failed.
+    #[error("cannot build the PDF signature: {detail}")]
+    Cms { detail: String },
 }
 
 impl SignError {
@@ -103,6 +150,25 @@ impl SignError {
             }
             SignError::Identity { .. } => {
                 Some("use an e-mail address such as privacy@example.com".into())
+            }
+            SignError::UnsupportedKey { expected, .. } if expected.contains("P-256") => Some(
+                "create one with `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out pdf-signing.key`"
+                    .into(),
+            ),
+            SignError::UnsupportedKey { .. } => Some(
+                "the detached signatures need the Ed25519 key (signing.key); the PDF signature uses pdf-signing.key".into(),
+            ),
+            SignError::CertificateKeyMismatch { .. } => Some(
+                "give the key the certificate was issued for, or a chain whose first certificate is this key's".into(),
+            ),
+            SignError::ChainOrder { .. } => Some(
+                "list the signer's certificate first, then its issuer, up to the root".into(),
+            ),
+            SignError::CertificateExpired { .. } => Some(
+                "renew the certificate, or for the default chain run `dpa keygen` into a new folder".into(),
+            ),
+            SignError::Certificate { .. } => {
+                Some("give a PEM file of certificates (-----BEGIN CERTIFICATE-----)".into())
             }
             _ => None,
         }

@@ -66,11 +66,15 @@ pub enum Reason {
         signed_sha256: Option<String>,
         actual_sha256: String,
     },
-    /// The signature belongs to another document (another name and content).
+    /// The signature belongs to another document (another name, customer or annex).
     OtherDocument {
         signed_file: String,
         signed_sha256: String,
         actual_sha256: String,
+        /// How the signed document differs, when the names alone do not show it, e.g.
+        /// "signed for customer globex; this document is for customer acme".
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
     },
     /// Authentic, but the trusted comment is not a `dpa/1` comment.
     ForeignComment { detail: String },
@@ -119,9 +123,21 @@ impl fmt::Display for Reason {
                     "the document was altered after signing (its SHA-256 is {actual_sha256})"
                 ),
             },
-            Reason::OtherDocument { signed_file, .. } => write!(
+            Reason::OtherDocument {
+                signed_file,
+                detail: None,
+                ..
+            } => write!(
                 f,
                 "these signatures belong to another document, {signed_file}"
+            ),
+            Reason::OtherDocument {
+                signed_file,
+                detail: Some(detail),
+                ..
+            } => write!(
+                f,
+                "these signatures belong to another document, {signed_file} ({detail})"
             ),
             Reason::ForeignComment { detail } => write!(
                 f,
@@ -253,7 +269,7 @@ pub fn verify(pdf: &Path, evidence: &Evidence<'_>, key: &PublicKey) -> Result<Ve
         Some(Ok(signature)) => {
             verdict.checked.minisig = true;
             verdict.signed_by = Some(signature.key_id);
-            check_minisig(&signature, key, &digests, &file, &mut verdict);
+            check_minisig(&signature, key, &digests, pdf, &mut verdict);
         }
     }
 
@@ -330,9 +346,11 @@ fn check_minisig(
     signature: &SignatureFile,
     key: &PublicKey,
     digests: &Digests,
-    file: &str,
+    pdf: &Path,
     verdict: &mut Verdict,
 ) {
+    let file_owned = file_name(pdf);
+    let file = file_owned.as_str();
     if signature.key_id != key.key_id() {
         // minisign refuses a key id mismatch outright; answering the same keeps tools in step.
         verdict.reasons.push(Reason::WrongKey {
@@ -380,6 +398,15 @@ fn check_minisig(
                 signed_file: comment.file.clone(),
                 signed_sha256: comment.sha256.clone(),
                 actual_sha256,
+                detail: None,
+            });
+        } else if let Some(detail) = identity_mismatch(pdf, &comment) {
+            // Every customer's DPA has the same file name; the document says whose it is.
+            verdict.reasons.push(Reason::OtherDocument {
+                signed_file: comment.file.clone(),
+                signed_sha256: comment.sha256.clone(),
+                actual_sha256,
+                detail: Some(detail),
             });
         } else {
             verdict.reasons.push(Reason::AlteredDocument {
@@ -414,6 +441,49 @@ fn check_minisig(
         });
     }
     verdict.comment = Some(comment);
+}
+
+/// Documents larger than this are not opened to read whose DPA they are.
+const MAX_IDENTITY_READ: u64 = 64 * 1024 * 1024;
+
+/// How the document differs from the signed one in customer or annex, per its metadata.
+///
+/// dpa writes `customer=ID,annex=VERSION` into the PDF's Keywords; a document that names
+/// another customer or annex than the signed comment is another document, not an altered
+/// one. `None` when the metadata is absent, unreadable, or agrees.
+fn identity_mismatch(pdf: &Path, comment: &TrustedComment) -> Option<String> {
+    if std::fs::metadata(pdf).ok()?.len() > MAX_IDENTITY_READ {
+        return None;
+    }
+    let bytes = std::fs::read(pdf).ok()?;
+    let parsed = hayro_syntax::Pdf::new(bytes).ok()?;
+    let keywords = super::pdfsig::decode_text(parsed.metadata().keywords.as_deref()?);
+    let field = |name: &str| {
+        keywords
+            .split(',')
+            .find_map(|part| part.trim().strip_prefix(name))
+            .map(str::to_string)
+    };
+    let mut differences = Vec::new();
+    if let Some(customer) = field("customer=")
+        && customer != comment.customer
+    {
+        differences.push(format!(
+            "signed for customer {}; this document is for customer {}",
+            comment.customer,
+            super::pkix::escape_untrusted(&customer)
+        ));
+    }
+    if let Some(annex) = field("annex=")
+        && annex != comment.annex
+    {
+        differences.push(format!(
+            "signed with annex {}; this document carries annex {}",
+            comment.annex,
+            super::pkix::escape_untrusted(&annex)
+        ));
+    }
+    (!differences.is_empty()).then(|| differences.join("; "))
 }
 
 /// The digests one streaming pass over the document produces.
