@@ -5,32 +5,26 @@
 //! letters derived from the glyphs used, with a ToUnicode map), whose Info dictionary
 //! carries the document's title, author, subject, keywords and date (never the clock),
 //! and whose trailer `/ID` is a hash of the content. The same pages give the same bytes
-//! in any process. This is the only module that uses printpdf and lopdf.
+//! in any process.
 //!
-//! Division of labour: `subset` cuts each face down to the document's glyphs. printpdf
-//! builds the document: page tree, Info dictionary and the Type0/CIDFontType2 font
-//! dictionaries with their `/W` widths; it learns which glyphs each face uses from one
-//! text operation per face on the first page. This module then, on the lopdf document
-//! printpdf returns, replaces every page's content stream with its own (see
-//! [`content`]), switches faces of at most 256 glyphs to one-byte codes (its own CMap
-//! and ToUnicode map, so that `Tw` can justify), removes `/GTS_PDFXVersion`, sets the
-//! `/ID` and compresses the streams.
+//! The objects are serialised directly with `pdf-writer` (classic cross-reference table,
+//! no object streams); the page contents are written by [`content`], compactly, with one
+//! byte per glyph where a face has at most 256 glyphs (its own CMap puts the space at
+//! code 32, so that `Tw` justifies). `subset` cuts each face down to the document's
+//! glyphs. Reading a PDF back (the embedded annex) goes through `hayro-syntax`.
 
 mod subset;
 
 use std::collections::BTreeMap;
 
-use lopdf::{Dictionary, Object, ObjectId, Stream, StringFormat};
-use printpdf::{
-    FontId, FontMetrics, FontType, OffsetDateTime, Op, ParsedFont, PdfDocument, PdfFont,
-    PdfFontHandle, PdfFontMetricsStub, PdfPage, PdfSaveOptions, Pt, TextItem,
-};
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
+use pdf_writer::{Date, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use sha2::{Digest, Sha256};
 
 use crate::document::Document;
 use crate::layout::{self, Face, FontError, Fonts, Item, LayoutError, Page, PageSetup};
 
-/// Why a PDF could not be written.
+/// Why a PDF could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum PdfError {
     #[error(transparent)]
@@ -41,6 +35,8 @@ pub enum PdfError {
     Glyph { ch: char, file: &'static str },
     #[error("could not serialise the PDF: {0}")]
     Write(String),
+    #[error("not a readable PDF: {0}")]
+    Read(String),
 }
 
 /// Fonts and page setup, built once and used for any number of documents.
@@ -86,6 +82,16 @@ fn resource(face: Face) -> &'static str {
     }
 }
 
+/// Hands out object numbers in order, so the same document always numbers alike.
+struct Refs(i32);
+
+impl Refs {
+    fn next(&mut self) -> Ref {
+        self.0 += 1;
+        Ref::new(self.0)
+    }
+}
+
 /// Writes `pages` (laid out from `doc` with `fonts`) as PDF bytes.
 pub fn write_pdf(
     doc: &Document,
@@ -93,6 +99,109 @@ pub fn write_pdf(
     fonts: &Fonts,
     _setup: &PageSetup,
 ) -> Result<Vec<u8>, PdfError> {
+    let mut pdf = Pdf::with_settings(pdf_writer::Settings { pretty: false });
+    pdf.set_version(1, 7);
+    let mut refs = Refs(0);
+    let catalog_id = refs.next();
+    let tree_id = refs.next();
+    let info_id = refs.next();
+    let page_ids: Vec<Ref> = pages.iter().map(|_| refs.next()).collect();
+    let mut hasher = Sha256::new();
+
+    let faces = embed_fonts(&mut pdf, &mut refs, pages, fonts, &mut hasher)?;
+
+    DEFLATERS.with_borrow_mut(|(text, _)| -> Result<(), PdfError> {
+        for (page, &id) in pages.iter().zip(&page_ids) {
+            let content_id = refs.next();
+            let packed = text.pack(&content(page, fonts, &faces))?;
+            hash_stream(&mut hasher, &packed);
+            pdf.stream(content_id, &packed).filter(Filter::FlateDecode);
+            let mut p = pdf.page(id);
+            p.parent(tree_id)
+                .media_box(Rect::new(0.0, 0.0, page.width, page.height))
+                .contents(content_id);
+            let mut res = p.resources();
+            let mut f = res.fonts();
+            for (face, embedded) in &faces {
+                f.pair(Name(resource(*face).as_bytes()), embedded.type0);
+            }
+        }
+        Ok(())
+    })?;
+    pdf.pages(tree_id)
+        .kids(page_ids.iter().copied())
+        .count(page_ids.len() as i32);
+
+    let attachments = attach(&mut pdf, &mut refs, &doc.attachments, &mut hasher)?;
+
+    let mut catalog = pdf.catalog(catalog_id);
+    catalog.pages(tree_id);
+    if !attachments.is_empty() {
+        let mut names = catalog.names();
+        let mut tree = names.embedded_files();
+        let mut entries = tree.names();
+        for (name, spec) in &attachments {
+            entries.insert(Str(name.as_bytes()), *spec);
+        }
+    }
+    catalog.finish();
+
+    let date = pdf_date(doc.meta.date);
+    let keywords = doc.meta.keywords.join(",");
+    pdf.document_info(info_id)
+        .title(TextStr(&doc.meta.title))
+        .author(TextStr(&doc.meta.author))
+        .subject(TextStr(&doc.meta.subject))
+        .keywords(TextStr(&keywords))
+        .creator(TextStr("dpa"))
+        .producer(TextStr(concat!("dpa ", env!("CARGO_PKG_VERSION"))))
+        .creation_date(date)
+        .modified_date(date);
+
+    // The file identifier is a hash of everything that varies between documents: the
+    // streams (pages, fonts, ToUnicode maps, attachments) and the metadata.
+    for value in [&doc.meta.title, &doc.meta.author, &doc.meta.subject]
+        .into_iter()
+        .chain(&doc.meta.keywords)
+    {
+        hasher.update((value.len() as u64).to_be_bytes());
+        hasher.update(value.as_bytes());
+    }
+    hasher.update(doc.meta.date.to_string().as_bytes());
+    let id = hasher.finalize()[..16].to_vec();
+    pdf.set_file_id((id.clone(), id));
+    Ok(pdf.finish())
+}
+
+/// Midnight UTC of `day`, as a PDF date.
+fn pdf_date(day: chrono::NaiveDate) -> Date {
+    use chrono::Datelike;
+    Date::new(day.year().clamp(0, 9999) as u16)
+        .month(day.month() as u8)
+        .day(day.day() as u8)
+        .hour(0)
+        .minute(0)
+        .second(0)
+        .utc_offset_hour(0)
+        .utc_offset_minute(0)
+}
+
+/// Adds a stream's length and bytes to the file identifier's hash.
+fn hash_stream(hasher: &mut Sha256, bytes: &[u8]) {
+    hasher.update((bytes.len() as u64).to_be_bytes());
+    hasher.update(bytes);
+}
+
+/// Subsets and writes every face the pages use: the Type0 font, its CIDFont with the
+/// `/W` widths, the descriptor, the font program, the ToUnicode map and, for faces of at
+/// most 256 glyphs, the one-byte CMap. Returns how each face's text is encoded.
+fn embed_fonts(
+    pdf: &mut Pdf,
+    refs: &mut Refs,
+    pages: &[Page],
+    fonts: &Fonts,
+    hasher: &mut Sha256,
+) -> Result<BTreeMap<Face, Embedded>, PdfError> {
     // The glyphs each face must carry, from this document's own text only: for every
     // glyph id of the full face, the character it was used for (or None).
     let mut used: BTreeMap<Face, Vec<Option<char>>> = BTreeMap::new();
@@ -115,206 +224,161 @@ pub fn write_pdf(
         }
     }
 
-    // Subset every face and tell printpdf about it; it writes the font dictionaries,
-    // the /W widths and the ToUnicode maps.
-    let mut pdf = PdfDocument::new(&doc.meta.title);
-    let mut codes: BTreeMap<Face, Embedded> = BTreeMap::new();
-    let mut inventory = vec![Op::StartTextSection];
-    for (&face, slots) in &used {
-        let mut gids: Vec<u16> = (0..slots.len() as u16)
-            .filter(|&g| slots[g as usize].is_some())
-            .collect();
-        // The space glyph is always embedded: with one-byte codes it takes code 32, so
-        // that no other glyph is stretched by the word spacing (Tw) of justified lines.
-        let space = fonts.glyph_id(face, ' ');
-        if let Some(sp) = space.filter(|sp| !gids.contains(sp)) {
-            gids.push(sp);
-            gids.sort_unstable();
-        }
-        let sub =
-            subset::subset(fonts.bytes(face), &gids, space).map_err(|reason| PdfError::Subset {
+    let mut out = BTreeMap::new();
+    DEFLATERS.with_borrow_mut(|(text, font)| -> Result<(), PdfError> {
+        for (&face, slots) in &used {
+            let mut gids: Vec<u16> = (0..slots.len() as u16)
+                .filter(|&g| slots[g as usize].is_some())
+                .collect();
+            // The space glyph is always embedded: with one-byte codes it takes code 32,
+            // so that no other glyph is stretched by the word spacing (Tw) of justified
+            // lines.
+            let space = fonts.glyph_id(face, ' ');
+            if let Some(sp) = space.filter(|sp| !gids.contains(sp)) {
+                gids.push(sp);
+                gids.sort_unstable();
+            }
+            let parsed = fonts.parsed(face);
+            let sub = subset::subset(parsed, &gids, space).map_err(|reason| PdfError::Subset {
                 file: fonts.file_name(face),
                 reason,
             })?;
-        let one_byte = sub.new_gid.len() <= 256;
-        let space_cid = space.and_then(|sp| sub.new_gid.get(&sp).copied());
-        let swap = if one_byte {
-            space_cid.filter(|&c| c != 32)
-        } else {
-            None
-        };
-        // Code in the content stream for each subset glyph (CID): the glyph id itself,
-        // except that the space and whatever had code 32 trade places.
-        let code = |cid: u16| match swap {
-            Some(sp) if cid == sp => 32,
-            Some(sp) if cid == 32 => sp,
-            _ => cid,
-        };
-        // Full-face glyph id → code, for the content streams; character → CID for
-        // printpdf (/W and its inventory) and character → code for the ToUnicode map.
-        let mut remap = vec![0u16; slots.len()];
-        let mut chars: Codes = BTreeMap::new();
-        let mut char_codes: Codes = BTreeMap::new();
-        for &gid in &gids {
-            let cid = sub.new_gid.get(&gid).copied().unwrap_or(0);
-            remap[gid as usize] = code(cid);
-            if let Some(c) = slots[gid as usize] {
-                chars.insert(c, cid);
-                char_codes.insert(c, code(cid));
-            }
-        }
-        let font = parsed_font(fonts, face, &sub, &chars);
-        pdf.resources
-            .fonts
-            .map
-            .insert(FontId(resource(face).to_owned()), PdfFont::new(font));
-        // printpdf learns which glyphs are used from the text it is asked to show.
-        inventory.push(Op::SetFont {
-            font: PdfFontHandle::External(FontId(resource(face).to_owned())),
-            size: Pt(10.0),
-        });
-        inventory.push(Op::ShowText {
-            items: vec![TextItem::Text(chars.keys().collect())],
-        });
-        let mut ascii = [0u16; 128];
-        for (b, slot) in ascii.iter_mut().enumerate() {
-            if let Some(g) = fonts.glyph_id(face, b as u8 as char) {
-                *slot = remap[g as usize];
-            }
-        }
-        codes.insert(
-            face,
-            Embedded {
-                remap,
-                ascii,
-                one_byte,
-                swap,
-                name: font_name(fonts, face, &chars),
-                chars: char_codes,
-            },
-        );
-    }
-    inventory.push(Op::EndTextSection);
-
-    let date = doc
-        .meta
-        .date
-        .and_hms_opt(0, 0, 0)
-        .map(|d| d.and_utc().timestamp())
-        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
-        .ok_or_else(|| PdfError::Write(format!("date {} out of range", doc.meta.date)))?;
-    let info = &mut pdf.metadata.info;
-    info.document_title = doc.meta.title.clone();
-    info.author = doc.meta.author.clone();
-    info.subject = doc.meta.subject.clone();
-    info.keywords = doc.meta.keywords.clone();
-    info.creator = "dpa".to_owned();
-    info.producer = concat!("dpa ", env!("CARGO_PKG_VERSION"), " (printpdf)").to_owned();
-    info.creation_date = date;
-    info.modification_date = date;
-    info.metadata_date = date;
-
-    pdf.pages = pages
-        .iter()
-        .enumerate()
-        .map(|(i, page)| {
-            let size = |w: f32, h: f32| printpdf::Rect::from_wh(Pt(w), Pt(h));
-            PdfPage {
-                media_box: size(page.width, page.height),
-                trim_box: size(page.width, page.height),
-                crop_box: size(page.width, page.height),
-                ops: if i == 0 {
-                    inventory.clone()
-                } else {
-                    Vec::new()
-                },
-            }
-        })
-        .collect();
-
-    let opts = PdfSaveOptions {
-        optimize: false,
-        subset_fonts: false,
-        secure: true,
-        image_optimization: None,
-    };
-    let mut warnings = Vec::new();
-    let mut lo = pdf.to_lopdf_document(&opts, &mut warnings);
-    if let Some(w) = warnings
-        .iter()
-        .find(|w| w.severity == printpdf::PdfParseErrorSeverity::Error)
-    {
-        return Err(PdfError::Write(w.msg.clone()));
-    }
-
-    // printpdf claims PDF/X with an empty /GTS_PDFXVersion; this file makes no such claim.
-    if let Ok(info_ref) = lo.trailer.get(b"Info").and_then(Object::as_reference)
-        && let Ok(Object::Dictionary(info)) = lo.get_object_mut(info_ref)
-    {
-        info.remove(b"GTS_PDFXVersion");
-    }
-
-    attach(&mut lo, &doc.attachments)?;
-
-    // The page contents are written here, compactly (see `content`).
-    let page_ids: Vec<ObjectId> = lo.get_pages().into_values().collect();
-    if page_ids.len() != pages.len() {
-        return Err(PdfError::Write(format!(
-            "printpdf wrote {} pages for {}",
-            page_ids.len(),
-            pages.len()
-        )));
-    }
-    for (page, id) in pages.iter().zip(page_ids) {
-        let contents = lo
-            .get_object(id)
-            .and_then(Object::as_dict)
-            .and_then(|d| d.get(b"Contents"))
-            .and_then(Object::as_reference)
-            .map_err(|e| PdfError::Write(format!("page without contents: {e}")))?;
-        let stream = Stream::new(Dictionary::new(), content(page, fonts, &codes));
-        lo.objects.insert(contents, Object::Stream(stream));
-    }
-
-    one_byte_encodings(&mut lo, &codes);
-
-    let mut hasher = Sha256::new();
-    DEFLATERS.with_borrow_mut(|(text, font)| -> Result<(), PdfError> {
-        for object in lo.objects.values_mut() {
-            if let Object::Stream(stream) = object {
-                if stream.dict.get(b"Filter").is_err() {
-                    let packed = if stream.dict.get(b"Length1").is_ok() {
-                        font.pack(&stream.content)?
-                    } else {
-                        text.pack(&stream.content)?
-                    };
-                    stream.dict.set("Filter", "FlateDecode");
-                    stream.set_content(packed);
+            let one_byte = sub.new_gid.len() <= 256;
+            let space_cid = space.and_then(|sp| sub.new_gid.get(&sp).copied());
+            let swap = if one_byte {
+                space_cid.filter(|&c| c != 32)
+            } else {
+                None
+            };
+            // Code in the content stream for each subset glyph (CID): the glyph id
+            // itself, except that the space and whatever had code 32 trade places.
+            let code = |cid: u16| match swap {
+                Some(sp) if cid == sp => 32,
+                Some(sp) if cid == 32 => sp,
+                _ => cid,
+            };
+            // Full-face glyph id → code, for the content streams; character → code for
+            // the ToUnicode map.
+            let mut remap = vec![0u16; slots.len()];
+            let mut chars: Codes = BTreeMap::new();
+            for &gid in &gids {
+                let cid = sub.new_gid.get(&gid).copied().unwrap_or(0);
+                remap[gid as usize] = code(cid);
+                if let Some(c) = slots[gid as usize] {
+                    chars.insert(c, code(cid));
                 }
-                hasher.update((stream.content.len() as u64).to_be_bytes());
-                hasher.update(&stream.content);
             }
+            let mut ascii = [0u16; 128];
+            for (b, slot) in ascii.iter_mut().enumerate() {
+                if let Some(g) = fonts.glyph_id(face, b as u8 as char) {
+                    *slot = remap[g as usize];
+                }
+            }
+            let name = font_name(fonts, face, &chars);
+
+            let type0 = refs.next();
+            let cid_ref = refs.next();
+            let descriptor = refs.next();
+            let file = refs.next();
+            let to_unicode = refs.next();
+            let units = parsed.units_per_em() as f32;
+            let per_mille = |v: f32| v * 1000.0 / units;
+
+            let program = font.pack(&sub.program)?;
+            hash_stream(hasher, &program);
+            pdf.stream(file, &program)
+                .filter(Filter::FlateDecode)
+                .pair(Name(b"Length1"), sub.program.len() as i32);
+
+            let cmap = to_unicode_cmap(&chars, one_byte);
+            let packed = text.pack(&cmap)?;
+            hash_stream(hasher, &packed);
+            pdf.stream(to_unicode, &packed).filter(Filter::FlateDecode);
+
+            let mut t0 = pdf.type0_font(type0);
+            t0.base_font(Name(name.as_bytes()))
+                .descendant_font(cid_ref)
+                .to_unicode(to_unicode);
+            if one_byte {
+                let encoding = refs.next();
+                t0.pair(Name(b"Encoding"), encoding);
+                t0.finish();
+                // The CMap is named after the face's subset tag, so each face has its own.
+                let cmap_name = format!("DPA-{}-OneByte", &name[..6]);
+                let data = one_byte_cmap(&cmap_name, swap);
+                let packed = text.pack(&data)?;
+                hash_stream(hasher, &packed);
+                pdf.cmap(encoding, &packed)
+                    .name(Name(cmap_name.as_bytes()))
+                    .system_info(identity())
+                    .filter(Filter::FlateDecode);
+            } else {
+                t0.encoding_predefined(Name(b"Identity-H"));
+                t0.finish();
+            }
+
+            let mut cid = pdf.cid_font(cid_ref);
+            cid.subtype(CidFontType::Type2)
+                .base_font(Name(name.as_bytes()))
+                .system_info(identity())
+                .font_descriptor(descriptor)
+                .cid_to_gid_map_predefined(Name(b"Identity"));
+            // Widths in thousandths of an em, truncated as the layout measured them.
+            let widths: Vec<f32> = (0..sub.advances.len() as u16)
+                .map(|g| {
+                    let adv = sub.advances.get(&g).copied().unwrap_or(0);
+                    (adv as f32 * 1000.0 / units) as i64 as f32
+                })
+                .collect();
+            cid.widths().consecutive(0, widths);
+            cid.finish();
+
+            let bbox = parsed.global_bounding_box();
+            let metrics = fonts.metrics(face);
+            let mut flags = FontFlags::SYMBOLIC;
+            if face != Face::Fallback {
+                flags |= FontFlags::SERIF;
+            }
+            if parsed.is_italic() {
+                flags |= FontFlags::ITALIC;
+            }
+            pdf.font_descriptor(descriptor)
+                .name(Name(name.as_bytes()))
+                .flags(flags)
+                .bbox(Rect::new(
+                    per_mille(bbox.x_min as f32),
+                    per_mille(bbox.y_min as f32),
+                    per_mille(bbox.x_max as f32),
+                    per_mille(bbox.y_max as f32),
+                ))
+                .italic_angle(parsed.italic_angle())
+                .ascent(metrics.ascender)
+                .descent(metrics.descender)
+                .cap_height(metrics.cap_height)
+                .stem_v(if parsed.is_bold() { 140.0 } else { 80.0 })
+                .font_file2(file);
+
+            out.insert(
+                face,
+                Embedded {
+                    remap,
+                    ascii,
+                    one_byte,
+                    type0,
+                },
+            );
         }
         Ok(())
     })?;
-    // The file identifier is a hash of everything that varies between documents: the
-    // streams (pages, fonts, ToUnicode maps) and the metadata.
-    for value in [&doc.meta.title, &doc.meta.author, &doc.meta.subject]
-        .into_iter()
-        .chain(&doc.meta.keywords)
-    {
-        hasher.update((value.len() as u64).to_be_bytes());
-        hasher.update(value.as_bytes());
-    }
-    hasher.update(doc.meta.date.to_string().as_bytes());
-    let id = hasher.finalize();
-    let id = Object::String(id[..16].to_vec(), StringFormat::Hexadecimal);
-    lo.trailer.set("ID", Object::Array(vec![id.clone(), id]));
-
-    let mut out = Vec::with_capacity(64 * 1024);
-    lo.save_to(&mut out)
-        .map_err(|e| PdfError::Write(e.to_string()))?;
     Ok(out)
+}
+
+fn identity() -> SystemInfo<'static> {
+    SystemInfo {
+        registry: Str(b"Adobe"),
+        ordering: Str(b"Identity"),
+        supplement: 0,
+    }
 }
 
 /// zlib level for page contents and CMaps: on the test document level 2 takes 60% of
@@ -365,49 +429,16 @@ impl Deflater {
         }
     }
 }
-
-/// The printpdf font for a subset, named with its subset tag.
-fn parsed_font(fonts: &Fonts, face: Face, sub: &subset::Subset, codes: &Codes) -> ParsedFont {
-    ParsedFont {
-        original_bytes: sub.program.clone(),
-        font_index: 0,
-        font_name: Some(font_name(fonts, face, codes)),
-        codepoint_to_glyph: codes.iter().map(|(&c, &g)| (c as u32, g)).collect(),
-        glyph_widths: sub.advances.clone(),
-        units_per_em: sub.units_per_em,
-        font_metrics: FontMetrics {
-            ascent: sub.ascender,
-            descent: sub.descender,
-        },
-        font_type: FontType::TrueType,
-        pdf_font_metrics: PdfFontMetricsStub {
-            units_per_em: sub.units_per_em,
-            x_min: sub.bbox[0],
-            y_min: sub.bbox[1],
-            x_max: sub.bbox[2],
-            y_max: sub.bbox[3],
-            caret_slope_rise: sub.caret_slope_rise,
-            caret_slope_run: sub.caret_slope_run,
-            us_weight_class: sub.weight_class,
-        },
-    }
-}
-
 /// A face as embedded in one document.
 struct Embedded {
     /// Full-face glyph id → code.
     remap: Vec<u16>,
     /// Code per ASCII character, for the common case.
     ascii: [u16; 128],
-    /// Character → code in the content stream.
-    chars: Codes,
     /// Subset glyph ids fit in one byte, so text is shown with one byte per glyph.
     one_byte: bool,
-    /// With one-byte codes: the space glyph's id, when it is not 32 already; the
-    /// space is shown with code 32 (and glyph 32 with this code).
-    swap: Option<u16>,
-    /// The `/BaseFont`, subset tag included.
-    name: String,
+    /// The Type0 font object the page resources name.
+    type0: Ref,
 }
 
 /// The subset-tagged PostScript name of a face, e.g. `QKRFSH+LiberationSerif-Bold`.
@@ -454,75 +485,28 @@ fn one_byte_cmap(name: &str, swap: Option<u16>) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Switches every face with at most 256 subset glyphs to one-byte codes.
-///
-/// printpdf always writes `/Identity-H` (two bytes per glyph); a one-byte CMap halves
-/// the text in the content streams, and with it the time spent compressing them. The
-/// ToUnicode map is rewritten for the one-byte codes.
-fn one_byte_encodings(lo: &mut lopdf::Document, faces: &BTreeMap<Face, Embedded>) {
-    let by_name: BTreeMap<&[u8], &Embedded> = faces
-        .values()
-        .filter(|e| e.one_byte)
-        .map(|e| (e.name.as_bytes(), e))
-        .collect();
-    let targets: Vec<(ObjectId, &Embedded)> = lo
-        .objects
-        .iter()
-        .filter_map(|(&id, obj)| {
-            let d = obj.as_dict().ok()?;
-            if d.get(b"Subtype").and_then(Object::as_name).ok()? != b"Type0" {
-                return None;
-            }
-            let name = d.get(b"BaseFont").and_then(Object::as_name).ok()?;
-            by_name.get(name).map(|e| (id, *e))
-        })
-        .collect();
-    for (id, embedded) in targets {
-        // The CMap is named after the face's subset tag, so each face has its own.
-        let cmap_name = format!("DPA-{}-OneByte", &embedded.name[..6]);
-        let mut cmap_dict = Dictionary::new();
-        cmap_dict.set("Type", Object::Name(b"CMap".to_vec()));
-        cmap_dict.set("CMapName", Object::Name(cmap_name.clone().into_bytes()));
-        let mut info = Dictionary::new();
-        info.set("Registry", Object::string_literal("Adobe"));
-        info.set("Ordering", Object::string_literal("Identity"));
-        info.set("Supplement", 0);
-        cmap_dict.set("CIDSystemInfo", Object::Dictionary(info));
-        let cmap = lo.add_object(Stream::new(
-            cmap_dict,
-            one_byte_cmap(&cmap_name, embedded.swap),
-        ));
-        let old = lo
-            .get_object(id)
-            .and_then(Object::as_dict)
-            .and_then(|d| d.get(b"ToUnicode"))
-            .and_then(Object::as_reference)
-            .ok();
-        if let Some(old) = old {
-            lo.objects.remove(&old);
-        }
-        let to_unicode = lo.add_object(Stream::new(Dictionary::new(), to_unicode(&embedded.chars)));
-        if let Ok(Object::Dictionary(d)) = lo.get_object_mut(id) {
-            d.set("Encoding", Object::Reference(cmap));
-            d.set("ToUnicode", Object::Reference(to_unicode));
-        }
-    }
-}
-
-/// A ToUnicode CMap for one-byte codes.
-fn to_unicode(chars: &Codes) -> Vec<u8> {
+/// A ToUnicode CMap for one- or two-byte codes.
+fn to_unicode_cmap(chars: &Codes, one_byte: bool) -> Vec<u8> {
     let mut out = String::from(
         "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
          /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
-         /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
-         1 begincodespacerange\n<00> <FF>\nendcodespacerange\n",
+         /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n",
     );
+    out.push_str(if one_byte {
+        "1 begincodespacerange\n<00> <FF>\nendcodespacerange\n"
+    } else {
+        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+    });
     let pairs: Vec<(&char, &u16)> = chars.iter().collect();
     for chunk in pairs.chunks(100) {
         out.push_str(&format!("{} beginbfchar\n", chunk.len()));
         for (c, code) in chunk {
             let mut units = [0u16; 2];
-            out.push_str(&format!("<{:02X}> <", code));
+            if one_byte {
+                out.push_str(&format!("<{code:02X}> <"));
+            } else {
+                out.push_str(&format!("<{code:04X}> <"));
+            }
             for u in c.encode_utf16(&mut units) {
                 out.push_str(&format!("{u:04X}"));
             }
@@ -551,7 +535,6 @@ fn subset_tag(name: &str, codes: &Codes) -> String {
 fn milli(v: f32) -> i64 {
     (v as f64 * 1000.0).round() as i64
 }
-
 /// Appends `v` with at most three decimals and no trailing zeros.
 fn num(out: &mut Vec<u8>, v: f32) {
     milli_num(out, milli(v));
@@ -638,9 +621,10 @@ fn escaped(out: &mut Vec<u8>, b: u8) {
 
 /// The content stream of one page: fills and rules, then all text in one text object.
 ///
-/// Written directly rather than through printpdf's operation list: printpdf encodes
-/// each glyph as four hex digits through lopdf's formatter, which made the content
-/// streams twice as large and cost more time than the whole budget for a document.
+/// Written by hand rather than with `pdf_writer::Content`: one byte per glyph, numbers
+/// in whole thousandths and relative line moves keep the streams small, and the
+/// justification scheme (Tw on code 32, or a TJ displacement after each space for
+/// two-byte faces) is specific to how `embed_fonts` encodes the faces.
 fn content(page: &Page, fonts: &Fonts, faces: &BTreeMap<Face, Embedded>) -> Vec<u8> {
     let h = page.height;
     let mut out = Vec::with_capacity(16 * 1024);
@@ -749,49 +733,41 @@ fn content(page: &Page, fonts: &Fonts, faces: &BTreeMap<Face, Embedded>) -> Vec<
     out
 }
 
-/// Adds the document's attachments as embedded files (PDF 32000-1, 7.11.4), in order.
+/// Writes the document's attachments as embedded files (PDF 32000-1, 7.11.4), in order;
+/// returns each one's name and file specification for the EmbeddedFiles name tree.
 fn attach(
-    lo: &mut lopdf::Document,
+    pdf: &mut Pdf,
+    refs: &mut Refs,
     attachments: &[crate::document::Attachment],
-) -> Result<(), PdfError> {
-    if attachments.is_empty() {
-        return Ok(());
-    }
-    let mut names = Vec::with_capacity(attachments.len() * 2);
-    for a in attachments {
-        let mut dict = Dictionary::new();
-        dict.set("Type", Object::Name(b"EmbeddedFile".to_vec()));
-        dict.set("Subtype", Object::Name(mime_name(&a.mime)));
-        let mut params = Dictionary::new();
-        params.set("Size", Object::Integer(a.data.len() as i64));
-        dict.set("Params", Object::Dictionary(params));
-        let file = lo.add_object(Object::Stream(Stream::new(dict, a.data.clone())));
-        let mut ef = Dictionary::new();
-        ef.set("F", Object::Reference(file));
-        ef.set("UF", Object::Reference(file));
-        let mut spec = Dictionary::new();
-        spec.set("Type", Object::Name(b"Filespec".to_vec()));
-        spec.set("F", Object::string_literal(a.name.as_bytes().to_vec()));
-        spec.set("UF", Object::string_literal(a.name.as_bytes().to_vec()));
-        spec.set(
-            "Desc",
-            Object::string_literal(a.description.as_bytes().to_vec()),
-        );
-        spec.set("AFRelationship", Object::Name(b"Data".to_vec()));
-        spec.set("EF", Object::Dictionary(ef));
-        let spec = lo.add_object(Object::Dictionary(spec));
-        names.push(Object::string_literal(a.name.as_bytes().to_vec()));
-        names.push(Object::Reference(spec));
-    }
-    let mut tree = Dictionary::new();
-    tree.set("Names", Object::Array(names));
-    let mut name_dict = Dictionary::new();
-    name_dict.set("EmbeddedFiles", Object::Dictionary(tree));
-    let catalog = lo
-        .catalog_mut()
-        .map_err(|e| PdfError::Write(format!("no catalog: {e}")))?;
-    catalog.set("Names", Object::Dictionary(name_dict));
-    Ok(())
+    hasher: &mut Sha256,
+) -> Result<Vec<(String, Ref)>, PdfError> {
+    let mut out = Vec::with_capacity(attachments.len());
+    DEFLATERS.with_borrow_mut(|(text, _)| -> Result<(), PdfError> {
+        for a in attachments {
+            let file = refs.next();
+            let spec = refs.next();
+            let packed = text.pack(&a.data)?;
+            hash_stream(hasher, &packed);
+            let mut ef = pdf.embedded_file(file, &packed);
+            ef.subtype(Name(mime_name(&a.mime).as_slice()));
+            ef.filter(Filter::FlateDecode);
+            ef.params().size(a.data.len() as i32);
+            ef.finish();
+            let mut fs = pdf.file_spec(spec);
+            fs.path(Str(a.name.as_bytes()))
+                .unic_file(TextStr(&a.name))
+                .description(TextStr(&a.description))
+                .association_kind(pdf_writer::types::AssociationKind::Data);
+            fs.insert(Name(b"EF"))
+                .dict()
+                .pair(Name(b"F"), file)
+                .pair(Name(b"UF"), file);
+            fs.finish();
+            out.push((a.name.clone(), spec));
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// A MIME type as a PDF name (`application/json` -> `application#2Fjson` when written).
@@ -799,41 +775,35 @@ fn mime_name(mime: &str) -> Vec<u8> {
     mime.bytes().filter(|b| b.is_ascii_graphic()).collect()
 }
 
-/// Reads the embedded file `name` from a PDF made by [`write_pdf`]; `None` if absent.
+/// Reads the embedded file `name` from a PDF; `None` if it has no such attachment.
 ///
 /// Only for documents whose signature has been verified: the caller trusts the bytes.
+/// A countersigned file (an incremental update) is read through its latest revision.
 pub fn attachment(pdf: &[u8], name: &str) -> Result<Option<Vec<u8>>, PdfError> {
-    let lo = lopdf::Document::load_mem(pdf).map_err(|e| PdfError::Write(e.to_string()))?;
+    use hayro_syntax::object::{Array, Dict, Stream, String as PdfString};
+    let file =
+        hayro_syntax::Pdf::new(pdf.to_vec()).map_err(|e| PdfError::Read(format!("{e:?}")))?;
+    let xref = file.xref();
+    let Some(catalog) = xref.get::<Dict<'_>>(xref.root_id()) else {
+        return Err(PdfError::Read("no document catalog".into()));
+    };
     let found = (|| -> Option<Vec<u8>> {
-        let names = lo.catalog().ok()?.get(b"Names").ok()?;
-        let names = resolve(&lo, names)?.as_dict().ok()?;
-        let tree = resolve(&lo, names.get(b"EmbeddedFiles").ok()?)?
-            .as_dict()
-            .ok()?;
-        let list = resolve(&lo, tree.get(b"Names").ok()?)?.as_array().ok()?;
-        for pair in list.chunks(2) {
-            let [key, spec] = pair else { continue };
-            if resolve(&lo, key)?.as_str().ok()? != name.as_bytes() {
+        let names = catalog.get::<Dict<'_>>(b"Names")?;
+        let tree = names.get::<Dict<'_>>(b"EmbeddedFiles")?;
+        let list = tree.get::<Array<'_>>(b"Names")?;
+        let mut pairs = list.flex_iter();
+        while let Some(key) = pairs.next::<PdfString<'_>>() {
+            let spec = pairs.next::<Dict<'_>>()?;
+            if key.as_bytes() != name.as_bytes() {
                 continue;
             }
-            let spec = resolve(&lo, spec)?.as_dict().ok()?;
-            let ef = resolve(&lo, spec.get(b"EF").ok()?)?.as_dict().ok()?;
-            let stream = resolve(&lo, ef.get(b"F").ok()?)?.as_stream().ok()?;
-            return match stream.dict.get(b"Filter") {
-                Ok(_) => stream.decompressed_content().ok(),
-                Err(_) => Some(stream.content.clone()),
-            };
+            let ef = spec.get::<Dict<'_>>(b"EF")?;
+            let stream = ef.get::<Stream<'_>>(b"F")?;
+            return stream.decoded().ok().map(|d| d.into_owned());
         }
         None
     })();
     Ok(found)
-}
-
-fn resolve<'a>(lo: &'a lopdf::Document, object: &'a Object) -> Option<&'a Object> {
-    match object {
-        Object::Reference(id) => lo.get_object(*id).ok(),
-        other => Some(other),
-    }
 }
 
 #[cfg(test)]
@@ -870,5 +840,6 @@ mod attachment_tests {
         assert_eq!(attachment(&with, "annex.json").unwrap(), Some(data));
         assert_eq!(attachment(&with, "other.json").unwrap(), None);
         assert_eq!(typesetter.render(&doc).unwrap(), with, "reproducible");
+        assert!(attachment(b"not a pdf", "annex.json").is_err());
     }
 }
