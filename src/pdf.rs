@@ -13,16 +13,27 @@
 //! code 32, so that `Tw` justifies). `subset` cuts each face down to the document's
 //! glyphs. Reading a PDF back (the embedded annex) goes through `hayro-syntax`.
 
+mod objstm;
+pub mod sign;
 mod subset;
+mod tags;
+
+pub use sign::{Placeholders, SigningPlan, fill_byte_range, fill_contents};
 
 use std::collections::BTreeMap;
 
-use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
-use pdf_writer::{Date, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use pdf_writer::types::{
+    ActionType, AnnotationFlags, AnnotationType, CidFontType, FontFlags, PageMode, SystemInfo,
+    TabOrder,
+};
+use pdf_writer::{Chunk, Date, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use sha2::{Digest, Sha256};
 
 use crate::document::Document;
-use crate::layout::{self, Face, FontError, Fonts, Item, LayoutError, Page, PageSetup};
+use crate::layout::{
+    self, ARTIFACT, Face, FontError, Fonts, Item, Layout, LayoutError, Line, NodeKind,
+    OutlineEntry, Page, PageSetup, Role,
+};
 
 /// Why a PDF could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +71,17 @@ impl Typesetter {
         write_pdf(doc, &pages, &self.fonts, &self.setup)
     }
 
+    /// Lays out and writes `doc` with the fields of an embedded signature (see
+    /// [`SigningPlan`]); the result says where the placeholders are.
+    pub fn render_for_signing(
+        &self,
+        doc: &Document,
+        plan: &SigningPlan,
+    ) -> Result<Written, PdfError> {
+        let layout = layout::layout(doc, &self.fonts, &self.setup)?;
+        write(doc, &layout, &self.fonts, Some(plan))
+    }
+
     /// The fonts, e.g. to check a field with [`Fonts::first_missing`] before rendering.
     pub fn fonts(&self) -> &Fonts {
         &self.fonts
@@ -95,32 +117,114 @@ impl Refs {
 /// Writes `pages` (laid out from `doc` with `fonts`) as PDF bytes.
 pub fn write_pdf(
     doc: &Document,
-    pages: &[Page],
+    layout: &Layout,
     fonts: &Fonts,
     _setup: &PageSetup,
 ) -> Result<Vec<u8>, PdfError> {
-    let mut pdf = Pdf::with_settings(pdf_writer::Settings { pretty: false });
+    Ok(write(doc, layout, fonts, None)?.bytes)
+}
+
+/// A PDF with its placeholders for an embedded signature (see [`sign`]).
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub bytes: Vec<u8>,
+    /// Where the placeholders are, when a signing plan was given.
+    pub placeholders: Option<sign::Placeholders>,
+}
+
+/// Writes the document; with a signing plan, also its signature fields.
+pub(crate) fn write(
+    doc: &Document,
+    layout: &Layout,
+    fonts: &Fonts,
+    plan: Option<&sign::SigningPlan>,
+) -> Result<Written, PdfError> {
+    let pages = &layout.pages;
+    let settings = pdf_writer::Settings { pretty: false };
+    let mut pdf = Pdf::with_settings(settings);
     pdf.set_version(1, 7);
+    // Dictionaries and arrays that no signature needs to find (fonts, structure tree,
+    // outline, links) go into one compressed object stream.
+    let mut bulk = Chunk::with_settings(settings);
     let mut refs = Refs(0);
     let catalog_id = refs.next();
     let tree_id = refs.next();
     let info_id = refs.next();
     let page_ids: Vec<Ref> = pages.iter().map(|_| refs.next()).collect();
     let mut hasher = Sha256::new();
+    let lang = doc.lang.as_deref().unwrap_or("en");
 
-    let faces = embed_fonts(&mut pdf, &mut refs, pages, fonts, &mut hasher)?;
+    let appearance = match plan {
+        Some(plan) => sign::appearance_lines(plan, layout, fonts)?,
+        None => Vec::new(),
+    };
+    let faces = embed_fonts(
+        &mut pdf,
+        &mut bulk,
+        &mut refs,
+        pages,
+        &appearance,
+        fonts,
+        &mut hasher,
+    )?;
+    let mut tagger = tags::Tagger::new(&layout.nodes, pages.len());
+
+    // Link annotations: one per link element and line, over the link's glyphs.
+    let mut annotations: Vec<Vec<Ref>> = vec![Vec::new(); pages.len()];
+    for (p, page) in pages.iter().enumerate() {
+        for (node, rect) in link_rects(page, fonts) {
+            let NodeKind::Link(uri) = &layout.nodes[node as usize].kind else {
+                continue;
+            };
+            let id = refs.next();
+            let key = tagger.annotation(p, node, id);
+            let mut a = bulk.annotation(id);
+            a.subtype(AnnotationType::Link)
+                .rect(rect)
+                .border(0.0, 0.0, 0.0, None)
+                .flags(AnnotationFlags::PRINT)
+                .contents(TextStr(uri))
+                .struct_parent(key);
+            a.action()
+                .action_type(ActionType::Uri)
+                .uri(Str(uri.as_bytes()));
+            a.finish();
+            annotations[p].push(id);
+        }
+    }
+
+    let fields = match plan {
+        Some(plan) => Some(sign::fields(
+            &mut pdf,
+            &mut refs,
+            &mut tagger,
+            layout,
+            &page_ids,
+            &mut annotations,
+            plan,
+            fonts,
+            &appearance,
+            &faces,
+        )?),
+        None => None,
+    };
 
     DEFLATERS.with_borrow_mut(|(text, _)| -> Result<(), PdfError> {
-        for (page, &id) in pages.iter().zip(&page_ids) {
+        for (p, (page, &id)) in pages.iter().zip(&page_ids).enumerate() {
             let content_id = refs.next();
-            let packed = text.pack(&content(page, fonts, &faces))?;
+            let packed = text.pack(&content(p, page, fonts, &faces, &mut tagger))?;
             hash_stream(&mut hasher, &packed);
             pdf.stream(content_id, &packed).filter(Filter::FlateDecode);
-            let mut p = pdf.page(id);
-            p.parent(tree_id)
+            let mut pg = pdf.page(id);
+            pg.parent(tree_id)
                 .media_box(Rect::new(0.0, 0.0, page.width, page.height))
-                .contents(content_id);
-            let mut res = p.resources();
+                .contents(content_id)
+                .struct_parents(p as i32)
+                .tab_order(TabOrder::StructureOrder);
+            if !annotations[p].is_empty() {
+                pg.annotations(annotations[p].iter().copied());
+            }
+            let mut res = pg.resources();
             let mut f = res.fonts();
             for (face, embedded) in &faces {
                 f.pair(Name(resource(*face).as_bytes()), embedded.type0);
@@ -132,10 +236,34 @@ pub fn write_pdf(
         .kids(page_ids.iter().copied())
         .count(page_ids.len() as i32);
 
-    let attachments = attach(&mut pdf, &mut refs, &doc.attachments, &mut hasher)?;
+    let attachments = attach(
+        &mut pdf,
+        &mut bulk,
+        &mut refs,
+        &doc.attachments,
+        &mut hasher,
+    )?;
+    let struct_root = tagger.write(&mut bulk, &mut refs, &page_ids, lang);
+    let outline = write_outline(&mut bulk, &mut refs, &layout.outline, &page_ids, pages);
+
+    let date = pdf_date(doc.meta.date);
+    let keywords = doc.meta.keywords.join(",");
+    let producer = concat!("dpa ", env!("CARGO_PKG_VERSION"));
+    let metadata_id = refs.next();
+    let xmp = xmp(doc, &keywords, producer, lang);
+    pdf.metadata(metadata_id, xmp.as_bytes());
 
     let mut catalog = pdf.catalog(catalog_id);
-    catalog.pages(tree_id);
+    catalog
+        .pages(tree_id)
+        .lang(TextStr(lang))
+        .metadata(metadata_id)
+        .pair(Name(b"StructTreeRoot"), struct_root);
+    catalog.mark_info().marked(true);
+    catalog.viewer_preferences().display_doc_title(true);
+    if let Some(outline) = outline {
+        catalog.outlines(outline).page_mode(PageMode::UseOutlines);
+    }
     if !attachments.is_empty() {
         let mut names = catalog.names();
         let mut tree = names.embedded_files();
@@ -144,17 +272,18 @@ pub fn write_pdf(
             entries.insert(Str(name.as_bytes()), *spec);
         }
     }
+    if let Some(fields) = &fields {
+        sign::catalog_entries(&mut catalog, fields);
+    }
     catalog.finish();
 
-    let date = pdf_date(doc.meta.date);
-    let keywords = doc.meta.keywords.join(",");
     pdf.document_info(info_id)
         .title(TextStr(&doc.meta.title))
         .author(TextStr(&doc.meta.author))
         .subject(TextStr(&doc.meta.subject))
         .keywords(TextStr(&keywords))
         .creator(TextStr("dpa"))
-        .producer(TextStr(concat!("dpa ", env!("CARGO_PKG_VERSION"))))
+        .producer(TextStr(producer))
         .creation_date(date)
         .modified_date(date);
 
@@ -169,8 +298,165 @@ pub fn write_pdf(
     }
     hasher.update(doc.meta.date.to_string().as_bytes());
     let id = hasher.finalize()[..16].to_vec();
-    pdf.set_file_id((id.clone(), id));
-    Ok(pdf.finish())
+    let object_stream = refs.next();
+    let packed = objstm::pack(&bulk)?;
+    let compressed = DEFLATERS.with_borrow_mut(|(text, _)| text.pack(&packed.data))?;
+    pdf.stream(object_stream, &compressed)
+        .filter(Filter::FlateDecode)
+        .pair(Name(b"Type"), Name(b"ObjStm"))
+        .pair(Name(b"N"), packed.ids.len() as i32)
+        .pair(Name(b"First"), packed.first as i32);
+    let bytes = objstm::finish(
+        pdf.finish(),
+        object_stream,
+        &packed.ids,
+        refs.next(),
+        catalog_id,
+        info_id,
+        &id,
+    )?;
+    let placeholders = match fields {
+        Some(_) => Some(sign::find_placeholders(&bytes)?),
+        None => None,
+    };
+    Ok(Written {
+        bytes,
+        placeholders,
+    })
+}
+
+/// The XMP metadata packet: the Info dictionary's facts, XML-escaped by `xmp-writer`.
+fn xmp(doc: &Document, keywords: &str, producer: &str, lang: &str) -> String {
+    use chrono::Datelike;
+    let d = doc.meta.date;
+    let date = xmp_writer::DateTime {
+        year: d.year().clamp(0, 9999) as u16,
+        month: Some(d.month() as u8),
+        day: Some(d.day() as u8),
+        hour: Some(0),
+        minute: Some(0),
+        second: Some(0),
+        timezone: Some(xmp_writer::Timezone::Utc),
+    };
+    let mut w = xmp_writer::XmpWriter::new();
+    w.title([(None, doc.meta.title.as_str())])
+        .creator([doc.meta.author.as_str()])
+        .description([(None, doc.meta.subject.as_str())])
+        .language([xmp_writer::LangId(lang)])
+        .format("application/pdf")
+        .pdf_keywords(keywords)
+        .producer(producer)
+        .creator_tool("dpa")
+        .create_date(date)
+        .modify_date(date)
+        .metadata_date(date);
+    w.finish(None)
+}
+
+/// The bookmarks: headings and clauses, nested by level, each opening its page at the
+/// entry's first line.
+fn write_outline(
+    pdf: &mut Chunk,
+    refs: &mut Refs,
+    entries: &[OutlineEntry],
+    page_ids: &[Ref],
+    pages: &[Page],
+) -> Option<Ref> {
+    if entries.is_empty() {
+        return None;
+    }
+    let root = refs.next();
+    let ids: Vec<Ref> = entries.iter().map(|_| refs.next()).collect();
+    // Parent of each entry: the nearest earlier entry of a lower level.
+    let mut parent: Vec<Option<usize>> = Vec::with_capacity(entries.len());
+    let mut stack: Vec<usize> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        while stack.last().is_some_and(|&j| entries[j].level >= e.level) {
+            stack.pop();
+        }
+        parent.push(stack.last().copied());
+        stack.push(i);
+    }
+    let children = |p: Option<usize>| -> Vec<usize> {
+        (0..entries.len()).filter(|&i| parent[i] == p).collect()
+    };
+    let top = children(None);
+    let count_all = |p: usize| {
+        (0..entries.len())
+            .filter(|&i| is_below(&parent, i, p))
+            .count()
+    };
+    pdf.outline(root)
+        .first(ids[top[0]])
+        .last(ids[*top.last().unwrap_or(&top[0])])
+        .count(top.len() as i32);
+    for (i, e) in entries.iter().enumerate() {
+        let siblings = children(parent[i]);
+        let at = siblings.iter().position(|&s| s == i).unwrap_or(0);
+        let mine = children(Some(i));
+        let mut item = pdf.outline_item(ids[i]);
+        item.parent(parent[i].map_or(root, |p| ids[p]))
+            .title(TextStr(&e.title));
+        if at > 0 {
+            item.prev(ids[siblings[at - 1]]);
+        }
+        if let Some(&next) = siblings.get(at + 1) {
+            item.next(ids[next]);
+        }
+        if let (Some(&first), Some(&last)) = (mine.first(), mine.last()) {
+            // Top-level entries start open, deeper ones closed.
+            let n = count_all(i) as i32;
+            item.first(ids[first])
+                .last(ids[last])
+                .count(if e.level <= 1 { n } else { -n });
+        }
+        let height = pages.get(e.page).map_or(0.0, |p| p.height);
+        item.dest()
+            .page(page_ids[e.page.min(page_ids.len() - 1)])
+            .xyz(0.0, height - e.y + 4.0, None);
+    }
+    Some(root)
+}
+
+/// Whether outline entry `i` lies somewhere below entry `p`.
+fn is_below(parent: &[Option<usize>], i: usize, p: usize) -> bool {
+    let mut at = parent[i];
+    while let Some(a) = at {
+        if a == p {
+            return true;
+        }
+        at = parent[a];
+    }
+    false
+}
+
+/// The rectangles of each link on a page, one per line (PDF coordinates).
+fn link_rects(page: &Page, fonts: &Fonts) -> Vec<(u32, Rect)> {
+    let m = fonts.metrics(Face::Regular);
+    let mut out: Vec<(u32, Rect)> = Vec::new();
+    for item in &page.items {
+        let Item::Line(line) = item else { continue };
+        let top = page.height - (line.baseline - m.ascender * line.size / 1000.0);
+        let bottom = page.height - (line.baseline - m.descender * line.size / 1000.0);
+        let mut current: Option<(u32, f32, f32)> = None;
+        for run in &line.runs {
+            match (current, run.link) {
+                (Some((n, x1, _)), Some(l)) if n == l => {
+                    current = Some((n, x1, run.x + run.width));
+                }
+                (_, link) => {
+                    if let Some((n, x1, x2)) = current.take() {
+                        out.push((n, Rect::new(x1, bottom, x2, top)));
+                    }
+                    current = link.map(|l| (l, run.x, run.x + run.width));
+                }
+            }
+        }
+        if let Some((n, x1, x2)) = current {
+            out.push((n, Rect::new(x1, bottom, x2, top)));
+        }
+    }
+    out
 }
 
 /// Midnight UTC of `day`, as a PDF date.
@@ -195,19 +481,34 @@ fn hash_stream(hasher: &mut Sha256, bytes: &[u8]) {
 /// Subsets and writes every face the pages use: the Type0 font, its CIDFont with the
 /// `/W` widths, the descriptor, the font program, the ToUnicode map and, for faces of at
 /// most 256 glyphs, the one-byte CMap. Returns how each face's text is encoded.
+#[allow(clippy::too_many_arguments)]
 fn embed_fonts(
     pdf: &mut Pdf,
+    bulk: &mut Chunk,
     refs: &mut Refs,
     pages: &[Page],
+    extra: &[Line],
     fonts: &Fonts,
     hasher: &mut Sha256,
-) -> Result<BTreeMap<Face, Embedded>, PdfError> {
+) -> Result<EmbeddedFaces, PdfError> {
     // The glyphs each face must carry, from this document's own text only: for every
     // glyph id of the full face, the character it was used for (or None).
     let mut used: BTreeMap<Face, Vec<Option<char>>> = BTreeMap::new();
-    for page in pages {
-        for item in &page.items {
-            if let Item::Line(line) = item {
+    let lines = pages
+        .iter()
+        .flat_map(|p| {
+            p.items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Line(l) => Some(l),
+                    _ => None,
+                })
+                .chain(p.watermark.as_ref())
+        })
+        .chain(extra);
+    for line in lines {
+        {
+            {
                 for run in &line.runs {
                     let slots = used
                         .entry(run.face)
@@ -295,7 +596,7 @@ fn embed_fonts(
             hash_stream(hasher, &packed);
             pdf.stream(to_unicode, &packed).filter(Filter::FlateDecode);
 
-            let mut t0 = pdf.type0_font(type0);
+            let mut t0 = bulk.type0_font(type0);
             t0.base_font(Name(name.as_bytes()))
                 .descendant_font(cid_ref)
                 .to_unicode(to_unicode);
@@ -317,7 +618,7 @@ fn embed_fonts(
                 t0.finish();
             }
 
-            let mut cid = pdf.cid_font(cid_ref);
+            let mut cid = bulk.cid_font(cid_ref);
             cid.subtype(CidFontType::Type2)
                 .base_font(Name(name.as_bytes()))
                 .system_info(identity())
@@ -342,7 +643,7 @@ fn embed_fonts(
             if parsed.is_italic() {
                 flags |= FontFlags::ITALIC;
             }
-            pdf.font_descriptor(descriptor)
+            bulk.font_descriptor(descriptor)
                 .name(Name(name.as_bytes()))
                 .flags(flags)
                 .bbox(Rect::new(
@@ -429,6 +730,9 @@ impl Deflater {
         }
     }
 }
+/// How each face is embedded in one document.
+type EmbeddedFaces = BTreeMap<Face, Embedded>;
+
 /// A face as embedded in one document.
 struct Embedded {
     /// Full-face glyph id → code.
@@ -619,17 +923,31 @@ fn escaped(out: &mut Vec<u8>, b: u8) {
     }
 }
 
-/// The content stream of one page: fills and rules, then all text in one text object.
+/// The content stream of one page: fills and rules (page furniture), then all text in
+/// one text object, each piece marked with its structure element, then the watermark.
 ///
 /// Written by hand rather than with `pdf_writer::Content`: one byte per glyph, numbers
 /// in whole thousandths and relative line moves keep the streams small, and the
 /// justification scheme (Tw on code 32, or a TJ displacement after each space for
 /// two-byte faces) is specific to how `embed_fonts` encodes the faces.
-fn content(page: &Page, fonts: &Fonts, faces: &BTreeMap<Face, Embedded>) -> Vec<u8> {
+fn content(
+    index: usize,
+    page: &Page,
+    fonts: &Fonts,
+    faces: &BTreeMap<Face, Embedded>,
+    tagger: &mut tags::Tagger<'_>,
+) -> Vec<u8> {
     let h = page.height;
     let mut out = Vec::with_capacity(16 * 1024);
     let mut stroke: Option<(f32, f32)> = None;
     let mut fill: Option<f32> = None;
+    let graphics = page
+        .items
+        .iter()
+        .any(|i| matches!(i, Item::Fill(_) | Item::Rule(_)));
+    if graphics {
+        out.extend_from_slice(b"/Artifact<</Type/Layout>>BDC\n");
+    }
     for item in &page.items {
         match item {
             Item::Fill(f) => {
@@ -661,6 +979,9 @@ fn content(page: &Page, fonts: &Fonts, faces: &BTreeMap<Face, Embedded>) -> Vec<
             Item::Line(_) => {}
         }
     }
+    if graphics {
+        out.extend_from_slice(b"EMC\n");
+    }
     out.extend_from_slice(b"BT\n0 g\n");
     let mut font: Option<(Face, f32)> = None;
     // Start of the current text line, in thousandths of a point (BT starts at 0 0).
@@ -681,11 +1002,6 @@ fn content(page: &Page, fonts: &Fonts, faces: &BTreeMap<Face, Embedded>) -> Vec<
         milli_num(&mut out, y - ly);
         out.extend_from_slice(b" Td\n");
         (lx, ly) = (x, y);
-        // Later runs of the line continue where the previous one ended: the layout
-        // measured them with the same widths the viewer uses.
-        // Tw does not apply to multi-byte codes, so justification is a TJ displacement
-        // after every space, in whole thousandths of an em; rounding the running total
-        // (not each step) keeps every glyph within 1/2000 em of its place.
         // With one-byte codes the space is code 32, which Tw stretches; two-byte faces
         // get a TJ displacement after each space instead (see below).
         let tw = milli(line.word_spacing);
@@ -694,12 +1010,36 @@ fn content(page: &Page, fonts: &Fonts, faces: &BTreeMap<Face, Embedded>) -> Vec<
             out.extend_from_slice(b" Tw\n");
             word_spacing = tw;
         }
+        // Tw does not apply to multi-byte codes, so there justification is a TJ
+        // displacement after every space, in whole thousandths of an em; rounding the
+        // running total (not each step) keeps every glyph within 1/2000 em of its place.
         let exact = -(line.word_spacing as f64) * 1000.0 / line.size as f64;
         let (mut done, mut spaces) = (0i64, 0i64);
+        let furniture = line.node == ARTIFACT || line.role == Role::Footer;
+        // The element whose marked content is open.
+        let mut open: Option<u32> = None;
+        if furniture {
+            out.extend_from_slice(b"/Artifact<</Type/Pagination>>BDC\n");
+        }
         for run in &line.runs {
             let Some(embedded) = faces.get(&run.face) else {
                 continue;
             };
+            if !furniture {
+                let element = run.link.unwrap_or(line.node);
+                if open != Some(element) {
+                    if open.is_some() {
+                        out.extend_from_slice(b"EMC\n");
+                    }
+                    let mcid = tagger.content(index, element);
+                    out.push(b'/');
+                    out.extend_from_slice(tagger.tag(element));
+                    out.extend_from_slice(b"<</MCID ");
+                    int_num(&mut out, mcid as u64);
+                    out.extend_from_slice(b">>BDC\n");
+                    open = Some(element);
+                }
+            }
             if font != Some((run.face, line.size)) {
                 out.push(b'/');
                 out.extend_from_slice(resource(run.face).as_bytes());
@@ -728,8 +1068,118 @@ fn content(page: &Page, fonts: &Fonts, faces: &BTreeMap<Face, Embedded>) -> Vec<
             }
             out.extend_from_slice(b"]TJ\n");
         }
+        if furniture || open.is_some() {
+            out.extend_from_slice(b"EMC\n");
+        }
     }
     out.extend_from_slice(b"ET\n");
+    if let Some(mark) = &page.watermark {
+        watermark(&mut out, page, mark, fonts, faces);
+    }
+    out
+}
+
+/// Draws the watermark across the page, light grey, at the angle of the diagonal, as
+/// page furniture that text extraction and screen readers skip.
+fn watermark(
+    out: &mut Vec<u8>,
+    page: &Page,
+    mark: &crate::layout::Line,
+    fonts: &Fonts,
+    faces: &BTreeMap<Face, Embedded>,
+) {
+    let angle = (page.height / page.width).atan();
+    let (sin, cos) = angle.sin_cos();
+    out.extend_from_slice(b"/Artifact<</Type/Pagination/Subtype/Watermark>>BDC\nq 0.82 g\n");
+    for v in [cos, sin, -sin, cos, page.width / 2.0, page.height / 2.0] {
+        num(out, v);
+        out.push(b' ');
+    }
+    out.extend_from_slice(b"cm\nBT\n");
+    let m = fonts.metrics(Face::Bold);
+    // Centred on the page: the line is set from -width/2, lowered by half its cap height.
+    let lift = -m.cap_height * mark.size / 2000.0;
+    let mut first = true;
+    for run in &mark.runs {
+        let Some(embedded) = faces.get(&run.face) else {
+            continue;
+        };
+        out.push(b'/');
+        out.extend_from_slice(resource(run.face).as_bytes());
+        out.push(b' ');
+        num(out, mark.size);
+        out.extend_from_slice(b" Tf\n");
+        if first {
+            num(out, run.x);
+            out.push(b' ');
+            num(out, lift);
+            out.extend_from_slice(b" Td\n");
+            first = false;
+        }
+        glyph_string(out, &run.text, fonts, run.face, embedded);
+        out.extend_from_slice(b"Tj\n");
+    }
+    out.extend_from_slice(b"ET\nQ\nEMC\n");
+}
+
+/// The content of the vendor's signature widget: its lines of text, top down, inside
+/// a box of the widget's size.
+fn appearance_content(
+    lines: &[Line],
+    area: layout::Rect,
+    fonts: &Fonts,
+    faces: &EmbeddedFaces,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    let m = fonts.metrics(Face::Regular);
+    out.extend_from_slice(
+        b"/Tx BMC
+q
+BT
+0.1 g
+",
+    );
+    let mut y = area.height;
+    let mut x_at = 0.0f32;
+    let mut y_at = 0.0f32;
+    for line in lines {
+        y -= line.size * 1.2;
+        let base = y + (-m.descender) * line.size / 1000.0 * 0.5;
+        for (k, run) in line.runs.iter().enumerate() {
+            let Some(embedded) = faces.get(&run.face) else {
+                continue;
+            };
+            out.push(b'/');
+            out.extend_from_slice(resource(run.face).as_bytes());
+            out.push(b' ');
+            num(&mut out, line.size);
+            out.extend_from_slice(
+                b" Tf
+",
+            );
+            if k == 0 {
+                num(&mut out, 0.0 - x_at);
+                out.push(b' ');
+                num(&mut out, base - y_at);
+                out.extend_from_slice(
+                    b" Td
+",
+                );
+                (x_at, y_at) = (0.0, base);
+            }
+            glyph_string(&mut out, &run.text, fonts, run.face, embedded);
+            out.extend_from_slice(
+                b"Tj
+",
+            );
+        }
+    }
+    out.extend_from_slice(
+        b"ET
+Q
+EMC
+",
+    );
     out
 }
 
@@ -737,6 +1187,7 @@ fn content(page: &Page, fonts: &Fonts, faces: &BTreeMap<Face, Embedded>) -> Vec<
 /// returns each one's name and file specification for the EmbeddedFiles name tree.
 fn attach(
     pdf: &mut Pdf,
+    bulk: &mut Chunk,
     refs: &mut Refs,
     attachments: &[crate::document::Attachment],
     hasher: &mut Sha256,
@@ -753,7 +1204,7 @@ fn attach(
             ef.filter(Filter::FlateDecode);
             ef.params().size(a.data.len() as i32);
             ef.finish();
-            let mut fs = pdf.file_spec(spec);
+            let mut fs = bulk.file_spec(spec);
             fs.path(Str(a.name.as_bytes()))
                 .unic_file(TextStr(&a.name))
                 .description(TextStr(&a.description))
@@ -825,6 +1276,8 @@ mod attachment_tests {
             blocks: vec![Block::Paragraph(vec![Run::plain("Text.")])],
             footer: String::new(),
             attachments: vec![],
+            lang: None,
+            watermark: None,
         };
         let plain = typesetter.render(&doc).unwrap();
         assert_eq!(attachment(&plain, "annex.json").unwrap(), None);

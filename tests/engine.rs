@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use dpa::document::{Block, Document, Run, Table};
-use dpa::layout::{Face, Fonts, Item, Line, Margins, Page, PageSetup, Paper, Role, layout};
+use dpa::layout::{Face, Fonts, Item, Layout, Line, Margins, Page, PageSetup, Paper, Role, layout};
 use dpa::pdf::{PdfError, Typesetter, write_pdf};
 
 fn typesetter() -> &'static Typesetter {
@@ -18,8 +18,8 @@ fn typesetter() -> &'static Typesetter {
     TS.get_or_init(|| Typesetter::new(PageSetup::default()).expect("embedded fonts"))
 }
 
-fn pages() -> &'static Vec<Page> {
-    static PAGES: OnceLock<Vec<Page>> = OnceLock::new();
+fn pages() -> &'static Layout {
+    static PAGES: OnceLock<Layout> = OnceLock::new();
     PAGES.get_or_init(|| {
         layout(
             &engine_doc::document(),

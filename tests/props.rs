@@ -275,10 +275,7 @@ fn runs() -> impl Strategy<Value = Vec<Run>> {
     proptest::collection::vec((sentence(), style), 1..4).prop_map(|parts| {
         parts
             .into_iter()
-            .map(|(text, style)| Run {
-                text: format!("{text} "),
-                style,
-            })
+            .map(|(text, style)| Run::styled(format!("{text} "), style))
             .collect()
     })
 }
@@ -325,6 +322,8 @@ fn document(blocks: Vec<Block>) -> Document {
         blocks,
         footer: "footer".into(),
         attachments: Vec::new(),
+        lang: None,
+        watermark: None,
     }
 }
 

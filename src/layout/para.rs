@@ -40,6 +40,8 @@ pub(crate) struct SetRun {
     pub face: Face,
     pub text: String,
     pub width: f64,
+    /// The paragraph's link (index into [`link_targets`]) the glyphs belong to.
+    pub link: Option<u16>,
 }
 
 /// One line of a paragraph as the breaker set it.
@@ -102,6 +104,8 @@ struct Item {
     end: usize,
     /// A penalty that draws a hyphen when the line breaks there.
     hyphen: bool,
+    /// The link the box's glyphs (or the glue's space) belong to.
+    link: Option<u16>,
 }
 
 impl Item {
@@ -118,6 +122,7 @@ impl Item {
             start,
             end,
             hyphen: false,
+            link: None,
         }
     }
 
@@ -148,19 +153,45 @@ impl Item {
     }
 }
 
-/// The paragraph's text with each byte's style, after whitespace normalisation.
+/// The targets of a paragraph's links, in order: consecutive runs with the same target
+/// are one link; a link's index in this list is what [`SetRun::link`] holds.
+pub(crate) fn link_targets(runs: &[Run]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut previous: Option<&str> = None;
+    for run in runs {
+        let link = run.link.as_deref();
+        if link.is_some() && link != previous {
+            out.push(link.unwrap_or_default().to_string());
+        }
+        previous = link;
+    }
+    out
+}
+
+/// The paragraph's text with each byte's style and link, after whitespace normalisation.
 struct Text {
     text: String,
-    /// (start byte, style) where a style begins; sorted by start.
-    styles: Vec<(usize, Style)>,
+    /// (start byte, style, link) where a style or link begins; sorted by start.
+    styles: Vec<(usize, Style, Option<u16>)>,
 }
 
 impl Text {
     fn new(runs: &[Run]) -> Text {
         let mut text = String::new();
-        let mut styles: Vec<(usize, Style)> = Vec::new();
+        let mut styles: Vec<(usize, Style, Option<u16>)> = Vec::new();
         let mut last_space = true; // drops leading spaces
+        let (mut links, mut previous) = (0u16, None::<&str>);
         for run in runs {
+            let link = match run.link.as_deref() {
+                None => None,
+                Some(t) if previous == Some(t) => Some(links - 1),
+                Some(_) => {
+                    links += 1;
+                    Some(links - 1)
+                }
+            };
+            previous = run.link.as_deref();
+            let key = Some((run.style, link));
             // Most runs need no whitespace clean-up: copy them whole.
             let r = &run.text;
             let needs_cleaning = r.is_empty()
@@ -168,8 +199,8 @@ impl Text {
                 || r.contains("  ")
                 || (last_space && r.starts_with(' '));
             if !needs_cleaning {
-                if styles.last().map(|s| s.1) != Some(run.style) {
-                    styles.push((text.len(), run.style));
+                if styles.last().map(|s| (s.1, s.2)) != key {
+                    styles.push((text.len(), run.style, link));
                 }
                 text.push_str(r);
                 last_space = r.ends_with(' ');
@@ -191,8 +222,8 @@ impl Text {
                     }
                 }
                 if !started {
-                    if styles.last().map(|s| s.1) != Some(run.style) {
-                        styles.push((text.len(), run.style));
+                    if styles.last().map(|s| (s.1, s.2)) != key {
+                        styles.push((text.len(), run.style, link));
                     }
                     started = true;
                 }
@@ -220,6 +251,11 @@ impl Text {
         } else {
             self.styles[i - 1].1
         }
+    }
+
+    fn link_at(&self, byte: usize) -> Option<u16> {
+        let i = self.styles.partition_point(|s| s.0 <= byte);
+        if i == 0 { None } else { self.styles[i - 1].2 }
     }
 }
 
@@ -270,6 +306,8 @@ pub(crate) fn set_paragraph(
 /// A paragraph measured once (without hyphenation), ready to be set at any width.
 pub(crate) struct Prepared {
     text: Text,
+    /// The paragraph's link targets (see [`link_targets`]).
+    pub targets: Vec<String>,
     plain: Vec<Item>,
     align: Align,
     /// The widest unbreakable word, in points.
@@ -324,6 +362,7 @@ pub(crate) fn prepare(
     }
     Ok(Prepared {
         text,
+        targets: link_targets(runs),
         plain,
         align,
         widest: widest.max(word),
@@ -411,6 +450,7 @@ pub(crate) fn set_single(
                 face: g.face,
                 text: c.to_string(),
                 width: w,
+                link: None,
             }),
         }
         x += w;
@@ -476,7 +516,9 @@ fn build_items(
             } else {
                 (0.0, 0.0)
             };
-            items.push(Item::glue(glyph.face, w, stretch, shrink));
+            let mut glue = Item::glue(glyph.face, w, stretch, shrink);
+            glue.link = text.link_at(word_end);
+            items.push(glue);
         } else if word.ends_with('\u{AD}') {
             let w = fonts.advance(face, '-') as f64 * scale;
             items.push(Item::penalty(face, w, HYPHEN_PENALTY, true, true));
@@ -534,40 +576,45 @@ fn push_word(
     // Common case first: a word that fits on a line and is not hyphenated becomes one
     // box per face, measured in a single pass.
     let first = items.len();
-    let mut current: Option<(usize, Face)> = None;
+    let mut current: Option<(usize, Face, Option<u16>)> = None;
     let (mut units, mut total) = (0u64, 0u64);
     // Most words have one style; look it up per character only when they do not.
     let word_style = text.style_at(start);
+    let word_link = text.link_at(start);
     let uniform = text.style_changes_within(start, end) == 0;
+    let boxed = |face: Face, from: usize, to: usize, width: f64, link: Option<u16>| Item {
+        link,
+        ..Item::boxed(face, from, to, width)
+    };
     for (i, c) in s[start..end].char_indices() {
         let at = start + i;
         if is_control(c) {
             continue;
         }
-        let char_style = if uniform {
-            word_style
+        let (char_style, link) = if uniform {
+            (word_style, word_link)
         } else {
-            text.style_at(at)
+            (text.style_at(at), text.link_at(at))
         };
         let g = fonts
             .glyph(c, char_style)
             .ok_or_else(|| missing(c, s, at))?;
         match current {
-            Some((_, face)) if face == g.face => {}
+            Some((_, face, l)) if face == g.face && l == link => {}
             _ => {
-                if let Some((from, face)) = current {
-                    items.push(Item::boxed(face, from, at, units as f64 * scale));
+                if let Some((from, face, l)) = current {
+                    items.push(boxed(face, from, at, units as f64 * scale, l));
                 }
-                current = Some((at, g.face));
+                current = Some((at, g.face, link));
                 units = 0;
             }
         }
         units += g.advance as u64;
         total += g.advance as u64;
     }
-    if let Some((from, face)) = current {
+    if let Some((from, face, l)) = current {
         let to = s[..end].trim_end_matches(is_control).len().max(from);
-        items.push(Item::boxed(face, from, to, units as f64 * scale));
+        items.push(boxed(face, from, to, units as f64 * scale, l));
     }
     // A word that ends at a soft hyphen may be drawn with a hyphen after it: it must
     // fit with that hyphen, or it gets emergency break points like any overlong word.
@@ -585,7 +632,7 @@ fn push_word(
     items.truncate(first);
 
     // Measure once: (byte, face, advance) per drawn character.
-    let mut glyphs: Vec<(usize, Face, u16)> = Vec::with_capacity(end - start);
+    let mut glyphs: Vec<(usize, Face, u16, Option<u16>)> = Vec::with_capacity(end - start);
     let mut total: u64 = 0;
     for (i, c) in s[start..end].char_indices() {
         let at = start + i;
@@ -596,7 +643,7 @@ fn push_word(
             .glyph(c, text.style_at(at))
             .ok_or_else(|| missing(c, s, at))?;
         total += g.advance as u64;
-        glyphs.push((at, g.face, g.advance));
+        glyphs.push((at, g.face, g.advance, text.link_at(at)));
     }
     let too_wide = !fits(total);
 
@@ -609,14 +656,15 @@ fn push_word(
     }
 
     let mut split_iter = splits.into_iter().peekable();
-    let mut box_start: Option<(usize, Face)> = None;
+    let mut box_start: Option<(usize, Face, Option<u16>)> = None;
     let mut units: u64 = 0;
-    let flush = |items: &mut Vec<Item>, b: Option<(usize, Face)>, to: usize, units: u64| {
-        if let Some((from, face)) = b {
-            items.push(Item::boxed(face, from, to, units as f64 * scale));
-        }
-    };
-    for &(at, face, adv) in &glyphs {
+    let flush =
+        |items: &mut Vec<Item>, b: Option<(usize, Face, Option<u16>)>, to: usize, units: u64| {
+            if let Some((from, face, link)) = b {
+                items.push(boxed(face, from, to, units as f64 * scale, link));
+            }
+        };
+    for &(at, face, adv, link) in &glyphs {
         let mut split_here = None;
         while let Some(&(pos, hyphen)) = split_iter.peek() {
             if pos > at {
@@ -627,7 +675,7 @@ fn push_word(
             }
             split_iter.next();
         }
-        let face_changed = box_start.is_some_and(|b| b.1 != face);
+        let face_changed = box_start.is_some_and(|b| b.1 != face || b.2 != link);
         if split_here.is_some() || face_changed {
             flush(items, box_start.take(), at, units);
             units = 0;
@@ -648,7 +696,7 @@ fn push_word(
             }
         }
         if box_start.is_none() {
-            box_start = Some((at, face));
+            box_start = Some((at, face, link));
         }
         units += adv as u64;
     }
@@ -951,42 +999,47 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
         };
         let mut runs: Vec<SetRun> = Vec::new();
         let mut x = 0.0f64;
-        let mut push = |runs: &mut Vec<SetRun>, face: Face, piece: &str, w: f64| {
-            match runs.last_mut() {
-                Some(r) if r.face == face => {
-                    r.text.push_str(piece);
-                    r.width += w;
+        let mut push =
+            |runs: &mut Vec<SetRun>, face: Face, link: Option<u16>, piece: &str, w: f64| {
+                match runs.last_mut() {
+                    Some(r) if r.face == face && r.link == link => {
+                        r.text.push_str(piece);
+                        r.width += w;
+                    }
+                    _ => {
+                        let mut text = String::with_capacity(bytes + spaces as usize + 1);
+                        text.push_str(piece);
+                        runs.push(SetRun {
+                            x,
+                            face,
+                            text,
+                            width: w,
+                            link,
+                        })
+                    }
                 }
-                _ => {
-                    let mut text = String::with_capacity(bytes + spaces as usize + 1);
-                    text.push_str(piece);
-                    runs.push(SetRun {
-                        x,
-                        face,
-                        text,
-                        width: w,
-                    })
-                }
-            }
-            x += w;
-        };
+                x += w;
+            };
         for it in line_items {
             match it.kind {
                 Kind::Box => {
                     let piece = &text[it.start..it.end];
                     if has_controls && piece.contains(is_control) {
                         let visible: String = piece.chars().filter(|&c| !is_control(c)).collect();
-                        push(&mut runs, it.face, &visible, it.width);
+                        push(&mut runs, it.face, it.link, &visible, it.width);
                     } else {
-                        push(&mut runs, it.face, piece, it.width);
+                        push(&mut runs, it.face, it.link, piece, it.width);
                     }
                 }
-                Kind::Glue if !it.fill => push(&mut runs, it.face, " ", it.width + word_spacing),
+                Kind::Glue if !it.fill => {
+                    push(&mut runs, it.face, it.link, " ", it.width + word_spacing)
+                }
                 _ => {}
             }
         }
         if brk.hyphen {
-            push(&mut runs, brk.face, "-", brk.width);
+            let link = runs.last().and_then(|r| r.link);
+            push(&mut runs, brk.face, link, "-", brk.width);
         }
         // Lines that are justified end exactly at the measure; say so without the
         // rounding noise of the running sum.

@@ -256,5 +256,7 @@ pub fn document() -> Document {
         blocks,
         footer: FOOTER.into(),
         attachments: Vec::new(),
+        lang: None,
+        watermark: None,
     }
 }
