@@ -208,6 +208,20 @@ impl Builder<'_> {
         (self.nodes.len() - 1) as u32
     }
 
+    /// One link element per target, inside `parent`, in order.
+    fn link_nodes(&mut self, targets: Vec<String>, parent: u32) -> Vec<u32> {
+        targets
+            .into_iter()
+            .map(|target| {
+                self.nodes.push(Node {
+                    kind: NodeKind::Link(target),
+                    parent: Some(parent),
+                });
+                (self.nodes.len() - 1) as u32
+            })
+            .collect()
+    }
+
     /// The width of the column that clause numbers hang in.
     fn hang(&self) -> f32 {
         3.0 * self.base()
@@ -363,16 +377,7 @@ impl Builder<'_> {
     ) -> Result<(), LayoutError> {
         let lines = self.set(runs, measure, spec.size, align)?;
         let id = self.para_id();
-        let links: Vec<u32> = para::link_targets(runs)
-            .into_iter()
-            .map(|target| {
-                self.nodes.push(Node {
-                    kind: NodeKind::Link(target),
-                    parent: Some(node),
-                });
-                (self.nodes.len() - 1) as u32
-            })
-            .collect();
+        let links = self.link_nodes(para::link_targets(runs), node);
         let n = lines.len() as u32;
         let baseline = self.baseline(spec);
         let mut marker = marker;
@@ -711,19 +716,8 @@ impl Builder<'_> {
             let n = lines.len() as u32;
             depth = depth.max(lines.len());
             let cell_node = self.node(cell_kind.clone());
-            let links: Vec<u32> = cells
-                .get(c)
-                .map(|cell| cell.targets.clone())
-                .unwrap_or_default()
-                .into_iter()
-                .map(|target| {
-                    self.nodes.push(Node {
-                        kind: NodeKind::Link(target),
-                        parent: Some(cell_node),
-                    });
-                    (self.nodes.len() - 1) as u32
-                })
-                .collect();
+            let targets = cells.get(c).map(|cell| cell.targets.clone());
+            let links = self.link_nodes(targets.unwrap_or_default(), cell_node);
             let items = lines
                 .into_iter()
                 .enumerate()
