@@ -67,8 +67,8 @@ const LAST_RESORT_PENALTY: f64 = 5_000.0;
 const LINE_PENALTY: f64 = 10.0;
 /// Largest stretch ratio of a line in the first pass (spaces at most 1.75 times normal).
 const PRETOLERANCE: f64 = 1.5;
-/// Largest stretch ratio in the second, hyphenating pass (spaces at most 2.25 times normal).
-const TOLERANCE: f64 = 2.5;
+/// Largest stretch ratio in the second, hyphenating pass (spaces at most 0.5 em).
+const TOLERANCE: f64 = 2.0;
 /// A last line shorter than this share of the measure costs like a loose line.
 const SHORT_LAST_LINE: f64 = 0.12;
 const DOUBLE_HYPHEN_DEMERITS: f64 = 10_000.0;
@@ -471,7 +471,6 @@ fn build_items(
 ) -> Result<Vec<Item>, LayoutError> {
     let s = &text.text;
     let scale = style.size as f64 / 1000.0;
-    let justify = style.align == Align::Justify;
     let mut items = Vec::with_capacity(s.len() / 3);
     let mut prev = 0;
     for (pos, opportunity) in linebreaks(s) {
@@ -482,7 +481,20 @@ fn build_items(
         let word = &s[prev..word_end];
         let mut word_style = text.style_at(prev);
         if !word.is_empty() {
-            push_word(&mut items, text, prev, word_end, style, fonts, hyphenator)?;
+            // A space followed by a word joiner (set by the markup stage) never ends a
+            // line, but stretches like any other: the word is pushed in parts.
+            let mut from = prev;
+            for (i, _) in word.match_indices(" \u{2060}") {
+                let at = prev + i;
+                if at > from {
+                    push_word(&mut items, text, from, at, style, fonts, hyphenator)?;
+                }
+                let face = Face::for_style(text.style_at(at));
+                items.push(Item::penalty(face, 0.0, INFINITE_PENALTY, false, false));
+                items.push(space_glue(text, at, style, fonts)?);
+                from = at + 1;
+            }
+            push_word(&mut items, text, from, word_end, style, fonts, hyphenator)?;
             word_style = text.style_at(word_end - 1);
         }
         let face = Face::for_style(word_style);
@@ -506,19 +518,7 @@ fn build_items(
                 0.0,
             ));
         } else if tail.contains(' ') {
-            let space_style = text.style_at(word_end);
-            let glyph = fonts
-                .glyph(' ', space_style)
-                .ok_or_else(|| missing(' ', s, word_end))?;
-            let w = glyph.advance as f64 * scale;
-            let (stretch, shrink) = if justify {
-                (w * 0.5, w / 3.0)
-            } else {
-                (0.0, 0.0)
-            };
-            let mut glue = Item::glue(glyph.face, w, stretch, shrink);
-            glue.link = text.link_at(word_end);
-            items.push(glue);
+            items.push(space_glue(text, word_end, style, fonts)?);
         } else if word.ends_with('\u{AD}') {
             let w = fonts.advance(face, '-') as f64 * scale;
             items.push(Item::penalty(face, w, HYPHEN_PENALTY, true, true));
@@ -542,6 +542,40 @@ fn build_items(
         prev = pos;
     }
     Ok(items)
+}
+
+/// The glue of the space at byte `at`: stretchable in justified text, with the link
+/// the space belongs to.
+fn space_glue(
+    text: &Text,
+    at: usize,
+    style: ParaStyle,
+    fonts: &Fonts,
+) -> Result<Item, LayoutError> {
+    let glyph = fonts
+        .glyph(' ', text.style_at(at))
+        .ok_or_else(|| missing(' ', &text.text, at))?;
+    let w = glyph.advance as f64 * style.size as f64 / 1000.0;
+    // Spaces stretch to 0.5 em at most (ratio 2) and shrink to 0.175 em.
+    let (stretch, shrink) = if style.align == Align::Justify {
+        (w * 0.5, w * 0.3)
+    } else {
+        (0.0, 0.0)
+    };
+    let mut glue = Item::glue(glyph.face, w, stretch, shrink);
+    glue.link = text.link_at(at);
+    Ok(glue)
+}
+
+/// Whether a word is an address, a number or a code, which is never hyphenated.
+fn is_code_like(word: &str) -> bool {
+    let chars: Vec<char> = word.chars().collect();
+    chars
+        .iter()
+        .any(|c| c.is_ascii_digit() || matches!(c, '@' | '/' | '\\' | '_'))
+        || chars
+            .windows(2)
+            .any(|w| matches!(w[0], '.' | ':') && w[1].is_alphanumeric())
 }
 
 /// A word that is only a currency or section sign, which binds to what follows.
@@ -652,7 +686,11 @@ fn push_word(
     if too_wide {
         splits.extend(glyphs.iter().skip(1).map(|g| (g.0, false)));
     } else if let (true, Some(h)) = (style.hyphenate, hyphenator) {
-        hyphenation_points(&s[start..end], start, h, &mut splits);
+        // Names are capitalised (see `hyphenation_points`); addresses, key ids and
+        // numbers are left whole too.
+        if text.link_at(start).is_none() && !is_code_like(&s[start..end]) {
+            hyphenation_points(&s[start..end], start, h, &mut splits);
+        }
     }
 
     let mut split_iter = splits.into_iter().peekable();
@@ -740,13 +778,29 @@ fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(us
         if count >= MIN_HYPHENATED_WORD && !capitalised {
             for b in h.hyphenate(run).breaks {
                 let left = run[..b].chars().count();
-                if left >= MIN_HYPHEN_SIDE && count - left >= MIN_HYPHEN_SIDE {
+                if left >= MIN_HYPHEN_SIDE
+                    && count - left >= MIN_HYPHEN_SIDE
+                    && reads_well(&run[..b], &run[b..])
+                {
                     out.push((offset + i + b, true));
                 }
             }
         }
         i += letters;
     }
+}
+
+/// Whether a hyphen between `left` and `right` leaves a fragment a reader takes as a
+/// syllable: the TeX patterns allow some breaks that split a consonant from the vowel
+/// it is spoken with ("oblig-ations", "organ-isational"); those are not used, and
+/// neither is any break that leaves a fragment without a vowel.
+fn reads_well(left: &str, right: &str) -> bool {
+    let vowel = |c: char| "aeiouyAEIOUY".contains(c);
+    let (Some(before), Some(after)) = (left.chars().last(), right.chars().next()) else {
+        return false;
+    };
+    let consonant_then_vowel = !vowel(before) && vowel(after);
+    !consonant_then_vowel && left.chars().any(vowel) && right.chars().any(vowel)
 }
 
 /// A feasible break in the Knuth–Plass search.
