@@ -12,7 +12,7 @@
 use std::ops::Range;
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
-use pdf_writer::types::{AnnotationFlags, AnnotationType, FieldType, SigFlags};
+use pdf_writer::types::{AnnotationFlags, FieldType, SigFlags};
 use pdf_writer::writers::Catalog;
 use pdf_writer::{Date, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
@@ -169,7 +169,6 @@ pub(super) fn fields(
         w.pair(Name(b"V"), signature);
         let mut annot = w.into_annotation();
         annot
-            .subtype(AnnotationType::Widget)
             .rect(rect)
             .page(page_ids[page])
             .flags(AnnotationFlags::PRINT | AnnotationFlags::LOCKED)
@@ -196,7 +195,6 @@ pub(super) fn fields(
             .alternate_name(TextStr("Signature of the customer (sign here)"));
         let mut annot = w.into_annotation();
         annot
-            .subtype(AnnotationType::Widget)
             .rect(pdf_rect(s.customer))
             .page(page_ids[s.page])
             .flags(AnnotationFlags::PRINT)
