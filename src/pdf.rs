@@ -986,8 +986,9 @@ fn content(
     let mut font: Option<(Face, f32)> = None;
     // Start of the current text line, in thousandths of a point (BT starts at 0 0).
     let (mut lx, mut ly) = (0i64, 0i64);
-    // Tw in thousandths of a point; set explicitly at the start of every page.
+    // Tw and Tc in thousandths of a point; set explicitly at the start of every page.
     let mut word_spacing = 0i64;
+    let mut char_spacing = 0i64;
     out.extend_from_slice(b"0 Tw\n");
     for item in &page.items {
         let Item::Line(line) = item else { continue };
@@ -1009,6 +1010,12 @@ fn content(
             milli_num(&mut out, tw);
             out.extend_from_slice(b" Tw\n");
             word_spacing = tw;
+        }
+        let tc = milli(line.letter_spacing);
+        if tc != char_spacing {
+            milli_num(&mut out, tc);
+            out.extend_from_slice(b" Tc\n");
+            char_spacing = tc;
         }
         // Tw does not apply to multi-byte codes, so there justification is a TJ
         // displacement after every space, in whole thousandths of an em; rounding the
@@ -1095,7 +1102,7 @@ fn watermark(
         num(out, v);
         out.push(b' ');
     }
-    out.extend_from_slice(b"cm\nBT\n");
+    out.extend_from_slice(b"cm\nBT\n0 Tw 0 Tc\n");
     let m = fonts.metrics(Face::Bold);
     // Centred on the page: the line is set from -width/2, lowered by half its cap height.
     let lift = -m.cap_height * mark.size / 2000.0;

@@ -1216,7 +1216,11 @@ fn roman(n: u64) -> String {
 
 /// The text of a heading or clause for the outline, on one line.
 fn outline_title(runs: &[Run]) -> String {
-    let text: String = runs.iter().map(|r| r.text.as_str()).collect();
+    let text: String = runs
+        .iter()
+        .flat_map(|r| r.text.chars())
+        .filter(|&c| !super::font::is_control(c))
+        .collect();
     let words: Vec<&str> = text.split_whitespace().collect();
     // A clause's outline entry is its number and first words, not the whole paragraph.
     let mut title = String::new();
@@ -1268,6 +1272,7 @@ fn make_line(
         measure,
         size,
         word_spacing: set.word_spacing as f32,
+        letter_spacing: set.letter_spacing as f32,
         runs: set
             .runs
             .into_iter()

@@ -300,6 +300,9 @@ pub struct Line {
     pub size: f32,
     /// Extra space added to each U+0020 on this line, in points.
     pub word_spacing: f32,
+    /// Extra space added after every glyph on this line (`Tc`), in points; 0 on all
+    /// but the rare line that spaces alone would stretch past 0.5 em.
+    pub letter_spacing: f32,
     pub runs: Vec<GlyphRun>,
     pub role: Role,
     /// The structure element (`Layout::nodes`) the line's text belongs to, or [`ARTIFACT`].

@@ -264,6 +264,7 @@ pub(super) fn footer_line(
         measure,
         size,
         word_spacing: 0.0,
+        letter_spacing: 0.0,
         runs: set
             .runs
             .into_iter()

@@ -52,6 +52,9 @@ pub(crate) struct SetLine {
     pub width: f64,
     /// Extra space added to every U+0020 on this line (pt; negative when shrunk).
     pub word_spacing: f64,
+    /// Extra space after every glyph (pt), for the rare line that spaces alone would
+    /// stretch past 0.5 em.
+    pub letter_spacing: f64,
     /// True when the line was stretched or shrunk to the full measure.
     pub justified: bool,
 }
@@ -459,6 +462,7 @@ pub(crate) fn set_single(
         runs,
         width: x,
         word_spacing: 0.0,
+        letter_spacing: 0.0,
         justified: false,
     })
 }
@@ -1046,11 +1050,55 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
         let justify = style.align == Align::Justify && !forced && spaces > 0;
         // A last line may have been chosen with its spaces shrunk: shrink them.
         let shrink_last = forced && spaces > 0 && natural > measure;
-        let word_spacing = if justify || shrink_last {
+        let mut word_spacing = if justify || shrink_last {
             (measure - natural) / spaces as f64
         } else {
             0.0
         };
+        // Spaces stretch at most to 0.5 em (TOLERANCE); a line that needs more (a
+        // paragraph with no better breaks) spreads the rest over its letters, at most
+        // 0.04 em each, so its words do not drift apart.
+        let mut letter_spacing = 0.0;
+        let mut ragged = false;
+        if justify {
+            let cap = line_items
+                .iter()
+                .filter(|it| it.kind == Kind::Glue && !it.fill)
+                .map(|it| it.stretch * TOLERANCE)
+                .sum::<f64>()
+                / spaces as f64;
+            if word_spacing > cap {
+                let glyphs = line_items
+                    .iter()
+                    .map(|it| match it.kind {
+                        Kind::Box => text[it.start..it.end]
+                            .chars()
+                            .filter(|&c| !is_control(c))
+                            .count(),
+                        Kind::Glue if !it.fill => 1,
+                        _ => 0,
+                    })
+                    .sum::<usize>()
+                    + usize::from(brk.hyphen);
+                // The gap a reader sees between two words is the space with its Tw
+                // and the Tc of the space and of the letter before it: held at the cap.
+                let letters = glyphs.saturating_sub(spaces as usize);
+                let rest = measure - natural - cap * spaces as f64;
+                let most = 0.04 * style.size as f64;
+                if letters > spaces as usize && rest / (letters - spaces as usize) as f64 <= most {
+                    letter_spacing = rest / (letters - spaces as usize) as f64;
+                    word_spacing = cap - 2.0 * letter_spacing;
+                } else {
+                    // Even then too loose (an unbreakable name fills the line): the line
+                    // is set ragged rather than with gaps a reader would stumble over.
+                    word_spacing = 0.0;
+                    ragged = true;
+                }
+            }
+        }
+        let justify = justify && !ragged;
+        let track =
+            |piece: &str| letter_spacing * piece.chars().filter(|&c| !is_control(c)).count() as f64;
         let mut runs: Vec<SetRun> = Vec::new();
         let mut x = 0.0f64;
         let mut push =
@@ -1078,22 +1126,27 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
             match it.kind {
                 Kind::Box => {
                     let piece = &text[it.start..it.end];
+                    let w = it.width + track(piece);
                     if has_controls && piece.contains(is_control) {
                         let visible: String = piece.chars().filter(|&c| !is_control(c)).collect();
-                        push(&mut runs, it.face, it.link, &visible, it.width);
+                        push(&mut runs, it.face, it.link, &visible, w);
                     } else {
-                        push(&mut runs, it.face, it.link, piece, it.width);
+                        push(&mut runs, it.face, it.link, piece, w);
                     }
                 }
-                Kind::Glue if !it.fill => {
-                    push(&mut runs, it.face, it.link, " ", it.width + word_spacing)
-                }
+                Kind::Glue if !it.fill => push(
+                    &mut runs,
+                    it.face,
+                    it.link,
+                    " ",
+                    it.width + word_spacing + letter_spacing,
+                ),
                 _ => {}
             }
         }
         if brk.hyphen {
             let link = runs.last().and_then(|r| r.link);
-            push(&mut runs, brk.face, link, "-", brk.width);
+            push(&mut runs, brk.face, link, "-", brk.width + letter_spacing);
         }
         // Lines that are justified end exactly at the measure; say so without the
         // rounding noise of the running sum.
@@ -1102,6 +1155,7 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
             runs,
             width,
             word_spacing,
+            letter_spacing,
             justified: justify,
         });
         // Skip the discardable items after the break.
