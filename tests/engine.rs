@@ -46,24 +46,7 @@ fn pdf_path() -> &'static Path {
         .1
 }
 
-/// Runs a command-line tool on the test PDF and returns its standard output.
-fn tool(program: &str, args: &[&str], path: &Path) -> String {
-    // pdftotext writes to a file unless told to use standard output ("-").
-    let stdout: &[&str] = if program == "pdftotext" { &["-"] } else { &[] };
-    let out = Command::new(program)
-        .args(args)
-        .arg(path)
-        .args(stdout)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} is needed for this test (poppler-utils/qpdf): {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+use engine_doc::tool;
 
 /// Collapses all whitespace to single spaces.
 fn squash(s: &str) -> String {

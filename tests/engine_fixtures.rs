@@ -18,6 +18,10 @@ use std::sync::OnceLock;
 
 use hyphenation::{Hyphenator, Language, Load, Standard};
 
+mod engine_doc;
+
+use engine_doc::tool;
+
 const VENDORS: [&str; 3] = ["segmetrics", "postgres-ai", "caplena"];
 
 fn root() -> &'static Path {
@@ -84,18 +88,6 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
-}
-
-fn tool(program: &str, args: &[&str], path: &Path) -> String {
-    let stdout: &[&str] = if program == "pdftotext" { &["-"] } else { &[] };
-    let out = Command::new(program)
-        .args(args)
-        .arg(path)
-        .args(stdout)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} is needed (poppler-utils, qpdf): {e}"));
-    assert!(out.status.success(), "{program} {args:?} {path:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A word box from `pdftotext -bbox-layout`.
@@ -219,20 +211,10 @@ const BINDS: [&str; 14] = [
     "§", "ISO", "SOC", "Type", "ISO/IEC",
 ];
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+/// A month's full name ("June"), as dates are printed.
+fn month(word: &str) -> bool {
+    word.parse::<chrono::Month>().is_ok() && word.len() > 3
+}
 
 fn numeral(word: &str) -> bool {
     let w = word.trim_end_matches([',', ';', ':', '.', ')']);
@@ -271,19 +253,15 @@ fn no_line_ends_inside_a_reference_date_certification_key_or_url() {
                 Some("reference")
             } else if numeral(e) && s.starts_with("Type") {
                 Some("certification")
-            } else if e.len() <= 2
+            } else if (e.len() <= 2
                 && e.chars().all(|c| c.is_ascii_digit())
-                && MONTHS.contains(&s.trim_end_matches([',', '.']))
+                && month(s.trim_end_matches([',', '.'])))
+                || (month(e) && s.len() >= 4 && s[..4].chars().all(|c| c.is_ascii_digit()))
             {
                 Some("date")
-            } else if MONTHS.contains(&e)
-                && s.len() >= 4
-                && s[..4].chars().all(|c| c.is_ascii_digit())
+            } else if (hex_group(e) && hex_group(s) && !prev.is_some_and(hex_group))
+                || (matches!(e, "Fingerprint" | "fingerprint" | "key") && hex_group(s))
             {
-                Some("date")
-            } else if hex_group(e) && hex_group(s) && !prev.is_some_and(hex_group) {
-                Some("key id or fingerprint")
-            } else if matches!(e, "Fingerprint" | "fingerprint" | "key") && hex_group(s) {
                 Some("key id or fingerprint")
             } else if e.ends_with("://") || e.ends_with(':') && s.starts_with("//") {
                 Some("URL scheme")
