@@ -72,6 +72,8 @@ const LINE_PENALTY: f64 = 10.0;
 const PRETOLERANCE: f64 = 1.5;
 /// Largest stretch ratio in the second, hyphenating pass (spaces at most 0.5 em).
 const TOLERANCE: f64 = 2.0;
+/// Most letter spacing (em) a justified line may take when its spaces are at 0.5 em.
+const MAX_TRACKING: f64 = 0.025;
 /// A last line shorter than this share of the measure costs like a loose line.
 const SHORT_LAST_LINE: f64 = 0.12;
 const DOUBLE_HYPHEN_DEMERITS: f64 = 10_000.0;
@@ -421,9 +423,33 @@ pub(crate) fn set_prepared(
         }
         _ => plain,
     };
-    let breaks = find_breaks(items, measure, extra_stretch, Some(TOLERANCE))
-        .or_else(|| find_breaks(items, measure, extra_stretch, None))
-        .unwrap_or_else(|| vec![items.len() - 1]);
+    if let Some(breaks) = find_breaks(items, measure, extra_stretch, Some(TOLERANCE)) {
+        return Ok(assemble(&text.text, items, &breaks, style));
+    }
+    // Third pass: letters may take up to MAX_TRACKING each (see `assemble`), so lines too
+    // loose for their spaces alone can still be justified.
+    if style.align == Align::Justify {
+        let most = MAX_TRACKING * style.size as f64 / TOLERANCE;
+        let tracked: Vec<Item> = items
+            .iter()
+            .map(|it| match it.kind {
+                Kind::Box => Item {
+                    stretch: most
+                        * text.text[it.start..it.end]
+                            .chars()
+                            .filter(|&c| !is_control(c))
+                            .count() as f64,
+                    ..it.clone()
+                },
+                _ => it.clone(),
+            })
+            .collect();
+        if let Some(breaks) = find_breaks(&tracked, measure, extra_stretch, Some(TOLERANCE)) {
+            return Ok(assemble(&text.text, items, &breaks, style));
+        }
+    }
+    let breaks =
+        find_breaks(items, measure, extra_stretch, None).unwrap_or_else(|| vec![items.len() - 1]);
     Ok(assemble(&text.text, items, &breaks, style))
 }
 
@@ -1057,7 +1083,7 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
         };
         // Spaces stretch at most to 0.5 em (TOLERANCE); a line that needs more (a
         // paragraph with no better breaks) spreads the rest over its letters, at most
-        // 0.04 em each, so its words do not drift apart.
+        // MAX_TRACKING each, so its words do not drift apart.
         let mut letter_spacing = 0.0;
         let mut ragged = false;
         if justify {
@@ -1084,7 +1110,7 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
                 // and the Tc of the space and of the letter before it: held at the cap.
                 let letters = glyphs.saturating_sub(spaces as usize);
                 let rest = measure - natural - cap * spaces as f64;
-                let most = 0.04 * style.size as f64;
+                let most = MAX_TRACKING * style.size as f64;
                 if letters > spaces as usize && rest / (letters - spaces as usize) as f64 <= most {
                     letter_spacing = rest / (letters - spaces as usize) as f64;
                     word_spacing = cap - 2.0 * letter_spacing;
