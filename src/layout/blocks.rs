@@ -1086,8 +1086,40 @@ impl Builder<'_> {
         Ok(y)
     }
 
-    /// Makes each heading keep with at least the next two lines of text.
+    /// Makes each heading keep with at least the next two lines of text, and with the
+    /// whole of a short introduction and the header and first two rows of a table that
+    /// follows it (so a table never starts alone on a page after its heading).
     fn keep_headings(&mut self) {
+        const SHORT_INTRODUCTION: u32 = 10;
+        for &h in &self.headings {
+            let mut j = h + 1;
+            let mut lines = 0;
+            while j < self.slabs.len()
+                && self.slabs[j].kind == SlabKind::Text
+                && lines <= SHORT_INTRODUCTION
+            {
+                lines += self.slabs[j].lines;
+                j += 1;
+            }
+            if j < self.slabs.len()
+                && matches!(self.slabs[j].kind, SlabKind::TableHeader(_))
+                && lines <= SHORT_INTRODUCTION
+            {
+                // Introduction, header and the first row keep with what follows.
+                let first_row = j + 1;
+                let last = first_row.min(self.slabs.len() - 1);
+                for slab in &mut self.slabs[h..=last] {
+                    slab.keep_with_next = true;
+                }
+                if let Some(second) = self.slabs.get(first_row + 1)
+                    && !matches!(second.kind, SlabKind::TableRow(_))
+                    && let Some(first) = self.slabs.get_mut(first_row)
+                {
+                    // A one-row table: nothing to keep the row with.
+                    first.keep_with_next = false;
+                }
+            }
+        }
         for &h in &self.headings {
             let mut counted = 0;
             let mut j = h + 1;
