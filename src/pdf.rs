@@ -982,6 +982,10 @@ fn content(
     if graphics {
         out.extend_from_slice(b"EMC\n");
     }
+    // Under the text, so it never hides a letter.
+    if let Some(mark) = &page.watermark {
+        watermark(&mut out, page, mark, fonts, faces);
+    }
     out.extend_from_slice(b"BT\n0 g\n");
     let mut font: Option<(Face, f32)> = None;
     // Start of the current text line, in thousandths of a point (BT starts at 0 0).
@@ -1080,14 +1084,12 @@ fn content(
         }
     }
     out.extend_from_slice(b"ET\n");
-    if let Some(mark) = &page.watermark {
-        watermark(&mut out, page, mark, fonts, faces);
-    }
     out
 }
 
 /// Draws the watermark across the page, light grey, at the angle of the diagonal, as
-/// page furniture that text extraction and screen readers skip.
+/// page furniture: screen readers skip it, and pdftotext (which drops diagonal text)
+/// does not show it at all.
 fn watermark(
     out: &mut Vec<u8>,
     page: &Page,
