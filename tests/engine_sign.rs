@@ -241,6 +241,10 @@ fn a_real_cms_over_the_byte_range_validates_in_pdfsig() {
     fill_contents(&mut bytes, &places, &std::fs::read(&der).unwrap()).unwrap();
     let path = dir.path().join("signed.pdf");
     std::fs::write(&path, &bytes).unwrap();
+    // Handy for looking at the signature page: DPA_ENGINE_SIGNED_OUT=file.pdf.
+    if let Some(out) = std::env::var_os("DPA_ENGINE_SIGNED_OUT") {
+        std::fs::write(out, &bytes).unwrap();
+    }
     let (_, out) = run("pdfsig", &[], &path);
     assert!(
         out.contains("Signature Validation: Signature is Valid."),

@@ -890,15 +890,23 @@ impl Builder<'_> {
             signed_lines.push((lines, px));
         }
         let most = signed_lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0) as f32;
-        let zone = (most * small.leading + 0.4 * body.leading).max(2.8 * body.leading);
+        // Above signed text, room for an embedded signature's widget (three lines).
+        let widget = if most > 0.0 { 3.0 * small.leading } else { 0.0 };
+        let zone = (most * small.leading + 0.4 * body.leading + widget).max(2.8 * body.leading);
         let rule_y = zone_top + zone;
-        let zone_rect = |px: f32| Rect {
+        // The area a signature widget may cover: the zone above the party's own
+        // "signed electronically" lines, which stay readable on paper.
+        let zone_rect = |px: f32, signed: usize| Rect {
             x: px,
             y: zone_top,
             width: col,
-            height: rule_y - zone_top,
+            height: (rule_y - 0.3 * body.leading - signed as f32 * small.leading - zone_top)
+                .max(small.leading),
         };
-        let areas = (zone_rect(parties[0].1), zone_rect(parties[1].1));
+        let areas = (
+            zone_rect(parties[0].1, signed_lines[0].0.len()),
+            zone_rect(parties[1].1, signed_lines[1].0.len()),
+        );
         for (p, (lines, px)) in signed_lines.into_iter().enumerate() {
             let id = self.para_id();
             let n = lines.len() as u32;
