@@ -259,9 +259,7 @@ fn no_line_ends_inside_a_reference_date_certification_key_or_url() {
                 || (month(e) && s.len() >= 4 && s[..4].chars().all(|c| c.is_ascii_digit()))
             {
                 Some("date")
-            } else if (hex_group(e) && hex_group(s) && !prev.is_some_and(hex_group))
-                || (matches!(e, "Fingerprint" | "fingerprint" | "key") && hex_group(s))
-            {
+            } else if hex_group(e) && hex_group(s) && !prev.is_some_and(hex_group) {
                 Some("key id or fingerprint")
             } else if e.ends_with("://") || e.ends_with(':') && s.starts_with("//") {
                 Some("URL scheme")
