@@ -7,11 +7,20 @@
 //! and whose trailer `/ID` is a hash of the content. The same pages give the same bytes
 //! in any process.
 //!
-//! The objects are serialised directly with `pdf-writer` (classic cross-reference table,
-//! no object streams); the page contents are written by [`content`], compactly, with one
-//! byte per glyph where a face has at most 256 glyphs (its own CMap puts the space at
-//! code 32, so that `Tw` justifies). `subset` cuts each face down to the document's
-//! glyphs. Reading a PDF back (the embedded annex) goes through `hayro-syntax`.
+//! The objects are serialised directly with `pdf-writer`; the page contents are written
+//! by [`content`], compactly, with one byte per glyph where a face has at most 256
+//! glyphs (its own CMap puts the space at code 32, so that `Tw` justifies). `subset`
+//! cuts each face down to the document's glyphs. The file is a tagged PDF 1.7 (`tags`:
+//! structure tree, marked content, artifacts for page furniture), with `/Lang`,
+//! `/MarkInfo`, an outline, link annotations and XMP metadata; `objstm` packs the
+//! dictionaries into an object stream. `sign` adds the fields of an embedded signature.
+//! Reading a PDF back (the embedded annex) goes through `hayro-syntax`.
+//!
+//! printpdf (0.12) built the documents before. Checked in its source: it writes PDF 1.3
+//! only, has no structure tree, marked-content IDs, `/MarkInfo`, `/Lang`, form fields or
+//! signature dictionaries, writes XMP unescaped, and its content streams and CMaps had
+//! to be rewritten through lopdf afterwards (it does have bookmarks and link
+//! annotations). See BENCHMARKS.md for what the change cost and saved.
 
 mod objstm;
 pub mod sign;

@@ -9,6 +9,13 @@
 //! The steps: `para` breaks each paragraph into lines (total-fit); `blocks` stacks
 //! headings, paragraphs, lists, tables and the signature block into slabs with their
 //! keep rules; `paginate` distributes the slabs over pages and adds the footers.
+//!
+//! Besides the pages, a [`Layout`] carries what a tagged PDF needs and only the layout
+//! knows: the logical structure every line belongs to ([`Node`]: headings, paragraphs,
+//! lists with their labels, tables, links), the outline (headings and numbered
+//! clauses, with their pages) and where the two parties sign ([`SignatureLines`]).
+//! A paragraph that starts with a bold clause number ("**6.3** …") hangs that number
+//! in a column of its own; lists are lettered (a), (b) and nested (i), (ii).
 
 mod blocks;
 mod font;
