@@ -1265,7 +1265,7 @@ fn outline_title(runs: &[Run]) -> String {
     // A clause's outline entry is its number and first words, not the whole paragraph.
     let mut title = String::new();
     for w in words {
-        if title.chars().count() > 60 {
+        if title.chars().count() > 40 {
             title.push('…');
             break;
         }

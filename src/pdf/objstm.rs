@@ -127,7 +127,7 @@ pub(super) fn finish(
     rows[xref.get() as usize][0] = 1;
     rows[xref.get() as usize][1..5].copy_from_slice(&offset.to_be_bytes());
     let raw: Vec<u8> = rows.concat();
-    let data = DEFLATERS.with_borrow_mut(|(text, _)| text.pack(&raw))?;
+    let data = DEFLATERS.with_borrow_mut(|(text, _, _)| text.pack(&raw))?;
     let hex: String = id.iter().map(|b| format!("{b:02X}")).collect();
     let dict = format!(
         "{} 0 obj\n<</Type/XRef/Size {size}/W[1 4 2]/Root {} 0 R/Info {} 0 R/ID[<{hex}><{hex}>]/Filter/FlateDecode/Length {}>>\nstream\n",
