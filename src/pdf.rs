@@ -700,7 +700,7 @@ const TEXT_LEVEL: i32 = 2;
 const FONT_LEVEL: i32 = 1;
 /// zlib level for the object stream: its 40 KB of dictionaries (structure tree,
 /// outline) shrink by a fifth more at level 6 than at level 2.
-const DENSE_LEVEL: i32 = 6;
+const DENSE_LEVEL: i32 = 4;
 
 /// Character → glyph id (CID) or code in a face's subset.
 type Codes = BTreeMap<char, u16>;

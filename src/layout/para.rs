@@ -178,6 +178,10 @@ struct Text {
     text: String,
     /// (start byte, style, link) where a style or link begins; sorted by start.
     styles: Vec<(usize, Style, Option<u16>)>,
+    /// Whether any run is a link, and any space is bound (U+2060 after it): most
+    /// paragraphs have neither, and skip looking.
+    has_links: bool,
+    has_bound: bool,
 }
 
 impl Text {
@@ -239,7 +243,13 @@ impl Text {
         while text.ends_with([' ', '\n']) {
             text.pop();
         }
-        Text { text, styles }
+        let has_bound = text.contains(" \u{2060}");
+        Text {
+            text,
+            styles,
+            has_links: links > 0,
+            has_bound,
+        }
     }
 
     /// How many style changes start inside `start+1..end`.
@@ -259,6 +269,9 @@ impl Text {
     }
 
     fn link_at(&self, byte: usize) -> Option<u16> {
+        if !self.has_links {
+            return None;
+        }
         let i = self.styles.partition_point(|s| s.0 <= byte);
         if i == 0 { None } else { self.styles[i - 1].2 }
     }
@@ -514,7 +527,8 @@ fn build_items(
             // A space followed by a word joiner (set by the markup stage) never ends a
             // line, but stretches like any other: the word is pushed in parts.
             let mut from = prev;
-            for (i, _) in word.match_indices(" \u{2060}") {
+            // Linebreaks ends words at ordinary spaces, so only a bound one is inside.
+            for i in bound_spaces(word, text.has_bound) {
                 let at = prev + i;
                 if at > from {
                     push_word(&mut items, text, from, at, style, fonts, hyphenator)?;
@@ -597,15 +611,23 @@ fn space_glue(
     Ok(glue)
 }
 
+/// Byte offsets of the bound spaces (a space then U+2060) inside a word: linebreaks ends
+/// words at ordinary spaces, so any space inside one is bound.
+fn bound_spaces(word: &str, any: bool) -> impl Iterator<Item = usize> + '_ {
+    let b = if any { word.as_bytes() } else { &[] };
+    b.iter()
+        .enumerate()
+        .filter(move |&(i, &c)| c == b' ' && b[i + 1..].starts_with("\u{2060}".as_bytes()))
+        .map(|(i, _)| i)
+}
+
 /// Whether a word is an address, a number or a code, which is never hyphenated.
 fn is_code_like(word: &str) -> bool {
-    let chars: Vec<char> = word.chars().collect();
-    chars
-        .iter()
-        .any(|c| c.is_ascii_digit() || matches!(c, '@' | '/' | '\\' | '_'))
-        || chars
-            .windows(2)
-            .any(|w| matches!(w[0], '.' | ':') && w[1].is_alphanumeric())
+    let b = word.as_bytes();
+    b.iter()
+        .any(|c| c.is_ascii_digit() || matches!(c, b'@' | b'/' | b'\\' | b'_'))
+        || b.windows(2)
+            .any(|w| matches!(w[0], b'.' | b':') && w[1].is_ascii_alphanumeric())
 }
 
 /// A word that is only a currency or section sign, which binds to what follows.

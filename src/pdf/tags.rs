@@ -169,37 +169,46 @@ impl<'a> Tagger<'a> {
 
         for (n, kids) in self.kids.iter().enumerate() {
             let node = self.node(n as u32);
-            let mut el = pdf.struct_element(ids[n]);
+            // Written as a plain dictionary: `/Type /StructElem` is optional, and four
+            // hundred of them were a sixth of the object stream.
+            let mut el = pdf.indirect(ids[n]).dict();
             el.pair(Name(b"S"), Name(role_name(&node.kind)));
-            el.parent(node.parent.map_or(document, |p| ids[p as usize]));
+            el.pair(
+                Name(b"P"),
+                node.parent.map_or(document, |p| ids[p as usize]),
+            );
             // The page of the element's first content, so its MCIDs can be plain numbers.
             let home = kids.iter().find_map(|k| match k {
                 Kid::Content(p, _) | Kid::Annotation(p, _) => Some(*p),
                 Kid::Element(_) => None,
             });
             if let Some(p) = home {
-                el.page(page_ids[p]);
+                el.pair(Name(b"Pg"), page_ids[p]);
             }
-            if let NodeKind::Link(uri) = &node.kind {
-                el.alt(TextStr(uri));
-            }
-            let mut children = el.children();
+            let mut children = el.insert(Name(b"K")).array();
             for kid in kids {
                 match *kid {
                     Kid::Element(c) => {
-                        children.struct_element(ids[c as usize]);
+                        children.item(ids[c as usize]);
                     }
                     Kid::Content(p, mcid) if Some(p) == home => {
-                        children.marked_content_id(mcid);
+                        children.item(mcid);
                     }
                     Kid::Content(p, mcid) => {
                         children
-                            .marked_content_ref()
-                            .marked_content_id(mcid)
-                            .page(page_ids[p]);
+                            .push()
+                            .dict()
+                            .pair(Name(b"Type"), Name(b"MCR"))
+                            .pair(Name(b"Pg"), page_ids[p])
+                            .pair(Name(b"MCID"), mcid);
                     }
                     Kid::Annotation(p, annotation) => {
-                        children.object_ref().object(annotation).page(page_ids[p]);
+                        children
+                            .push()
+                            .dict()
+                            .pair(Name(b"Type"), Name(b"OBJR"))
+                            .pair(Name(b"Obj"), annotation)
+                            .pair(Name(b"Pg"), page_ids[p]);
                     }
                 }
             }
