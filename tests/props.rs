@@ -60,8 +60,14 @@ fn base_customer() -> Customer {
 
 /// Text without whitespace or hyphens: line breaks and hyphenation do not count.
 fn squeeze(text: &str) -> String {
+    // The engine sets quotes and apostrophes typographically: compare them as the same.
     text.chars()
         .filter(|c| !c.is_whitespace() && *c != '-' && *c != '\u{ad}')
+        .map(|c| match c {
+            '‘' | '’' => '\'',
+            '“' | '”' => '"',
+            c => c,
+        })
         .collect()
 }
 
