@@ -71,5 +71,5 @@ report "$work/document.cg" dpa::pdf::Typesetter::render dpa::generate::Setup::dp
   dpa::assemble::dpa dpa::template::Template::render dpa::markup::parse \
   dpa::pdf::Typesetter::render dpa::layout::layout dpa::pdf::write_pdf \
   zlib_rs::deflate::deflate zlib_rs::deflate::reset zlib_rs::deflate::State::init_block \
-  printpdf::PdfDocument::to_lopdf_document dpa::sign::sign_hashed dpa::sign::minisign::sign \
+  dpa::pdf::embed_fonts dpa::sign::sign_hashed dpa::sign::minisign::sign \
   dpa::generate::Setup::inputs_digest

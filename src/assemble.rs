@@ -92,6 +92,8 @@ pub fn dpa(
         blocks,
         footer: footer(annex, fingerprint),
         attachments: vec![annex_attachment_reused(annex)],
+        lang: None,
+        watermark: None,
     })
 }
 

@@ -14,6 +14,11 @@ pub struct Document {
     pub footer: String,
     /// Files embedded in the PDF (e.g. the annex as JSON), in this order.
     pub attachments: Vec<Attachment>,
+    /// The language of the text as a BCP 47 tag (`en`, `en-GB`), for screen readers
+    /// and hyphenation; `None` is English.
+    pub lang: Option<String>,
+    /// A mark drawn across every page (e.g. "SPECIMEN – not binding"), outside the text.
+    pub watermark: Option<String>,
 }
 
 /// A file carried inside the PDF, listed in its EmbeddedFiles name tree.
@@ -56,11 +61,13 @@ pub enum Block {
     Signatures(Box<SignatureBlock>),
 }
 
-/// A piece of text in one style.
+/// A piece of text in one style, optionally the text of a link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Run {
     pub text: String,
     pub style: Style,
+    /// Where the text links to (`https://…` or `mailto:…`), if it is a link.
+    pub link: Option<String>,
 }
 
 impl Run {
@@ -69,6 +76,7 @@ impl Run {
         Run {
             text: text.into(),
             style: Style::Regular,
+            link: None,
         }
     }
 
@@ -77,6 +85,16 @@ impl Run {
         Run {
             text: text.into(),
             style,
+            link: None,
+        }
+    }
+
+    /// A run in the given style that links to `target`.
+    pub fn linked(text: impl Into<String>, style: Style, target: impl Into<String>) -> Self {
+        Run {
+            text: text.into(),
+            style,
+            link: Some(target.into()),
         }
     }
 }
@@ -114,7 +132,8 @@ impl Style {
 /// An ordered or bulleted list; items may hold nested lists (two levels are laid out).
 #[derive(Debug, Clone, PartialEq)]
 pub struct List {
-    /// `Some(n)`: numbered from `n` (1. 2. 3. at level one, (a) (b) (c) at level two); `None`: bullets.
+    /// `Some(n)`: lettered from the n-th letter ((a) (b) (c) at level one, (i) (ii) (iii)
+    /// at level two), so that "clause 1.1(c)(ii)" can be cited; `None`: bullets.
     pub start: Option<u64>,
     pub items: Vec<ListItem>,
 }

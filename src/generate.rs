@@ -286,6 +286,8 @@ impl Setup {
             blocks,
             footer: assemble::footer(&self.annex, &self.fingerprint),
             attachments: vec![assemble::annex_attachment(&self.annex)],
+            lang: None,
+            watermark: None,
         };
         let pdf_name = notice_file_name(&self.vendor, &self.annex);
         self.finish(Kind::Notice, customer, issued, doc, pdf_name)

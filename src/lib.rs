@@ -6,7 +6,7 @@
 //! 3. `template`: Handlebars over a JSON context -> Markdown text;
 //! 4. `markup`: Markdown -> `document` blocks;
 //! 5. `layout`: blocks -> pages of positioned glyph runs (pure, no PDF types);
-//! 6. `pdf`: pages -> PDF bytes (the only module that uses printpdf);
+//! 6. `pdf`: pages -> PDF bytes (pdf-writer; tagged, with outline, links and form fields);
 //! 7. `sign`: SHA-256, minisign, SSHSIG and raw Ed25519 signatures; verification.
 //!
 //! Beside the steps: `untrusted` escapes outside text before it is printed, `version`

@@ -23,6 +23,8 @@ use thiserror::Error;
 
 use crate::document::{Block, Cell, List, ListItem, Run, SignatureBlock, Style, Table};
 
+mod typography;
+
 /// Why the Markdown could not be turned into blocks; lines count in the rendered Markdown.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum MarkupError {
@@ -169,10 +171,16 @@ impl<'s> Builder<'s> {
         match event {
             Event::Start(tag) => self.start(tag)?,
             Event::End(tag) => self.end(tag)?,
-            Event::Text(text)
-            | Event::Code(text)
-            | Event::InlineMath(text)
-            | Event::DisplayMath(text) => {
+            Event::Text(text) => {
+                if let Some(code) = &mut self.code {
+                    code.push_str(&text);
+                } else {
+                    let curly = typography::quotes(&text, self.last_char());
+                    self.text(&curly);
+                }
+            }
+            // Code keeps its straight quotes: it is quoted to be typed as it is.
+            Event::Code(text) | Event::InlineMath(text) | Event::DisplayMath(text) => {
                 if let Some(code) = &mut self.code {
                     code.push_str(&text);
                 } else {
@@ -185,7 +193,9 @@ impl<'s> Builder<'s> {
             },
             // Inline HTML (and a directive written inside a paragraph) prints as text.
             Event::InlineHtml(text) => self.text(&text),
-            Event::SoftBreak | Event::HardBreak => self.text(" "),
+            Event::SoftBreak => self.text(" "),
+            // A hard break ends the line; the layout keeps it as a ragged line end.
+            Event::HardBreak => self.text("\n"),
             Event::FootnoteReference(label) => self.text(&format!("[^{label}]")),
             Event::TaskListMarker(done) => self.text(if done { "[x] " } else { "[ ] " }),
             Event::Rule => self.flush_inline(),
@@ -347,7 +357,8 @@ impl<'s> Builder<'s> {
                     let bare = dest.strip_prefix("mailto:").unwrap_or(&dest);
                     if !dest.is_empty() && !dest.starts_with('#') && shown.trim() != bare {
                         let style = self.style();
-                        self.push_text(&format!(" ({bare})"), style);
+                        let link = Some(dest.clone());
+                        self.push_text(&format!(" ({bare})"), style, link);
                     }
                 }
             }
@@ -432,18 +443,36 @@ impl<'s> Builder<'s> {
 
     fn text(&mut self, text: &str) {
         let style = self.style();
-        self.push_text(text, style);
+        // Text inside a link is the link's, except internal anchors (`#…`).
+        let link = self
+            .links
+            .last()
+            .map(|(dest, _)| dest.clone())
+            .filter(|d| !d.is_empty() && !d.starts_with('#'));
+        self.push_text(text, style, link);
     }
 
-    fn push_text(&mut self, text: &str, style: Style) {
+    /// The last character of the open inline text, for the direction of a quote.
+    fn last_char(&self) -> Option<char> {
+        self.inline
+            .as_ref()
+            .and_then(|i| i.runs.last())
+            .and_then(|r| r.text.chars().last())
+    }
+
+    fn push_text(&mut self, text: &str, style: Style, link: Option<String>) {
         // Text outside any paragraph (e.g. in a tight list item) opens one.
         let inline = self.inline.get_or_insert(Inline {
             kind: InlineKind::Paragraph,
             runs: Vec::new(),
         });
         match inline.runs.last_mut() {
-            Some(last) if last.style == style => last.text.push_str(text),
-            _ => inline.runs.push(Run::styled(text, style)),
+            Some(last) if last.style == style && last.link == link => last.text.push_str(text),
+            _ => inline.runs.push(Run {
+                text: text.to_string(),
+                style,
+                link,
+            }),
         }
     }
 
@@ -487,6 +516,15 @@ fn finish_runs(runs: Vec<Run>) -> Vec<Run> {
     for run in runs {
         let mut text = String::with_capacity(run.text.len());
         for c in run.text.chars() {
+            if c == '\n' {
+                // A hard line break swallows the spaces around it.
+                while text.ends_with(' ') {
+                    text.pop();
+                }
+                text.push('\n');
+                last_space = true;
+                continue;
+            }
             let space = crate::template::is_breaking_space(c);
             if space {
                 if !last_space {
@@ -501,8 +539,14 @@ fn finish_runs(runs: Vec<Run>) -> Vec<Run> {
             continue;
         }
         match out.last_mut() {
-            Some(prev) if prev.style == run.style => prev.text.push_str(&text),
-            _ => out.push(Run::styled(text, run.style)),
+            Some(prev) if prev.style == run.style && prev.link == run.link => {
+                prev.text.push_str(&text)
+            }
+            _ => out.push(Run {
+                text,
+                style: run.style,
+                link: run.link,
+            }),
         }
     }
     if let Some(last) = out.last_mut() {
@@ -512,7 +556,7 @@ fn finish_runs(runs: Vec<Run>) -> Vec<Run> {
             out.pop();
         }
     }
-    out
+    typography::finish(out)
 }
 
 #[cfg(test)]
@@ -700,18 +744,48 @@ mod tests {
 
     #[test]
     fn links_show_their_address() {
+        let b = blocks(
+            "See [Stripe](https://stripe.com) and <https://x.example> or [mail](mailto:a@b.example) or [a@b.example](mailto:a@b.example).\n",
+        );
+        let [Block::Paragraph(runs)] = b.as_slice() else {
+            panic!("{b:?}")
+        };
         assert_eq!(
-            blocks(
-                "See [Stripe](https://stripe.com) and <https://x.example> or [mail](mailto:a@b.example) or [a@b.example](mailto:a@b.example).\n"
-            ),
-            vec![Block::Paragraph(vec![plain(
-                "See Stripe (https://stripe.com) and https://x.example or mail (a@b.example) or a@b.example."
-            )])]
+            text_of(runs),
+            "See Stripe (https://stripe.com) and https://x.example or mail (a@b.example) or a@b.example."
+        );
+        let links: Vec<(String, &str)> = runs
+            .iter()
+            .filter_map(|r| Some((visible(&r.text), r.link.as_deref()?)))
+            .collect();
+        assert_eq!(
+            links,
+            [
+                (
+                    "Stripe (https://stripe.com)".to_string(),
+                    "https://stripe.com"
+                ),
+                ("https://x.example".to_string(), "https://x.example"),
+                ("mail (a@b.example)".to_string(), "mailto:a@b.example"),
+                ("a@b.example".to_string(), "mailto:a@b.example"),
+            ]
         );
     }
 
+    /// The text as a reader sees it: without the invisible break marks.
+    fn visible(text: &str) -> String {
+        text.chars()
+            .filter(|c| !matches!(c, '\u{200B}' | '\u{2060}'))
+            .collect()
+    }
+
+    /// The runs' text as a reader sees it, with typographic quotes read as straight ones.
     fn text_of(runs: &[Run]) -> String {
-        runs.iter().map(|r| r.text.as_str()).collect()
+        runs.iter()
+            .map(|r| visible(&r.text))
+            .collect::<String>()
+            .replace(['“', '”'], "\"")
+            .replace(['‘', '’'], "'")
     }
 
     /// Every place a template may put a value: the value must come out as the same text.

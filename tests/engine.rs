@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use dpa::document::{Block, Document, Run, Table};
-use dpa::layout::{Face, Fonts, Item, Line, Margins, Page, PageSetup, Paper, Role, layout};
+use dpa::layout::{Face, Fonts, Item, Layout, Line, Margins, Page, PageSetup, Paper, Role, layout};
 use dpa::pdf::{PdfError, Typesetter, write_pdf};
 
 fn typesetter() -> &'static Typesetter {
@@ -18,8 +18,8 @@ fn typesetter() -> &'static Typesetter {
     TS.get_or_init(|| Typesetter::new(PageSetup::default()).expect("embedded fonts"))
 }
 
-fn pages() -> &'static Vec<Page> {
-    static PAGES: OnceLock<Vec<Page>> = OnceLock::new();
+fn pages() -> &'static Layout {
+    static PAGES: OnceLock<Layout> = OnceLock::new();
     PAGES.get_or_init(|| {
         layout(
             &engine_doc::document(),
@@ -46,24 +46,7 @@ fn pdf_path() -> &'static Path {
         .1
 }
 
-/// Runs a command-line tool on the test PDF and returns its standard output.
-fn tool(program: &str, args: &[&str], path: &Path) -> String {
-    // pdftotext writes to a file unless told to use standard output ("-").
-    let stdout: &[&str] = if program == "pdftotext" { &["-"] } else { &[] };
-    let out = Command::new(program)
-        .args(args)
-        .arg(path)
-        .args(stdout)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} is needed for this test (poppler-utils/qpdf): {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+use engine_doc::tool;
 
 /// Collapses all whitespace to single spaces.
 fn squash(s: &str) -> String {
@@ -770,4 +753,67 @@ fn a_face_with_more_than_256_glyphs_uses_two_byte_codes_and_still_justifies() {
         .collect();
     let at_margin = ends.iter().filter(|x| (*x - right).abs() <= 0.02).count();
     assert!(at_margin >= 3, "{ends:?}");
+}
+
+#[test]
+fn a_watermark_is_on_every_page_as_an_artifact_outside_the_text() {
+    let doc = Document {
+        watermark: Some("SPECIMEN – not binding".into()),
+        ..engine_doc::document()
+    };
+    let bytes = typesetter().render(&doc).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("specimen.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let pages = pages().len();
+    // Drawn on every page, as a watermark artifact (qpdf shows the page contents).
+    let qdf = dir.path().join("specimen.qdf.pdf");
+    let status = Command::new("qpdf")
+        .args(["--qdf", "--object-streams=disable"])
+        .arg(&path)
+        .arg(&qdf)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let raw = String::from_utf8_lossy(&std::fs::read(&qdf).unwrap()).into_owned();
+    assert_eq!(
+        raw.matches("/Artifact<</Type/Pagination/Subtype/Watermark>>BDC")
+            .count(),
+        pages,
+        "one mark per page"
+    );
+    // pdftotext drops diagonal text: the body's reading has no trace of the mark.
+    assert!(!tool("pdftotext", &["-enc", "UTF-8"], &path).contains("SPECIMEN"));
+    // The tag tree does not contain it: screen readers skip it.
+    let tree = tool("pdfinfo", &["-struct-text"], &path);
+    assert!(
+        !tree.contains("SPECIMEN"),
+        "the watermark is not in the tag tree"
+    );
+    // pdftotext's reading of the body keeps every paragraph whole: the mark comes
+    // after the page's text, not inside a sentence.
+    let text = squash(&tool("pdftotext", &["-enc", "UTF-8"], &path));
+    for p in engine_doc::section_paragraphs(0) {
+        assert!(text.contains(&squash(&p)), "{p}");
+    }
+    assert!(tool("qpdf", &["--check"], &path).contains("No syntax or stream encoding errors"));
+    // Without a watermark nothing of it is drawn.
+    let plain = tool("pdftotext", &["-enc", "UTF-8"], pdf_path());
+    assert!(!plain.contains("SPECIMEN"));
+}
+
+#[test]
+fn a_document_past_the_page_limit_is_refused_with_a_message() {
+    let paragraph = engine_doc::section_paragraphs(1).join(" ");
+    let doc = Document {
+        blocks: vec![Block::Paragraph(vec![Run::plain(paragraph)]); 12_000],
+        ..engine_doc::document()
+    };
+    let err = layout(&doc, typesetter().fonts(), &PageSetup::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("more than {} pages", dpa::layout::MAX_PAGES)),
+        "{err}"
+    );
+    assert!(err.hint().is_some_and(|h| h.contains("{{#each}}")));
 }

@@ -880,9 +880,13 @@ fn lay_out_markdown(markdown: &str) -> Vec<dpa::layout::Page> {
         blocks,
         footer: "footer".into(),
         attachments: Vec::new(),
+        lang: None,
+        watermark: None,
     };
     let fonts = dpa::layout::Fonts::embedded().unwrap();
-    dpa::layout::layout(&doc, &fonts, &dpa::layout::PageSetup::default()).unwrap()
+    dpa::layout::layout(&doc, &fonts, &dpa::layout::PageSetup::default())
+        .unwrap()
+        .pages
 }
 
 /// The text of the laid-out lines that `pick` selects, one line after another.
@@ -914,7 +918,9 @@ fn layout_customer(customer: &Path, inputs: &Inputs) -> Vec<dpa::layout::Page> {
     };
     let doc = dpa::assemble::dpa(&vendor, &annex, &fp, &customer, &template, &signing).unwrap();
     let fonts = dpa::layout::Fonts::embedded().unwrap();
-    dpa::layout::layout(&doc, &fonts, &dpa::layout::PageSetup::default()).unwrap()
+    dpa::layout::layout(&doc, &fonts, &dpa::layout::PageSetup::default())
+        .unwrap()
+        .pages
 }
 
 /// Every line that `check` selects (by role and text) lies inside its page's text box;

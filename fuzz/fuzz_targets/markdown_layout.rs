@@ -44,6 +44,8 @@ fuzz_target!(|data: &[u8]| {
         blocks,
         footer: "footer".into(),
     attachments: Vec::new(),
+    lang: None,
+    watermark: None,
     };
     let Ok(pages) = dpa::layout::layout(&doc, fonts(), &PageSetup::default()) else {
         return;

@@ -11,7 +11,10 @@ use hyphenation::{Language, Load, Standard};
 use std::sync::OnceLock;
 
 use super::para::{self, Align, ParaStyle, SetLine};
-use super::{Face, Fill, Fonts, GlyphRun, Item, LayoutError, Line, PageSetup, Rect, Role, Rule};
+use super::{
+    Face, Fill, Fonts, GlyphRun, Item, LayoutError, Line, Node, NodeKind, PageSetup, Rect, Role,
+    Rule,
+};
 use crate::document::{Block, Document, List, Party, Run, SignatureBlock, Style, Table};
 
 /// What a slab holds, as far as pagination cares.
@@ -44,6 +47,12 @@ pub(super) struct Slab {
 pub(super) struct Built {
     pub slabs: Vec<Slab>,
     pub headers: Vec<Slab>,
+    pub nodes: Vec<Node>,
+    /// Bookmarks: (first slab, level, title).
+    pub outline: Vec<(usize, u8, String)>,
+    /// The signature block's slab and its vendor and customer signature areas, with `y`
+    /// relative to the slab's top.
+    pub signature: Option<(usize, Rect, Rect, (u32, u32))>,
 }
 
 /// Type sizes and spacing derived from the base size.
@@ -75,6 +84,13 @@ struct Builder<'a> {
     headings: Vec<usize>,
     pending_space: f32,
     next_para: u32,
+    nodes: Vec<Node>,
+    /// The structure element new elements go into.
+    parent: Option<u32>,
+    outline: Vec<(usize, u8, String)>,
+    /// Level of the last heading, for the level of the clauses below it.
+    heading_level: u8,
+    signature: Option<(usize, Rect, Rect, (u32, u32))>,
 }
 
 /// Builds the slabs of `doc` for a text box `text_box`.
@@ -94,13 +110,45 @@ pub(super) fn build(
         headings: Vec::new(),
         pending_space: 0.0,
         next_para: 0,
+        nodes: Vec::new(),
+        parent: None,
+        outline: Vec::new(),
+        heading_level: 0,
+        signature: None,
     };
     b.blocks(&doc.blocks, text_box.x, text_box.width, 0)?;
     b.keep_headings();
     Ok(Built {
         slabs: b.slabs,
         headers: b.headers,
+        nodes: b.nodes,
+        outline: b.outline,
+        signature: b.signature,
     })
+}
+
+/// The clause number a paragraph starts with ("**1.1** In this…", "**12.** …"), and the
+/// runs after it: such a paragraph hangs its number in a column of its own.
+fn clause_number(runs: &[Run]) -> Option<(String, Vec<Run>)> {
+    let first = runs.first()?;
+    let number = first.text.trim();
+    let is_number = !number.is_empty()
+        && number.len() <= 12
+        && number.trim_end_matches('.').split('.').all(|part| {
+            !part.is_empty() && part.len() <= 3 && part.bytes().all(|b| b.is_ascii_digit())
+        });
+    let followed_by_space = first.text.ends_with(' ')
+        || runs
+            .get(1)
+            .is_some_and(|r| r.text.starts_with(' ') || r.text.starts_with('\u{a0}'));
+    if !first.style.is_bold() || !is_number || !followed_by_space {
+        return None;
+    }
+    let mut rest: Vec<Run> = runs[1..].to_vec();
+    if let Some(r) = rest.first_mut() {
+        r.text = r.text.trim_start().to_string();
+    }
+    Some((number.to_string(), rest))
 }
 
 impl Builder<'_> {
@@ -151,6 +199,34 @@ impl Builder<'_> {
         self.slabs.push(slab);
     }
 
+    /// A new structure element inside the current parent.
+    fn node(&mut self, kind: NodeKind) -> u32 {
+        self.nodes.push(Node {
+            kind,
+            parent: self.parent,
+        });
+        (self.nodes.len() - 1) as u32
+    }
+
+    /// One link element per target, inside `parent`, in order.
+    fn link_nodes(&mut self, targets: Vec<String>, parent: u32) -> Vec<u32> {
+        targets
+            .into_iter()
+            .map(|target| {
+                self.nodes.push(Node {
+                    kind: NodeKind::Link(target),
+                    parent: Some(parent),
+                });
+                (self.nodes.len() - 1) as u32
+            })
+            .collect()
+    }
+
+    /// The width of the column that clause numbers hang in.
+    fn hang(&self) -> f32 {
+        3.0 * self.base()
+    }
+
     fn para_id(&mut self) -> u32 {
         self.next_para += 1;
         self.next_para
@@ -175,15 +251,52 @@ impl Builder<'_> {
                 Block::Heading { level, runs } => self.heading(*level, runs, x, measure)?,
                 Block::Paragraph(runs) => {
                     self.space(self.para_gap());
-                    self.paragraph(
-                        runs,
-                        x,
-                        measure,
-                        self.body(),
-                        Align::Justify,
-                        Role::Body,
-                        None,
-                    )?;
+                    let node = self.node(NodeKind::Paragraph);
+                    match clause_number(runs).filter(|_| depth == 0) {
+                        Some((number, rest)) => {
+                            let body = self.body();
+                            let set =
+                                para::set_single(&number, Style::Bold, body.size, self.fonts)?;
+                            let label = Item::Line(make_line(
+                                set,
+                                x,
+                                0.0,
+                                self.hang(),
+                                body.size,
+                                Role::Body,
+                                node,
+                                &[],
+                                self.next_para + 1,
+                                0,
+                                1,
+                            ));
+                            let first = self.slabs.len();
+                            let hang = self.hang();
+                            self.paragraph(
+                                &rest,
+                                x + hang,
+                                measure - hang,
+                                body,
+                                Align::Justify,
+                                Role::Body,
+                                Some(label),
+                                node,
+                            )?;
+                            let level = self.heading_level.saturating_add(1).min(6);
+                            let title = format!("{number} {}", outline_title(&rest));
+                            self.outline.push((first, level, title));
+                        }
+                        None => self.paragraph(
+                            runs,
+                            x,
+                            measure,
+                            self.body(),
+                            Align::Justify,
+                            Role::Body,
+                            None,
+                            node,
+                        )?,
+                    }
                     self.space(self.para_gap());
                 }
                 Block::List(list) => self.list(list, x, measure, depth)?,
@@ -225,6 +338,7 @@ impl Builder<'_> {
             .collect();
         self.space(before);
         let first = self.slabs.len();
+        let node = self.node(NodeKind::Heading(level));
         self.paragraph(
             &runs,
             x,
@@ -233,7 +347,10 @@ impl Builder<'_> {
             Align::Left,
             Role::Heading(level),
             None,
+            node,
         )?;
+        self.heading_level = level;
+        self.outline.push((first, level, outline_title(&runs)));
         for s in &mut self.slabs[first..] {
             s.kind = SlabKind::Heading;
             s.keep_with_next = true;
@@ -256,9 +373,11 @@ impl Builder<'_> {
         align: Align,
         role: Role,
         marker: Option<Item>,
+        node: u32,
     ) -> Result<(), LayoutError> {
         let lines = self.set(runs, measure, spec.size, align)?;
         let id = self.para_id();
+        let links = self.link_nodes(para::link_targets(runs), node);
         let n = lines.len() as u32;
         let baseline = self.baseline(spec);
         let mut marker = marker;
@@ -283,7 +402,7 @@ impl Builder<'_> {
                 items.push(m);
             }
             items.push(Item::Line(make_line(
-                set, x, baseline, measure, spec.size, role, id, i, n,
+                set, x, baseline, measure, spec.size, role, node, &links, id, i, n,
             )));
             // A break after line i leaves i+1 lines above and n-i-1 below: both need two.
             let above = i + 1;
@@ -318,7 +437,13 @@ impl Builder<'_> {
     }
 
     fn list(&mut self, list: &List, x: f32, measure: f32, depth: usize) -> Result<(), LayoutError> {
-        let indent = 2.0 * self.base();
+        // Top-level lists hang in the clause column, so "(a)" sits under a clause's text.
+        let (x, measure) = if depth == 0 {
+            (x + self.hang(), measure - self.hang())
+        } else {
+            (x, measure)
+        };
+        let indent = 2.4 * self.base();
         let item_gap = 0.3 * self.body().leading;
         let body = self.body();
         self.space(if depth == 0 {
@@ -326,16 +451,25 @@ impl Builder<'_> {
         } else {
             item_gap
         });
+        let outer = self.parent;
+        let list_node = self.node(NodeKind::List);
         for (k, item) in list.items.iter().enumerate() {
+            let n = list.start.unwrap_or(1).saturating_add(k as u64);
             let label = match (list.start, depth) {
-                (Some(n), 0) => format!("{}.", n.saturating_add(k as u64)),
-                (Some(n), _) => format!("({})", letters(n.saturating_add(k as u64))),
+                (Some(_), 0) => format!("({})", letters(n)),
+                (Some(_), _) => format!("({})", roman(n)),
                 (None, 0) => "•".to_owned(),
                 (None, _) => "–".to_owned(),
             };
+            self.parent = Some(list_node);
+            let item_node = self.node(NodeKind::ListItem);
+            self.parent = Some(item_node);
+            let label_node = self.node(NodeKind::Label);
+            let body_node = self.node(NodeKind::ListBody);
+            self.parent = Some(body_node);
             let set = para::set_single(&label, Style::Regular, body.size, self.fonts)?;
             let id = self.para_id();
-            // Bullets sit a little in; numbers start at the list's left edge.
+            // Bullets sit a little in; letters start at the list's left edge.
             let mx = if list.start.is_none() {
                 x + 0.35 * indent
             } else {
@@ -348,6 +482,8 @@ impl Builder<'_> {
                 indent,
                 body.size,
                 Role::ListMarker,
+                label_node,
+                &[],
                 id,
                 0,
                 1,
@@ -357,6 +493,7 @@ impl Builder<'_> {
             for block in &item.blocks {
                 match block {
                     Block::Paragraph(runs) if marker.is_some() => {
+                        let node = self.node(NodeKind::Paragraph);
                         self.paragraph(
                             runs,
                             ix,
@@ -365,6 +502,7 @@ impl Builder<'_> {
                             Align::Justify,
                             Role::Body,
                             marker.take(),
+                            node,
                         )?;
                         self.space(self.para_gap());
                     }
@@ -389,6 +527,7 @@ impl Builder<'_> {
             self.pending_space = 0.0;
             self.space(item_gap);
         }
+        self.parent = outer;
         self.space(if depth == 0 {
             self.para_gap()
         } else {
@@ -409,6 +548,9 @@ impl Builder<'_> {
             return Ok(());
         }
         let id = self.headers.len() as u32;
+        let outer = self.parent;
+        let table_node = self.node(NodeKind::Table);
+        self.parent = Some(table_node);
         let size = (self.base() * 0.88 * 4.0).round() / 4.0;
         let spec = Spec {
             size,
@@ -442,6 +584,7 @@ impl Builder<'_> {
             pad_x,
             pad_y,
             Role::TableHeader { table: id },
+            NodeKind::HeaderCell,
         )?;
         let header_height = header_row.0;
         let mut header_items = vec![Item::Fill(Fill {
@@ -497,6 +640,7 @@ impl Builder<'_> {
                 pad_x,
                 pad_y,
                 Role::TableCell { table: id },
+                NodeKind::Cell,
             )?;
             let depth = cell_lines.iter().map(Vec::len).max().unwrap_or(0).max(1);
             // Each piece of the row takes the next `max_lines` lines of every cell.
@@ -530,6 +674,7 @@ impl Builder<'_> {
             }
         }
         self.pending_space = table_gap;
+        self.parent = outer;
         Ok(())
     }
 
@@ -544,8 +689,12 @@ impl Builder<'_> {
         pad_x: f32,
         pad_y: f32,
         role: Role,
+        cell_kind: NodeKind,
     ) -> Result<(f32, Vec<Vec<Item>>), LayoutError> {
         let baseline = self.baseline(spec);
+        let outer = self.parent;
+        let row_node = self.node(NodeKind::Row);
+        self.parent = Some(row_node);
         let mut cx = x;
         let mut out = Vec::with_capacity(widths.len());
         let mut depth = 1;
@@ -566,6 +715,9 @@ impl Builder<'_> {
             let id = self.para_id();
             let n = lines.len() as u32;
             depth = depth.max(lines.len());
+            let cell_node = self.node(cell_kind.clone());
+            let targets = cells.get(c).map(|cell| cell.targets.clone());
+            let links = self.link_nodes(targets.unwrap_or_default(), cell_node);
             let items = lines
                 .into_iter()
                 .enumerate()
@@ -578,6 +730,8 @@ impl Builder<'_> {
                         measure,
                         spec.size,
                         role,
+                        cell_node,
+                        &links,
                         id,
                         i as u32,
                         n,
@@ -587,6 +741,7 @@ impl Builder<'_> {
             out.push(items);
             cx += w;
         }
+        self.parent = outer;
         Ok((depth as f32 * spec.leading + 2.0 * pad_y, out))
     }
 
@@ -685,16 +840,36 @@ impl Builder<'_> {
         let col = (measure - gutter) / 2.0;
         let parties = [(&sig.vendor, x), (&sig.customer, x + col + gutter)];
         let mut items = Vec::new();
+        // Structure: one division per party, each text its own paragraph, in the party's
+        // reading order (the lines interleave the two columns on the page).
+        let outer = self.parent;
+        let block = self.node(NodeKind::Division);
+        let mut tags = Vec::new();
+        let mut party_nodes = Vec::new();
+        for _ in parties {
+            self.parent = Some(block);
+            let party = self.node(NodeKind::Division);
+            party_nodes.push(party);
+            self.parent = Some(party);
+            // caption, organisation, signed text, "Signature", then label and value of
+            // name, title and date.
+            let ids: Vec<u32> = (0..10).map(|_| self.node(NodeKind::Paragraph)).collect();
+            tags.push(ids);
+        }
+        self.parent = outer;
 
         // Caption and organisation, top-aligned in both columns.
         let mut top = 0.0f32;
-        for (party, px) in parties {
+        for (p, (party, px)) in parties.into_iter().enumerate() {
             let mut y = 0.0;
-            for (text, style) in [
+            for (k, (text, style)) in [
                 (&party.caption, Style::Bold),
                 (&party.organisation, Style::Regular),
-            ] {
-                y = self.sig_text(&mut items, text, style, px, y, col, body)?;
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                y = self.sig_text(&mut items, text, style, px, y, col, body, tags[p][k])?;
             }
             top = top.max(y);
         }
@@ -715,9 +890,24 @@ impl Builder<'_> {
             signed_lines.push((lines, px));
         }
         let most = signed_lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0) as f32;
-        let zone = (most * small.leading + 0.4 * body.leading).max(2.8 * body.leading);
+        // Above signed text, room for an embedded signature's widget (three lines).
+        let widget = if most > 0.0 { 3.0 * small.leading } else { 0.0 };
+        let zone = (most * small.leading + 0.4 * body.leading + widget).max(2.8 * body.leading);
         let rule_y = zone_top + zone;
-        for (lines, px) in signed_lines {
+        // The area a signature widget may cover: the zone above the party's own
+        // "signed electronically" lines, which stay readable on paper.
+        let zone_rect = |px: f32, signed: usize| Rect {
+            x: px,
+            y: zone_top,
+            width: col,
+            height: (rule_y - 0.3 * body.leading - signed as f32 * small.leading - zone_top)
+                .max(small.leading),
+        };
+        let areas = (
+            zone_rect(parties[0].1, signed_lines[0].0.len()),
+            zone_rect(parties[1].1, signed_lines[1].0.len()),
+        );
+        for (p, (lines, px)) in signed_lines.into_iter().enumerate() {
             let id = self.para_id();
             let n = lines.len() as u32;
             let first = rule_y - 0.3 * body.leading - n as f32 * small.leading;
@@ -730,6 +920,8 @@ impl Builder<'_> {
                     col,
                     small.size,
                     Role::Signature,
+                    tags[p][2],
+                    &[],
                     id,
                     i as u32,
                     n,
@@ -752,6 +944,8 @@ impl Builder<'_> {
                 col,
                 small.size,
                 Role::Signature,
+                tags[p][3],
+                &[],
                 id,
                 0,
                 1,
@@ -775,11 +969,11 @@ impl Builder<'_> {
             ("Title:", |p| &p.title),
             ("Date:", |p| &p.date),
         ];
-        for (label, get) in fields {
+        for (f, (label, get)) in fields.into_iter().enumerate() {
             let row_h = 1.9 * body.leading;
             let baseline_y = y + row_h - (body.leading - self.baseline(body));
             let mut extra = 0.0f32;
-            for (party, px) in parties {
+            for (p, (party, px)) in parties.into_iter().enumerate() {
                 let set = para::set_single(label, Style::Regular, small.size, self.fonts)?;
                 let id = self.para_id();
                 items.push(Item::Line(make_line(
@@ -789,6 +983,8 @@ impl Builder<'_> {
                     label_w,
                     small.size,
                     Role::Signature,
+                    tags[p][4 + 2 * f],
+                    &[],
                     id,
                     0,
                     1,
@@ -811,6 +1007,8 @@ impl Builder<'_> {
                                 vw,
                                 body.size,
                                 Role::Signature,
+                                tags[p][5 + 2 * f],
+                                &[],
                                 id,
                                 i as u32,
                                 n,
@@ -844,6 +1042,12 @@ impl Builder<'_> {
             kind: SlabKind::Signature,
             items,
         });
+        self.signature = Some((
+            self.slabs.len() - 1,
+            areas.0,
+            areas.1,
+            (party_nodes[0], party_nodes[1]),
+        ));
         self.space(self.para_gap());
         Ok(())
     }
@@ -859,6 +1063,7 @@ impl Builder<'_> {
         y: f32,
         measure: f32,
         spec: Spec,
+        node: u32,
     ) -> Result<f32, LayoutError> {
         let lines = self.set(
             &[Run::styled(text.to_owned(), style)],
@@ -877,6 +1082,8 @@ impl Builder<'_> {
                 measure,
                 spec.size,
                 Role::Signature,
+                node,
+                &[],
                 id,
                 i as u32,
                 n,
@@ -887,8 +1094,40 @@ impl Builder<'_> {
         Ok(y)
     }
 
-    /// Makes each heading keep with at least the next two lines of text.
+    /// Makes each heading keep with at least the next two lines of text, and with the
+    /// whole of a short introduction and the header and first two rows of a table that
+    /// follows it (so a table never starts alone on a page after its heading).
     fn keep_headings(&mut self) {
+        const SHORT_INTRODUCTION: u32 = 10;
+        for &h in &self.headings {
+            let mut j = h + 1;
+            let mut lines = 0;
+            while j < self.slabs.len()
+                && self.slabs[j].kind == SlabKind::Text
+                && lines <= SHORT_INTRODUCTION
+            {
+                lines += self.slabs[j].lines;
+                j += 1;
+            }
+            if j < self.slabs.len()
+                && matches!(self.slabs[j].kind, SlabKind::TableHeader(_))
+                && lines <= SHORT_INTRODUCTION
+            {
+                // Introduction, header and the first row keep with what follows.
+                let first_row = j + 1;
+                let last = first_row.min(self.slabs.len() - 1);
+                for slab in &mut self.slabs[h..=last] {
+                    slab.keep_with_next = true;
+                }
+                if let Some(second) = self.slabs.get(first_row + 1)
+                    && !matches!(second.kind, SlabKind::TableRow(_))
+                    && let Some(first) = self.slabs.get_mut(first_row)
+                {
+                    // A one-row table: nothing to keep the row with.
+                    first.keep_with_next = false;
+                }
+            }
+        }
         for &h in &self.headings {
             let mut counted = 0;
             let mut j = h + 1;
@@ -987,7 +1226,58 @@ fn merge(base: Style, run: Style) -> Style {
     )
 }
 
-/// 1 → a, 26 → z, 27 → aa: the letters of a second-level list number.
+/// 1 → i, 4 → iv, 9 → ix: the roman numeral of a second-level list item.
+fn roman(n: u64) -> String {
+    const DIGITS: [(u64, &str); 13] = [
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ];
+    let mut n = n.clamp(1, 3999);
+    let mut out = String::new();
+    for (value, digits) in DIGITS {
+        while n >= value {
+            out.push_str(digits);
+            n -= value;
+        }
+    }
+    out
+}
+
+/// The text of a heading or clause for the outline, on one line.
+fn outline_title(runs: &[Run]) -> String {
+    let text: String = runs
+        .iter()
+        .flat_map(|r| r.text.chars())
+        .filter(|&c| !super::font::is_control(c))
+        .collect();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    // A clause's outline entry is its number and first words, not the whole paragraph.
+    let mut title = String::new();
+    for w in words {
+        if title.chars().count() > 40 {
+            title.push('…');
+            break;
+        }
+        if !title.is_empty() {
+            title.push(' ');
+        }
+        title.push_str(w);
+    }
+    title
+}
+
+/// 1 → a, 26 → z, 27 → aa: the letters of a first-level list item.
 fn letters(n: u64) -> String {
     let mut n = n.max(1);
     let mut out = Vec::new();
@@ -1008,17 +1298,21 @@ fn make_line(
     measure: f32,
     size: f32,
     role: Role,
+    node: u32,
+    links: &[u32],
     para: u32,
     index: u32,
     of: u32,
 ) -> Line {
     Line {
+        node,
         x,
         baseline,
         width: set.width as f32,
         measure,
         size,
         word_spacing: set.word_spacing as f32,
+        letter_spacing: set.letter_spacing as f32,
         runs: set
             .runs
             .into_iter()
@@ -1027,6 +1321,7 @@ fn make_line(
                 face: r.face,
                 text: r.text,
                 width: r.width as f32,
+                link: r.link.and_then(|l| links.get(l as usize).copied()),
             })
             .collect(),
         role,
@@ -1039,7 +1334,7 @@ fn make_line(
 
 #[cfg(test)]
 mod tests {
-    use super::{letters, share_widths};
+    use super::{letters, roman, share_widths};
 
     #[test]
     fn short_columns_keep_their_natural_width() {
@@ -1065,5 +1360,9 @@ mod tests {
         assert_eq!(letters(26), "z");
         assert_eq!(letters(27), "aa");
         assert_eq!(letters(0), "a");
+        assert_eq!(roman(1), "i");
+        assert_eq!(roman(4), "iv");
+        assert_eq!(roman(9), "ix");
+        assert_eq!(roman(14), "xiv");
     }
 }

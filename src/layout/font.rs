@@ -5,8 +5,8 @@
 //! the way the PDF's `/W` array will state it (`trunc(advance * 1000 / units_per_em)`),
 //! so a justified line measured here ends where the viewer draws it.
 //!
-//! The sfnt tables needed for measuring (`head`, `hhea`, `maxp`, `hmtx`, `cmap`) are read
-//! by the small parser below; subsetting for embedding happens in `pdf`.
+//! The fonts are read with `ttf-parser`, the one font reader of the project (the PDF
+//! stage's subsetter reads its tables through it too); subsetting happens in `pdf`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -70,6 +70,8 @@ struct FaceData {
     file: &'static str,
     postscript_name: &'static str,
     bytes: &'static [u8],
+    /// The face as `ttf-parser` reads it, for the PDF stage (descriptor, subsetting).
+    parsed: ttf_parser::Face<'static>,
     /// BMP lookup in two levels: block index per 256 code points (0: none mapped),
     /// then per code point `gid << 16 | advance` (gid 0: not in this face). Small and
     /// dense where text lives, so lookups stay in cache.
@@ -251,6 +253,11 @@ impl Fonts {
         self.data(face).bytes
     }
 
+    /// The full face as parsed by `ttf-parser`.
+    pub(crate) fn parsed(&self, face: Face) -> &ttf_parser::Face<'static> {
+        &self.data(face).parsed
+    }
+
     /// Number of glyphs in the full face (glyph ids are below this).
     pub fn num_glyphs(&self, face: Face) -> usize {
         self.data(face).advance.len()
@@ -267,45 +274,64 @@ impl Fonts {
     }
 }
 
-/// Reads the measuring tables of one face.
+/// Reads the measuring tables of one face through `ttf-parser`, into the lookup tables
+/// above (a parser call per character would cost more than the layout itself).
 fn parse_face(bytes: &'static [u8]) -> Result<FaceData, String> {
-    let sfnt = Sfnt::new(bytes)?;
-    let head = sfnt.table(*b"head")?;
-    let units_per_em = be16(head, 18)?;
+    let face = ttf_parser::Face::parse(bytes, 0).map_err(|e| e.to_string())?;
+    if face.tables().glyf.is_none() {
+        return Err("not a TrueType outline font (no glyf table)".into());
+    }
+    let units_per_em = face.units_per_em();
     if units_per_em == 0 {
         return Err("unitsPerEm is 0".into());
     }
-    let hhea = sfnt.table(*b"hhea")?;
-    let ascender = be16(hhea, 4)? as i16;
-    let descender = be16(hhea, 6)? as i16;
-    let num_h_metrics = be16(hhea, 34)? as usize;
-    let maxp = sfnt.table(*b"maxp")?;
-    let num_glyphs = be16(maxp, 4)? as usize;
-    let hmtx = sfnt.table(*b"hmtx")?;
-    if num_h_metrics == 0 || num_h_metrics > num_glyphs {
-        return Err("hhea.numberOfHMetrics out of range".into());
-    }
+    let num_glyphs = face.number_of_glyphs() as usize;
+    let hhea = face.tables().hhea;
     let scale = |units: u16| -> u16 {
-        // Same arithmetic (f32, truncation) as printpdf's `/W` writer.
+        // The PDF `/W` array states `trunc(advance * 1000 / unitsPerEm)` (see `pdf`).
         (units as f32 * 1000.0 / units_per_em as f32) as i64 as u16
     };
-    let mut advance = vec![0u16; num_glyphs];
-    let mut last = 0u16;
-    for (gid, slot) in advance.iter_mut().enumerate() {
-        if gid < num_h_metrics {
-            last = be16(hmtx, gid * 4)?;
-        }
-        *slot = scale(last);
-    }
+    let advance: Vec<u16> = (0..num_glyphs)
+        .map(|g| {
+            scale(
+                face.glyph_hor_advance(ttf_parser::GlyphId(g as u16))
+                    .unwrap_or(0),
+            )
+        })
+        .collect();
     let em = |v: i16| v as f32 * 1000.0 / units_per_em as f32;
-    let cap_height = match sfnt.table(*b"OS/2") {
-        Ok(os2) if be16(os2, 0).unwrap_or(0) >= 2 => be16(os2, 88).map(|v| em(v as i16))?,
-        _ => em(ascender) * 0.7,
+    let cap_height = match face.capital_height() {
+        Some(c) if c > 0 => em(c),
+        _ => em(hhea.ascender) * 0.7,
     };
 
+    // The best Unicode subtable: format 12 (all planes) before format 4 (BMP only).
+    let cmap = face.tables().cmap.ok_or("no cmap table")?;
+    let subtable = cmap
+        .subtables
+        .into_iter()
+        .filter(|t| t.is_unicode())
+        .max_by_key(|t| match t.format {
+            ttf_parser::cmap::Format::SegmentedCoverage(_) => 2,
+            ttf_parser::cmap::Format::SegmentMappingToDeltaValues(_) => 1,
+            _ => 0,
+        })
+        .ok_or("no Unicode cmap subtable")?;
     let mut bmp = vec![0u16; 0x1_0000].into_boxed_slice();
     let mut astral = BTreeMap::new();
-    read_cmap(sfnt.table(*b"cmap")?, num_glyphs, &mut bmp, &mut astral)?;
+    subtable.codepoints(|cp| {
+        let Some(gid) = subtable.glyph_index(cp).map(|g| g.0) else {
+            return;
+        };
+        if gid == 0 || gid as usize >= num_glyphs || cp == 0xFFFF {
+            return;
+        }
+        if cp < 0x1_0000 {
+            bmp[cp as usize] = gid;
+        } else if cp <= 0x10_FFFF {
+            astral.insert(cp, gid);
+        }
+    });
     // Block 0 stays empty for the pages where the face has nothing.
     let mut blocks = vec![[0u32; 256]];
     let mut pages = vec![0u16; 256].into_boxed_slice();
@@ -330,6 +356,7 @@ fn parse_face(bytes: &'static [u8]) -> Result<FaceData, String> {
         file: "",
         postscript_name: "",
         bytes,
+        parsed: face,
         pages,
         blocks,
         ascii,
@@ -337,145 +364,11 @@ fn parse_face(bytes: &'static [u8]) -> Result<FaceData, String> {
         astral,
         advance: advance.into_boxed_slice(),
         metrics: FaceMetrics {
-            ascender: em(ascender),
-            descender: em(descender),
+            ascender: em(hhea.ascender),
+            descender: em(hhea.descender),
             cap_height,
         },
     })
-}
-
-struct Sfnt<'a> {
-    bytes: &'a [u8],
-    num_tables: usize,
-}
-
-impl<'a> Sfnt<'a> {
-    fn new(bytes: &'a [u8]) -> Result<Self, String> {
-        let version = be32(bytes, 0)?;
-        if version != 0x0001_0000 && version != u32::from_be_bytes(*b"true") {
-            return Err(format!(
-                "not a TrueType outline font (version {version:#x})"
-            ));
-        }
-        Ok(Sfnt {
-            bytes,
-            num_tables: be16(bytes, 4)? as usize,
-        })
-    }
-
-    fn table(&self, tag: [u8; 4]) -> Result<&'a [u8], String> {
-        for i in 0..self.num_tables {
-            let rec = 12 + i * 16;
-            if self.bytes.get(rec..rec + 4) == Some(&tag[..]) {
-                let offset = be32(self.bytes, rec + 8)? as usize;
-                let length = be32(self.bytes, rec + 12)? as usize;
-                return self
-                    .bytes
-                    .get(offset..offset.saturating_add(length))
-                    .ok_or_else(|| format!("table {} out of bounds", tag_str(tag)));
-            }
-        }
-        Err(format!("no {} table", tag_str(tag)))
-    }
-}
-
-fn tag_str(tag: [u8; 4]) -> String {
-    String::from_utf8_lossy(&tag).into_owned()
-}
-
-fn be16(b: &[u8], at: usize) -> Result<u16, String> {
-    b.get(at..at + 2)
-        .map(|s| u16::from_be_bytes([s[0], s[1]]))
-        .ok_or_else(|| format!("read past end at {at}"))
-}
-
-fn be32(b: &[u8], at: usize) -> Result<u32, String> {
-    b.get(at..at + 4)
-        .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
-        .ok_or_else(|| format!("read past end at {at}"))
-}
-
-/// Fills the character map from the best Unicode subtable (format 12, else format 4).
-fn read_cmap(
-    cmap: &[u8],
-    num_glyphs: usize,
-    bmp: &mut [u16],
-    astral: &mut BTreeMap<u32, u16>,
-) -> Result<(), String> {
-    let count = be16(cmap, 2)? as usize;
-    let mut format4 = None;
-    let mut format12 = None;
-    for i in 0..count {
-        let rec = 4 + i * 8;
-        let platform = be16(cmap, rec)?;
-        let encoding = be16(cmap, rec + 2)?;
-        let offset = be32(cmap, rec + 4)? as usize;
-        let format = be16(cmap, offset)?;
-        let unicode = platform == 0 || (platform == 3 && (encoding == 1 || encoding == 10));
-        if !unicode {
-            continue;
-        }
-        match format {
-            4 if format4.is_none() => format4 = Some(offset),
-            12 if format12.is_none() => format12 = Some(offset),
-            _ => {}
-        }
-    }
-    let valid = |gid: u32| gid != 0 && (gid as usize) < num_glyphs;
-    if let Some(off) = format12 {
-        let groups = be32(cmap, off + 12)? as usize;
-        for g in 0..groups {
-            let at = off + 16 + g * 12;
-            let start = be32(cmap, at)?;
-            let end = be32(cmap, at + 4)?;
-            let first = be32(cmap, at + 8)?;
-            if end < start || end > 0x10_FFFF {
-                return Err("bad cmap format 12 group".into());
-            }
-            for cp in start..=end {
-                let gid = first + (cp - start);
-                if !valid(gid) {
-                    continue;
-                }
-                if cp < 0x1_0000 {
-                    bmp[cp as usize] = gid as u16;
-                } else {
-                    astral.insert(cp, gid as u16);
-                }
-            }
-        }
-        return Ok(());
-    }
-    let off = format4.ok_or("no Unicode cmap subtable")?;
-    let seg_count = be16(cmap, off + 6)? as usize / 2;
-    let ends = off + 14;
-    let starts = ends + seg_count * 2 + 2;
-    let deltas = starts + seg_count * 2;
-    let range_offsets = deltas + seg_count * 2;
-    for s in 0..seg_count {
-        let end = be16(cmap, ends + s * 2)? as u32;
-        let start = be16(cmap, starts + s * 2)? as u32;
-        let delta = be16(cmap, deltas + s * 2)?;
-        let range_offset = be16(cmap, range_offsets + s * 2)? as usize;
-        if start > end {
-            continue;
-        }
-        for cp in start..=end.min(0xFFFE) {
-            let gid = if range_offset == 0 {
-                (cp as u16).wrapping_add(delta)
-            } else {
-                let at = range_offsets + s * 2 + range_offset + (cp - start) as usize * 2;
-                match be16(cmap, at)? {
-                    0 => 0,
-                    g => g.wrapping_add(delta),
-                }
-            };
-            if valid(gid as u32) {
-                bmp[cp as usize] = gid;
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

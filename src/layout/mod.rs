@@ -9,6 +9,13 @@
 //! The steps: `para` breaks each paragraph into lines (total-fit); `blocks` stacks
 //! headings, paragraphs, lists, tables and the signature block into slabs with their
 //! keep rules; `paginate` distributes the slabs over pages and adds the footers.
+//!
+//! Besides the pages, a [`Layout`] carries what a tagged PDF needs and only the layout
+//! knows: the logical structure every line belongs to ([`Node`]: headings, paragraphs,
+//! lists with their labels, tables, links), the outline (headings and numbered
+//! clauses, with their pages) and where the two parties sign ([`SignatureLines`]).
+//! A paragraph that starts with a bold clause number ("**6.3** …") hangs that number
+//! in a column of its own; lists are lettered (a), (b) and nested (i), (ii).
 
 mod blocks;
 mod font;
@@ -19,6 +26,11 @@ pub(crate) use blocks::warm_up;
 pub use font::{Face, FaceMetrics, FontError, Fonts, Glyph};
 
 use crate::document::Document;
+
+/// The most pages one document may have: a template that loops by mistake must fail
+/// with a message, not write a gigabyte. A real DPA has about ten pages; a 1,000-provider
+/// annex about forty.
+pub const MAX_PAGES: usize = 2_000;
 
 /// Paper sizes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -93,6 +105,132 @@ pub enum LayoutError {
     NoRoom { width: f32, height: f32 },
     #[error("the base font size {0} pt is outside 4–36 pt")]
     FontSize(f32),
+    #[error(
+        "the document would have more than {limit} pages; a template that repeats its content (a loop over the wrong list) is the usual cause"
+    )]
+    TooManyPages { limit: usize },
+}
+
+impl LayoutError {
+    /// A line for the user on how to fix the input, when there is one.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            LayoutError::TooManyPages { .. } => {
+                Some("check the template's {{#each}} blocks; a DPA has about ten pages")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A laid-out document: its pages, the logical structure their text belongs to (for the
+/// tagged PDF), the outline, and where the parties sign.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    pub pages: Vec<Page>,
+    /// Structure elements in document order; a line's `node` indexes this list.
+    pub nodes: Vec<Node>,
+    /// Bookmarks: headings and numbered clauses, in order.
+    pub outline: Vec<OutlineEntry>,
+    /// The signature lines of the signature block, if the document has one.
+    pub signatures: Option<SignatureLines>,
+}
+
+impl std::ops::Deref for Layout {
+    type Target = Vec<Page>;
+    fn deref(&self) -> &Vec<Page> {
+        &self.pages
+    }
+}
+
+impl<'a> IntoIterator for &'a Layout {
+    type Item = &'a Page;
+    type IntoIter = std::slice::Iter<'a, Page>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.pages.iter()
+    }
+}
+
+/// One element of the document's logical structure (PDF 32000-1, 14.8.4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    /// The enclosing element; `None` for the document's top-level elements.
+    pub parent: Option<u32>,
+}
+
+/// What a structure element is; the PDF writer names them H1, P, L, LI, Lbl, LBody,
+/// Table, TR, TH, TD, Link and Div.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeKind {
+    Heading(u8),
+    Paragraph,
+    List,
+    ListItem,
+    Label,
+    ListBody,
+    Table,
+    Row,
+    HeaderCell,
+    Cell,
+    /// A link to a URI (`https://…`, `mailto:…`); its text may span lines.
+    Link(String),
+    /// A group without a meaning of its own (the signature block, the title block).
+    Division,
+    /// A form field's widget (the signature fields), added by the PDF writer.
+    Form,
+}
+
+/// A line that belongs to no structure element: page furniture (footers, repeated table
+/// headers) that screen readers skip.
+pub const ARTIFACT: u32 = u32::MAX;
+
+/// A bookmark: a heading or a numbered clause, with where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutlineEntry {
+    /// 1 for the document's top level.
+    pub level: u8,
+    pub title: String,
+    /// Index of the page (from 0).
+    pub page: usize,
+    /// Top of the entry's first line, from the top of the page.
+    pub y: f32,
+}
+
+/// Where the vendor and the customer sign: page index and the rectangle above each
+/// signature rule (the embedded signature's widgets go there).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SignatureLines {
+    pub page: usize,
+    pub vendor: Rect,
+    pub customer: Rect,
+    /// The structure elements of the two parties' columns (the widgets go in them).
+    pub vendor_node: u32,
+    pub customer_node: u32,
+}
+
+/// One line of `text` in the regular face at `size`, made smaller until it fits `width`
+/// (the lines of a signature widget's appearance).
+pub fn appearance_line(
+    text: &str,
+    size: f32,
+    width: f32,
+    fonts: &Fonts,
+) -> Result<Line, LayoutError> {
+    let mut set = para::set_single(text, crate::document::Style::Regular, size, fonts)?;
+    let mut size = size;
+    if set.width as f32 > width && set.width > 0.0 {
+        size *= width / set.width as f32;
+        set = para::set_single(text, crate::document::Style::Regular, size, fonts)?;
+    }
+    Ok(paginate::footer_line(
+        set,
+        0.0,
+        0.0,
+        width,
+        size,
+        u32::MAX - 3,
+    ))
 }
 
 /// A rectangle in points; `y` is its top edge, measured from the top of the page.
@@ -126,6 +264,9 @@ pub struct Page {
     /// The area of the running footer (inside the bottom margin).
     pub footer_box: Rect,
     pub items: Vec<Item>,
+    /// The document's watermark, set on one line centred at the origin; the PDF writer
+    /// draws it rotated across the middle of the page, as page furniture.
+    pub watermark: Option<Line>,
 }
 
 /// Something drawn on a page.
@@ -166,8 +307,13 @@ pub struct Line {
     pub size: f32,
     /// Extra space added to each U+0020 on this line, in points.
     pub word_spacing: f32,
+    /// Extra space added after every glyph on this line (`Tc`), in points; 0 on all
+    /// but the rare line that spaces alone would stretch past 0.5 em.
+    pub letter_spacing: f32,
     pub runs: Vec<GlyphRun>,
     pub role: Role,
+    /// The structure element (`Layout::nodes`) the line's text belongs to, or [`ARTIFACT`].
+    pub node: u32,
     /// Identifies the paragraph (or heading, or cell) the line belongs to.
     pub para: u32,
     /// Position of the line in its paragraph, from 0.
@@ -185,6 +331,8 @@ pub struct GlyphRun {
     pub face: Face,
     pub text: String,
     pub width: f32,
+    /// The link element (`Layout::nodes`, a [`NodeKind::Link`]) the glyphs belong to.
+    pub link: Option<u32>,
 }
 
 /// A straight stroke.
@@ -232,7 +380,7 @@ impl Item {
 }
 
 /// Lays out `doc` on pages of `setup`, footers included.
-pub fn layout(doc: &Document, fonts: &Fonts, setup: &PageSetup) -> Result<Vec<Page>, LayoutError> {
+pub fn layout(doc: &Document, fonts: &Fonts, setup: &PageSetup) -> Result<Layout, LayoutError> {
     if !(4.0..=36.0).contains(&setup.base_size) {
         return Err(LayoutError::FontSize(setup.base_size));
     }

@@ -8,7 +8,10 @@
 
 use super::blocks::{Built, SlabKind};
 use super::para::{self, Align, ParaStyle};
-use super::{Face, Fonts, Item, LayoutError, Line, Page, PageSetup, Rect, Role, Rule};
+use super::{
+    ARTIFACT, Face, Fonts, Item, Layout, LayoutError, Line, OutlineEntry, Page, PageSetup, Rect,
+    Role, Rule, SignatureLines,
+};
 use crate::document::{Document, Run, Style};
 
 /// Slabs placed on one page: (slab index, or a table header, and its top `y`).
@@ -24,8 +27,14 @@ pub(super) fn paginate(
     fonts: &Fonts,
     setup: &PageSetup,
     text_box: Rect,
-) -> Result<Vec<Page>, LayoutError> {
-    let Built { mut slabs, headers } = built;
+) -> Result<Layout, LayoutError> {
+    let Built {
+        mut slabs,
+        headers,
+        nodes,
+        outline,
+        signature,
+    } = built;
     let capacity = text_box.height;
     let mut pages: Vec<Vec<Placed>> = Vec::new();
     let mut page: Vec<Placed> = Vec::new();
@@ -83,6 +92,11 @@ pub(super) fn paginate(
         }
         pages.push(std::mem::take(&mut page));
         y = 0.0;
+        if pages.len() > super::MAX_PAGES {
+            return Err(LayoutError::TooManyPages {
+                limit: super::MAX_PAGES,
+            });
+        }
     }
     if has_content(&page) || pages.is_empty() {
         pages.push(page);
@@ -97,17 +111,37 @@ pub(super) fn paginate(
     };
     let total = pages.len();
     let mut out = Vec::with_capacity(total);
+    let watermark = match &doc.watermark {
+        Some(text) if !text.trim().is_empty() => {
+            let size = 4.0 * setup.base_size;
+            let set = para::set_single(text.trim(), Style::Bold, size, fonts)?;
+            let w = set.width as f32;
+            Some(footer_line(set, -w / 2.0, 0.0, w, size, u32::MAX - 2))
+        }
+        _ => None,
+    };
+    // Where each slab landed: (page index, top).
+    let mut landed = vec![(0usize, 0.0f32); slabs.len()];
     for (n, placed) in pages.into_iter().enumerate() {
         let mut items = Vec::new();
         for p in placed {
             // Every slab lands on exactly one page, so its items move; only repeated
-            // table headers are copied.
-            let (slab_items, top) = match p {
-                Placed::Slab(j, top) => (std::mem::take(&mut slabs[j].items), top),
-                Placed::Header(t, top) => (headers[t as usize].items.clone(), top),
+            // table headers are copied, and a repeated header is page furniture.
+            let (slab_items, top, repeated) = match p {
+                Placed::Slab(j, top) => {
+                    landed[j] = (n, text_box.y + top);
+                    (std::mem::take(&mut slabs[j].items), top, false)
+                }
+                Placed::Header(t, top) => (headers[t as usize].items.clone(), top, true),
             };
             for mut item in slab_items {
                 item.shift(0.0, text_box.y + top);
+                if let (true, Item::Line(line)) = (repeated, &mut item) {
+                    line.node = ARTIFACT;
+                    for run in &mut line.runs {
+                        run.link = None;
+                    }
+                }
                 items.push(item);
             }
         }
@@ -119,9 +153,39 @@ pub(super) fn paginate(
             text_box,
             footer_box,
             items,
+            watermark: watermark.clone(),
         });
     }
-    Ok(out)
+    let outline = outline
+        .into_iter()
+        .filter(|(j, _, title)| *j < slabs.len() && !title.is_empty())
+        .map(|(j, level, title)| OutlineEntry {
+            level,
+            title,
+            page: landed[j].0,
+            y: landed[j].1,
+        })
+        .collect();
+    let signatures =
+        signature
+            .filter(|(j, ..)| *j < slabs.len())
+            .map(|(j, vendor, customer, nodes)| {
+                let (page, top) = landed[j];
+                let place = |r: Rect| Rect { y: r.y + top, ..r };
+                SignatureLines {
+                    page,
+                    vendor: place(vendor),
+                    customer: place(customer),
+                    vendor_node: nodes.0,
+                    customer_node: nodes.1,
+                }
+            });
+    Ok(Layout {
+        pages: out,
+        nodes,
+        outline,
+        signatures,
+    })
 }
 
 /// Adds the rule, the footer text (left) and "Page N of M" (right) to a page.
@@ -184,7 +248,7 @@ fn footer(
     Ok(())
 }
 
-fn footer_line(
+pub(super) fn footer_line(
     set: para::SetLine,
     x: f32,
     baseline: f32,
@@ -193,12 +257,14 @@ fn footer_line(
     para: u32,
 ) -> Line {
     Line {
+        node: ARTIFACT,
         x,
         baseline,
         width: set.width as f32,
         measure,
         size,
         word_spacing: 0.0,
+        letter_spacing: 0.0,
         runs: set
             .runs
             .into_iter()
@@ -207,6 +273,7 @@ fn footer_line(
                 face: r.face,
                 text: r.text,
                 width: r.width as f32,
+                link: None,
             })
             .collect(),
         role: Role::Footer,

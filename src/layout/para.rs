@@ -40,6 +40,8 @@ pub(crate) struct SetRun {
     pub face: Face,
     pub text: String,
     pub width: f64,
+    /// The paragraph's link (index into [`link_targets`]) the glyphs belong to.
+    pub link: Option<u16>,
 }
 
 /// One line of a paragraph as the breaker set it.
@@ -50,6 +52,9 @@ pub(crate) struct SetLine {
     pub width: f64,
     /// Extra space added to every U+0020 on this line (pt; negative when shrunk).
     pub word_spacing: f64,
+    /// Extra space after every glyph (pt), for the rare line that spaces alone would
+    /// stretch past 0.5 em.
+    pub letter_spacing: f64,
     /// True when the line was stretched or shrunk to the full measure.
     pub justified: bool,
 }
@@ -65,8 +70,10 @@ const LAST_RESORT_PENALTY: f64 = 5_000.0;
 const LINE_PENALTY: f64 = 10.0;
 /// Largest stretch ratio of a line in the first pass (spaces at most 1.75 times normal).
 const PRETOLERANCE: f64 = 1.5;
-/// Largest stretch ratio in the second, hyphenating pass (spaces at most 2.25 times normal).
-const TOLERANCE: f64 = 2.5;
+/// Largest stretch ratio in the second, hyphenating pass (spaces at most 0.5 em).
+const TOLERANCE: f64 = 2.0;
+/// Most letter spacing (em) a justified line may take when its spaces are at 0.5 em.
+const MAX_TRACKING: f64 = 0.025;
 /// A last line shorter than this share of the measure costs like a loose line.
 const SHORT_LAST_LINE: f64 = 0.12;
 const DOUBLE_HYPHEN_DEMERITS: f64 = 10_000.0;
@@ -102,6 +109,8 @@ struct Item {
     end: usize,
     /// A penalty that draws a hyphen when the line breaks there.
     hyphen: bool,
+    /// The link the box's glyphs (or the glue's space) belong to.
+    link: Option<u16>,
 }
 
 impl Item {
@@ -118,6 +127,7 @@ impl Item {
             start,
             end,
             hyphen: false,
+            link: None,
         }
     }
 
@@ -148,19 +158,49 @@ impl Item {
     }
 }
 
-/// The paragraph's text with each byte's style, after whitespace normalisation.
+/// The targets of a paragraph's links, in order: consecutive runs with the same target
+/// are one link; a link's index in this list is what [`SetRun::link`] holds.
+pub(crate) fn link_targets(runs: &[Run]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut previous: Option<&str> = None;
+    for run in runs {
+        let link = run.link.as_deref();
+        if link.is_some() && link != previous {
+            out.push(link.unwrap_or_default().to_string());
+        }
+        previous = link;
+    }
+    out
+}
+
+/// The paragraph's text with each byte's style and link, after whitespace normalisation.
 struct Text {
     text: String,
-    /// (start byte, style) where a style begins; sorted by start.
-    styles: Vec<(usize, Style)>,
+    /// (start byte, style, link) where a style or link begins; sorted by start.
+    styles: Vec<(usize, Style, Option<u16>)>,
+    /// Whether any run is a link, and any space is bound (U+2060 after it): most
+    /// paragraphs have neither, and skip looking.
+    has_links: bool,
+    has_bound: bool,
 }
 
 impl Text {
     fn new(runs: &[Run]) -> Text {
         let mut text = String::new();
-        let mut styles: Vec<(usize, Style)> = Vec::new();
+        let mut styles: Vec<(usize, Style, Option<u16>)> = Vec::new();
         let mut last_space = true; // drops leading spaces
+        let (mut links, mut previous) = (0u16, None::<&str>);
         for run in runs {
+            let link = match run.link.as_deref() {
+                None => None,
+                Some(t) if previous == Some(t) => Some(links - 1),
+                Some(_) => {
+                    links += 1;
+                    Some(links - 1)
+                }
+            };
+            previous = run.link.as_deref();
+            let key = Some((run.style, link));
             // Most runs need no whitespace clean-up: copy them whole.
             let r = &run.text;
             let needs_cleaning = r.is_empty()
@@ -168,8 +208,8 @@ impl Text {
                 || r.contains("  ")
                 || (last_space && r.starts_with(' '));
             if !needs_cleaning {
-                if styles.last().map(|s| s.1) != Some(run.style) {
-                    styles.push((text.len(), run.style));
+                if styles.last().map(|s| (s.1, s.2)) != key {
+                    styles.push((text.len(), run.style, link));
                 }
                 text.push_str(r);
                 last_space = r.ends_with(' ');
@@ -191,8 +231,8 @@ impl Text {
                     }
                 }
                 if !started {
-                    if styles.last().map(|s| s.1) != Some(run.style) {
-                        styles.push((text.len(), run.style));
+                    if styles.last().map(|s| (s.1, s.2)) != key {
+                        styles.push((text.len(), run.style, link));
                     }
                     started = true;
                 }
@@ -203,7 +243,13 @@ impl Text {
         while text.ends_with([' ', '\n']) {
             text.pop();
         }
-        Text { text, styles }
+        let has_bound = text.contains(" \u{2060}");
+        Text {
+            text,
+            styles,
+            has_links: links > 0,
+            has_bound,
+        }
     }
 
     /// How many style changes start inside `start+1..end`.
@@ -220,6 +266,14 @@ impl Text {
         } else {
             self.styles[i - 1].1
         }
+    }
+
+    fn link_at(&self, byte: usize) -> Option<u16> {
+        if !self.has_links {
+            return None;
+        }
+        let i = self.styles.partition_point(|s| s.0 <= byte);
+        if i == 0 { None } else { self.styles[i - 1].2 }
     }
 }
 
@@ -270,6 +324,8 @@ pub(crate) fn set_paragraph(
 /// A paragraph measured once (without hyphenation), ready to be set at any width.
 pub(crate) struct Prepared {
     text: Text,
+    /// The paragraph's link targets (see [`link_targets`]).
+    pub targets: Vec<String>,
     plain: Vec<Item>,
     align: Align,
     /// The widest unbreakable word, in points.
@@ -324,6 +380,7 @@ pub(crate) fn prepare(
     }
     Ok(Prepared {
         text,
+        targets: link_targets(runs),
         plain,
         align,
         widest: widest.max(word),
@@ -379,9 +436,33 @@ pub(crate) fn set_prepared(
         }
         _ => plain,
     };
-    let breaks = find_breaks(items, measure, extra_stretch, Some(TOLERANCE))
-        .or_else(|| find_breaks(items, measure, extra_stretch, None))
-        .unwrap_or_else(|| vec![items.len() - 1]);
+    if let Some(breaks) = find_breaks(items, measure, extra_stretch, Some(TOLERANCE)) {
+        return Ok(assemble(&text.text, items, &breaks, style));
+    }
+    // Third pass: letters may take up to MAX_TRACKING each (see `assemble`), so lines too
+    // loose for their spaces alone can still be justified.
+    if style.align == Align::Justify {
+        let most = MAX_TRACKING * style.size as f64 / TOLERANCE;
+        let tracked: Vec<Item> = items
+            .iter()
+            .map(|it| match it.kind {
+                Kind::Box => Item {
+                    stretch: most
+                        * text.text[it.start..it.end]
+                            .chars()
+                            .filter(|&c| !is_control(c))
+                            .count() as f64,
+                    ..it.clone()
+                },
+                _ => it.clone(),
+            })
+            .collect();
+        if let Some(breaks) = find_breaks(&tracked, measure, extra_stretch, Some(TOLERANCE)) {
+            return Ok(assemble(&text.text, items, &breaks, style));
+        }
+    }
+    let breaks =
+        find_breaks(items, measure, extra_stretch, None).unwrap_or_else(|| vec![items.len() - 1]);
     Ok(assemble(&text.text, items, &breaks, style))
 }
 
@@ -411,6 +492,7 @@ pub(crate) fn set_single(
                 face: g.face,
                 text: c.to_string(),
                 width: w,
+                link: None,
             }),
         }
         x += w;
@@ -419,6 +501,7 @@ pub(crate) fn set_single(
         runs,
         width: x,
         word_spacing: 0.0,
+        letter_spacing: 0.0,
         justified: false,
     })
 }
@@ -431,7 +514,6 @@ fn build_items(
 ) -> Result<Vec<Item>, LayoutError> {
     let s = &text.text;
     let scale = style.size as f64 / 1000.0;
-    let justify = style.align == Align::Justify;
     let mut items = Vec::with_capacity(s.len() / 3);
     let mut prev = 0;
     for (pos, opportunity) in linebreaks(s) {
@@ -442,7 +524,21 @@ fn build_items(
         let word = &s[prev..word_end];
         let mut word_style = text.style_at(prev);
         if !word.is_empty() {
-            push_word(&mut items, text, prev, word_end, style, fonts, hyphenator)?;
+            // A space followed by a word joiner (set by the markup stage) never ends a
+            // line, but stretches like any other: the word is pushed in parts.
+            let mut from = prev;
+            // Linebreaks ends words at ordinary spaces, so only a bound one is inside.
+            for i in bound_spaces(word, text.has_bound) {
+                let at = prev + i;
+                if at > from {
+                    push_word(&mut items, text, from, at, style, fonts, hyphenator)?;
+                }
+                let face = Face::for_style(text.style_at(at));
+                items.push(Item::penalty(face, 0.0, INFINITE_PENALTY, false, false));
+                items.push(space_glue(text, at, style, fonts)?);
+                from = at + 1;
+            }
+            push_word(&mut items, text, from, word_end, style, fonts, hyphenator)?;
             word_style = text.style_at(word_end - 1);
         }
         let face = Face::for_style(word_style);
@@ -466,17 +562,7 @@ fn build_items(
                 0.0,
             ));
         } else if tail.contains(' ') {
-            let space_style = text.style_at(word_end);
-            let glyph = fonts
-                .glyph(' ', space_style)
-                .ok_or_else(|| missing(' ', s, word_end))?;
-            let w = glyph.advance as f64 * scale;
-            let (stretch, shrink) = if justify {
-                (w * 0.5, w / 3.0)
-            } else {
-                (0.0, 0.0)
-            };
-            items.push(Item::glue(glyph.face, w, stretch, shrink));
+            items.push(space_glue(text, word_end, style, fonts)?);
         } else if word.ends_with('\u{AD}') {
             let w = fonts.advance(face, '-') as f64 * scale;
             items.push(Item::penalty(face, w, HYPHEN_PENALTY, true, true));
@@ -500,6 +586,48 @@ fn build_items(
         prev = pos;
     }
     Ok(items)
+}
+
+/// The glue of the space at byte `at`: stretchable in justified text, with the link
+/// the space belongs to.
+fn space_glue(
+    text: &Text,
+    at: usize,
+    style: ParaStyle,
+    fonts: &Fonts,
+) -> Result<Item, LayoutError> {
+    let glyph = fonts
+        .glyph(' ', text.style_at(at))
+        .ok_or_else(|| missing(' ', &text.text, at))?;
+    let w = glyph.advance as f64 * style.size as f64 / 1000.0;
+    // Spaces stretch to 0.5 em at most (ratio 2) and shrink to 0.175 em.
+    let (stretch, shrink) = if style.align == Align::Justify {
+        (w * 0.5, w * 0.3)
+    } else {
+        (0.0, 0.0)
+    };
+    let mut glue = Item::glue(glyph.face, w, stretch, shrink);
+    glue.link = text.link_at(at);
+    Ok(glue)
+}
+
+/// Byte offsets of the bound spaces (a space then U+2060) inside a word: linebreaks ends
+/// words at ordinary spaces, so any space inside one is bound.
+fn bound_spaces(word: &str, any: bool) -> impl Iterator<Item = usize> + '_ {
+    let b = if any { word.as_bytes() } else { &[] };
+    b.iter()
+        .enumerate()
+        .filter(move |&(i, &c)| c == b' ' && b[i + 1..].starts_with("\u{2060}".as_bytes()))
+        .map(|(i, _)| i)
+}
+
+/// Whether a word is an address, a number or a code, which is never hyphenated.
+fn is_code_like(word: &str) -> bool {
+    let b = word.as_bytes();
+    b.iter()
+        .any(|c| c.is_ascii_digit() || matches!(c, b'@' | b'/' | b'\\' | b'_'))
+        || b.windows(2)
+            .any(|w| matches!(w[0], b'.' | b':') && w[1].is_ascii_alphanumeric())
 }
 
 /// A word that is only a currency or section sign, which binds to what follows.
@@ -534,40 +662,45 @@ fn push_word(
     // Common case first: a word that fits on a line and is not hyphenated becomes one
     // box per face, measured in a single pass.
     let first = items.len();
-    let mut current: Option<(usize, Face)> = None;
+    let mut current: Option<(usize, Face, Option<u16>)> = None;
     let (mut units, mut total) = (0u64, 0u64);
     // Most words have one style; look it up per character only when they do not.
     let word_style = text.style_at(start);
+    let word_link = text.link_at(start);
     let uniform = text.style_changes_within(start, end) == 0;
+    let boxed = |face: Face, from: usize, to: usize, width: f64, link: Option<u16>| Item {
+        link,
+        ..Item::boxed(face, from, to, width)
+    };
     for (i, c) in s[start..end].char_indices() {
         let at = start + i;
         if is_control(c) {
             continue;
         }
-        let char_style = if uniform {
-            word_style
+        let (char_style, link) = if uniform {
+            (word_style, word_link)
         } else {
-            text.style_at(at)
+            (text.style_at(at), text.link_at(at))
         };
         let g = fonts
             .glyph(c, char_style)
             .ok_or_else(|| missing(c, s, at))?;
         match current {
-            Some((_, face)) if face == g.face => {}
+            Some((_, face, l)) if face == g.face && l == link => {}
             _ => {
-                if let Some((from, face)) = current {
-                    items.push(Item::boxed(face, from, at, units as f64 * scale));
+                if let Some((from, face, l)) = current {
+                    items.push(boxed(face, from, at, units as f64 * scale, l));
                 }
-                current = Some((at, g.face));
+                current = Some((at, g.face, link));
                 units = 0;
             }
         }
         units += g.advance as u64;
         total += g.advance as u64;
     }
-    if let Some((from, face)) = current {
+    if let Some((from, face, l)) = current {
         let to = s[..end].trim_end_matches(is_control).len().max(from);
-        items.push(Item::boxed(face, from, to, units as f64 * scale));
+        items.push(boxed(face, from, to, units as f64 * scale, l));
     }
     // A word that ends at a soft hyphen may be drawn with a hyphen after it: it must
     // fit with that hyphen, or it gets emergency break points like any overlong word.
@@ -585,7 +718,7 @@ fn push_word(
     items.truncate(first);
 
     // Measure once: (byte, face, advance) per drawn character.
-    let mut glyphs: Vec<(usize, Face, u16)> = Vec::with_capacity(end - start);
+    let mut glyphs: Vec<(usize, Face, u16, Option<u16>)> = Vec::with_capacity(end - start);
     let mut total: u64 = 0;
     for (i, c) in s[start..end].char_indices() {
         let at = start + i;
@@ -596,7 +729,7 @@ fn push_word(
             .glyph(c, text.style_at(at))
             .ok_or_else(|| missing(c, s, at))?;
         total += g.advance as u64;
-        glyphs.push((at, g.face, g.advance));
+        glyphs.push((at, g.face, g.advance, text.link_at(at)));
     }
     let too_wide = !fits(total);
 
@@ -605,18 +738,23 @@ fn push_word(
     if too_wide {
         splits.extend(glyphs.iter().skip(1).map(|g| (g.0, false)));
     } else if let (true, Some(h)) = (style.hyphenate, hyphenator) {
-        hyphenation_points(&s[start..end], start, h, &mut splits);
+        // Names are capitalised (see `hyphenation_points`); addresses, key ids and
+        // numbers are left whole too.
+        if text.link_at(start).is_none() && !is_code_like(&s[start..end]) {
+            hyphenation_points(&s[start..end], start, h, &mut splits);
+        }
     }
 
     let mut split_iter = splits.into_iter().peekable();
-    let mut box_start: Option<(usize, Face)> = None;
+    let mut box_start: Option<(usize, Face, Option<u16>)> = None;
     let mut units: u64 = 0;
-    let flush = |items: &mut Vec<Item>, b: Option<(usize, Face)>, to: usize, units: u64| {
-        if let Some((from, face)) = b {
-            items.push(Item::boxed(face, from, to, units as f64 * scale));
-        }
-    };
-    for &(at, face, adv) in &glyphs {
+    let flush =
+        |items: &mut Vec<Item>, b: Option<(usize, Face, Option<u16>)>, to: usize, units: u64| {
+            if let Some((from, face, link)) = b {
+                items.push(boxed(face, from, to, units as f64 * scale, link));
+            }
+        };
+    for &(at, face, adv, link) in &glyphs {
         let mut split_here = None;
         while let Some(&(pos, hyphen)) = split_iter.peek() {
             if pos > at {
@@ -627,7 +765,7 @@ fn push_word(
             }
             split_iter.next();
         }
-        let face_changed = box_start.is_some_and(|b| b.1 != face);
+        let face_changed = box_start.is_some_and(|b| b.1 != face || b.2 != link);
         if split_here.is_some() || face_changed {
             flush(items, box_start.take(), at, units);
             units = 0;
@@ -648,7 +786,7 @@ fn push_word(
             }
         }
         if box_start.is_none() {
-            box_start = Some((at, face));
+            box_start = Some((at, face, link));
         }
         units += adv as u64;
     }
@@ -692,13 +830,29 @@ fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(us
         if count >= MIN_HYPHENATED_WORD && !capitalised {
             for b in h.hyphenate(run).breaks {
                 let left = run[..b].chars().count();
-                if left >= MIN_HYPHEN_SIDE && count - left >= MIN_HYPHEN_SIDE {
+                if left >= MIN_HYPHEN_SIDE
+                    && count - left >= MIN_HYPHEN_SIDE
+                    && reads_well(&run[..b], &run[b..])
+                {
                     out.push((offset + i + b, true));
                 }
             }
         }
         i += letters;
     }
+}
+
+/// Whether a hyphen between `left` and `right` leaves a fragment a reader takes as a
+/// syllable: the TeX patterns allow some breaks that split a consonant from the vowel
+/// it is spoken with ("oblig-ations", "organ-isational"); those are not used, and
+/// neither is any break that leaves a fragment without a vowel.
+fn reads_well(left: &str, right: &str) -> bool {
+    let vowel = |c: char| "aeiouyAEIOUY".contains(c);
+    let (Some(before), Some(after)) = (left.chars().last(), right.chars().next()) else {
+        return false;
+    };
+    let consonant_then_vowel = !vowel(before) && vowel(after);
+    !consonant_then_vowel && left.chars().any(vowel) && right.chars().any(vowel)
 }
 
 /// A feasible break in the Knuth–Plass search.
@@ -944,49 +1098,103 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
         let justify = style.align == Align::Justify && !forced && spaces > 0;
         // A last line may have been chosen with its spaces shrunk: shrink them.
         let shrink_last = forced && spaces > 0 && natural > measure;
-        let word_spacing = if justify || shrink_last {
+        let mut word_spacing = if justify || shrink_last {
             (measure - natural) / spaces as f64
         } else {
             0.0
         };
-        let mut runs: Vec<SetRun> = Vec::new();
-        let mut x = 0.0f64;
-        let mut push = |runs: &mut Vec<SetRun>, face: Face, piece: &str, w: f64| {
-            match runs.last_mut() {
-                Some(r) if r.face == face => {
-                    r.text.push_str(piece);
-                    r.width += w;
-                }
-                _ => {
-                    let mut text = String::with_capacity(bytes + spaces as usize + 1);
-                    text.push_str(piece);
-                    runs.push(SetRun {
-                        x,
-                        face,
-                        text,
-                        width: w,
+        // Spaces stretch at most to 0.5 em (TOLERANCE); a line that needs more (a
+        // paragraph with no better breaks) spreads the rest over its letters, at most
+        // MAX_TRACKING each, so its words do not drift apart.
+        let mut letter_spacing = 0.0;
+        let mut ragged = false;
+        if justify {
+            let cap = line_items
+                .iter()
+                .filter(|it| it.kind == Kind::Glue && !it.fill)
+                .map(|it| it.stretch * TOLERANCE)
+                .sum::<f64>()
+                / spaces as f64;
+            if word_spacing > cap {
+                let glyphs = line_items
+                    .iter()
+                    .map(|it| match it.kind {
+                        Kind::Box => text[it.start..it.end]
+                            .chars()
+                            .filter(|&c| !is_control(c))
+                            .count(),
+                        Kind::Glue if !it.fill => 1,
+                        _ => 0,
                     })
+                    .sum::<usize>()
+                    + usize::from(brk.hyphen);
+                // The gap a reader sees between two words is the space with its Tw
+                // and the Tc of the space and of the letter before it: held at the cap.
+                let letters = glyphs.saturating_sub(spaces as usize);
+                let rest = measure - natural - cap * spaces as f64;
+                let most = MAX_TRACKING * style.size as f64;
+                if letters > spaces as usize && rest / (letters - spaces as usize) as f64 <= most {
+                    letter_spacing = rest / (letters - spaces as usize) as f64;
+                    word_spacing = cap - 2.0 * letter_spacing;
+                } else {
+                    // Even then too loose (an unbreakable name fills the line): the line
+                    // is set ragged rather than with gaps a reader would stumble over.
+                    word_spacing = 0.0;
+                    ragged = true;
                 }
             }
-            x += w;
-        };
+        }
+        let justify = justify && !ragged;
+        let track =
+            |piece: &str| letter_spacing * piece.chars().filter(|&c| !is_control(c)).count() as f64;
+        let mut runs: Vec<SetRun> = Vec::new();
+        let mut x = 0.0f64;
+        let mut push =
+            |runs: &mut Vec<SetRun>, face: Face, link: Option<u16>, piece: &str, w: f64| {
+                match runs.last_mut() {
+                    Some(r) if r.face == face && r.link == link => {
+                        r.text.push_str(piece);
+                        r.width += w;
+                    }
+                    _ => {
+                        let mut text = String::with_capacity(bytes + spaces as usize + 1);
+                        text.push_str(piece);
+                        runs.push(SetRun {
+                            x,
+                            face,
+                            text,
+                            width: w,
+                            link,
+                        })
+                    }
+                }
+                x += w;
+            };
         for it in line_items {
             match it.kind {
                 Kind::Box => {
                     let piece = &text[it.start..it.end];
+                    let w = it.width + track(piece);
                     if has_controls && piece.contains(is_control) {
                         let visible: String = piece.chars().filter(|&c| !is_control(c)).collect();
-                        push(&mut runs, it.face, &visible, it.width);
+                        push(&mut runs, it.face, it.link, &visible, w);
                     } else {
-                        push(&mut runs, it.face, piece, it.width);
+                        push(&mut runs, it.face, it.link, piece, w);
                     }
                 }
-                Kind::Glue if !it.fill => push(&mut runs, it.face, " ", it.width + word_spacing),
+                Kind::Glue if !it.fill => push(
+                    &mut runs,
+                    it.face,
+                    it.link,
+                    " ",
+                    it.width + word_spacing + letter_spacing,
+                ),
                 _ => {}
             }
         }
         if brk.hyphen {
-            push(&mut runs, brk.face, "-", brk.width);
+            let link = runs.last().and_then(|r| r.link);
+            push(&mut runs, brk.face, link, "-", brk.width + letter_spacing);
         }
         // Lines that are justified end exactly at the measure; say so without the
         // rounding noise of the running sum.
@@ -995,6 +1203,7 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
             runs,
             width,
             word_spacing,
+            letter_spacing,
             justified: justify,
         });
         // Skip the discardable items after the break.

@@ -1,14 +1,23 @@
 //! TrueType subsetting for embedding: one face, only the glyphs a document uses.
 //!
-//! In: the bytes of a full TrueType font and the glyph ids a document draws. Out: a
-//! minimal font program (`glyf`, `loca`, `head`, `hhea`, `hmtx`, `maxp`) holding those
-//! glyphs, plus the components of composite glyphs, renumbered from 1 in the order
-//! given, with hinting instructions removed (PDF viewers rasterise without them and they
-//! are a third of Liberation's outline data). A `CIDFontType2` font with an identity
-//! `CIDToGIDMap` needs no other table; the text's Unicode comes from the PDF's ToUnicode
-//! map, its widths from `/W`.
+//! In: a full TrueType font and the glyph ids a document draws. Out: a minimal font
+//! program (`glyf`, `loca`, `head`, `hhea`, `hmtx`, `maxp`) holding those glyphs, plus
+//! the components of composite glyphs, renumbered in the order given, with hinting
+//! instructions removed (PDF viewers rasterise without them and they are a third of
+//! Liberation's outline data). A `CIDFontType2` font with an identity `CIDToGIDMap` needs
+//! no other table; the text's Unicode comes from the PDF's ToUnicode map, its widths
+//! from `/W`.
+//!
+//! The tables are read through `ttf-parser` (the project's one font reader). What is
+//! written by hand is what no reader does: copying glyph records without their
+//! instructions, renumbering composite components, and putting the space at glyph 32.
+//! The `subsetter` crate keeps the hinting tables and chooses its own glyph order, and
+//! the space must sit at glyph 32 for `Tw` to justify (see [`SPACE_GID`]).
 
 use std::collections::BTreeMap;
+use std::num::NonZeroU16;
+
+use ttf_parser::{GlyphId, Tag};
 
 /// A subset font program and what the PDF needs to know about it.
 #[derive(Debug, Clone)]
@@ -18,13 +27,6 @@ pub(super) struct Subset {
     pub new_gid: BTreeMap<u16, u16>,
     /// Advance width in font units per subset glyph id.
     pub advances: BTreeMap<u16, u16>,
-    pub units_per_em: u16,
-    pub ascender: i16,
-    pub descender: i16,
-    pub bbox: [i16; 4],
-    pub caret_slope_rise: i16,
-    pub caret_slope_run: i16,
-    pub weight_class: u16,
 }
 
 fn be16(b: &[u8], at: usize) -> Result<u16, String> {
@@ -37,31 +39,6 @@ fn be32(b: &[u8], at: usize) -> Result<u32, String> {
     b.get(at..at + 4)
         .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
         .ok_or_else(|| format!("read past the end of a table at byte {at}"))
-}
-
-/// The tables of a font file, by tag.
-fn tables(font: &[u8]) -> Result<BTreeMap<[u8; 4], &[u8]>, String> {
-    let count = be16(font, 4)? as usize;
-    let mut out = BTreeMap::new();
-    for i in 0..count {
-        let rec = 12 + 16 * i;
-        let tag: [u8; 4] = font
-            .get(rec..rec + 4)
-            .and_then(|t| t.try_into().ok())
-            .ok_or("truncated table directory")?;
-        let offset = be32(font, rec + 8)? as usize;
-        let length = be32(font, rec + 12)? as usize;
-        let data = font
-            .get(offset..offset.saturating_add(length))
-            .ok_or_else(|| {
-                format!(
-                    "table {} lies outside the file",
-                    String::from_utf8_lossy(&tag)
-                )
-            })?;
-        out.insert(tag, data);
-    }
-    Ok(out)
 }
 
 // Composite glyph component flags (OpenType `glyf` table).
@@ -102,66 +79,54 @@ fn components(glyph: &[u8]) -> Result<(Vec<usize>, usize), String> {
     Ok((out, at))
 }
 
-/// Subsets `font` to glyph 0 (.notdef) and `glyphs`, in that order.
 /// The subset glyph id the space is given when `space` is passed to [`subset`].
 pub(super) const SPACE_GID: u16 = 32;
 
-/// Subsets `font` to `glyphs`; `space`, if given, is placed at glyph id [`SPACE_GID`].
+/// Subsets `face` to glyph 0 (.notdef) and `glyphs`, in that order; `space`, if given, is placed at glyph id [`SPACE_GID`].
 ///
 /// Poppler's text extraction treats the glyph with CID 32 as the one word spacing (`Tw`)
 /// widened, whatever its code; with CID = glyph id, only the space may sit there, or
 /// pdftotext would split the word holding that glyph on every justified line.
-pub(super) fn subset(font: &[u8], glyphs: &[u16], space: Option<u16>) -> Result<Subset, String> {
-    let t = tables(font)?;
+pub(super) fn subset(
+    face: &ttf_parser::Face<'_>,
+    glyphs: &[u16],
+    space: Option<u16>,
+) -> Result<Subset, String> {
+    let raw = face.raw_face();
     let get = |tag: &[u8; 4]| {
-        t.get(tag)
-            .copied()
+        raw.table(Tag::from_bytes(tag))
             .ok_or_else(|| format!("no {} table", String::from_utf8_lossy(tag)))
     };
     let head = get(b"head")?;
     let hhea = get(b"hhea")?;
     let maxp = get(b"maxp")?;
-    let hmtx = get(b"hmtx")?;
-    let loca = get(b"loca")?;
     let glyf = get(b"glyf")?;
-    let num_glyphs = be16(maxp, 4)?;
-    let long_loca = be16(head, 50)? == 1;
-    let h_metrics = be16(hhea, 34)?;
-    if h_metrics == 0 {
-        return Err("hhea declares no horizontal metrics".into());
-    }
+    let num_glyphs = face.number_of_glyphs();
+    let glyph_count = NonZeroU16::new(num_glyphs).ok_or("the font has no glyphs")?;
+    let tables = face.tables();
+    let loca = ttf_parser::loca::Table::parse(
+        glyph_count,
+        tables.head.index_to_location_format,
+        get(b"loca")?,
+    )
+    .ok_or("unreadable loca table")?;
+    let hmtx =
+        ttf_parser::hmtx::Table::parse(tables.hhea.number_of_metrics, glyph_count, get(b"hmtx")?)
+            .ok_or("unreadable hmtx table")?;
     let record = |gid: u16| -> Result<&[u8], String> {
         if gid >= num_glyphs {
             return Err(format!("glyph {gid} is not in the font"));
         }
-        let (a, b) = if long_loca {
-            (
-                be32(loca, gid as usize * 4)? as usize,
-                be32(loca, gid as usize * 4 + 4)? as usize,
-            )
-        } else {
-            (
-                be16(loca, gid as usize * 2)? as usize * 2,
-                be16(loca, gid as usize * 2 + 2)? as usize * 2,
-            )
-        };
-        glyf.get(a..b)
+        let range = loca.glyph_range(GlyphId(gid)).unwrap_or(0..0);
+        glyf.get(range)
             .ok_or_else(|| format!("glyph {gid} lies outside the glyf table"))
     };
-    let metric = |gid: u16| -> Result<(u16, u16), String> {
-        if gid < h_metrics {
-            Ok((
-                be16(hmtx, gid as usize * 4)?,
-                be16(hmtx, gid as usize * 4 + 2)?,
-            ))
-        } else {
-            let advance = be16(hmtx, (h_metrics as usize - 1) * 4)?;
-            let lsb = be16(
-                hmtx,
-                h_metrics as usize * 4 + (gid - h_metrics) as usize * 2,
-            )?;
-            Ok((advance, lsb))
-        }
+    let metric = |gid: u16| -> (u16, u16) {
+        let g = GlyphId(gid);
+        (
+            hmtx.advance(g).unwrap_or(0),
+            hmtx.side_bearing(g).unwrap_or(0) as u16,
+        )
     };
 
     // Glyph order: .notdef, the requested glyphs, then components as discovered.
@@ -212,7 +177,7 @@ pub(super) fn subset(font: &[u8], glyphs: &[u16], space: Option<u16>) -> Result<
     let mut advances = BTreeMap::new();
     for (new, &old) in order.iter().enumerate() {
         loca_out.extend_from_slice(&(glyf_out.len() as u32).to_be_bytes());
-        let (advance, lsb) = metric(old)?;
+        let (advance, lsb) = metric(old);
         hmtx_out.extend_from_slice(&advance.to_be_bytes());
         hmtx_out.extend_from_slice(&lsb.to_be_bytes());
         advances.insert(new as u16, advance);
@@ -284,26 +249,10 @@ pub(super) fn subset(font: &[u8], glyphs: &[u16], space: Option<u16>) -> Result<
     let head_at = head_offset(&program)?;
     program[head_at + 8..head_at + 12].copy_from_slice(&adjustment.to_be_bytes());
 
-    let weight_class = t
-        .get(b"OS/2")
-        .and_then(|os2| be16(os2, 4).ok())
-        .unwrap_or(0);
     Ok(Subset {
         program,
         new_gid,
         advances,
-        units_per_em: be16(head, 18)?,
-        ascender: be16(hhea, 4)? as i16,
-        descender: be16(hhea, 6)? as i16,
-        bbox: [
-            be16(head, 36)? as i16,
-            be16(head, 38)? as i16,
-            be16(head, 40)? as i16,
-            be16(head, 42)? as i16,
-        ],
-        caret_slope_rise: be16(hhea, 18)? as i16,
-        caret_slope_run: be16(hhea, 20)? as i16,
-        weight_class,
     })
 }
 
@@ -368,16 +317,17 @@ mod tests {
             .chars()
             .map(|c| fonts.glyph_id(Face::Regular, c).unwrap())
             .collect();
-        let s = subset(fonts.bytes(Face::Regular), &gids, None).unwrap();
+        let s = subset(fonts.parsed(Face::Regular), &gids, None).unwrap();
         assert_eq!(s.new_gid[&0], 0);
         assert_eq!(s.new_gid[&gids[0]], 1);
         assert_eq!(s.new_gid[&gids[1]], 2);
         // 'ü' is built from 'u' and the dieresis in Liberation Serif.
         assert!(s.new_gid.len() >= 4, "{:?}", s.new_gid);
         assert_eq!(checksum(&s.program), 0xB1B0_AFBA);
-        let t = tables(&s.program).unwrap();
-        assert_eq!(be16(t[b"maxp"], 4).unwrap() as usize, s.new_gid.len());
-        assert_eq!(t[b"loca"].len(), (s.new_gid.len() + 1) * 4);
+        let parsed = ttf_parser::Face::parse(&s.program, 0).unwrap();
+        assert_eq!(parsed.number_of_glyphs() as usize, s.new_gid.len());
+        let loca = parsed.raw_face().table(Tag::from_bytes(b"loca")).unwrap();
+        assert_eq!(loca.len(), (s.new_gid.len() + 1) * 4);
         // Advances survive: 'A' is 1479/2048 em in Liberation Serif (722 in /W units).
         assert_eq!(s.advances[&1] as u32 * 1000 / 2048, 722);
         assert!(s.program.len() < 2000);
@@ -397,14 +347,16 @@ mod tests {
                 .collect();
             gids.sort_unstable();
             gids.dedup();
-            let s = subset(fonts.bytes(Face::Regular), &gids, Some(space)).unwrap();
+            let s = subset(fonts.parsed(Face::Regular), &gids, Some(space)).unwrap();
             assert_eq!(s.new_gid[&space], SPACE_GID, "{text:?}");
             // Every requested glyph is still there, each at its own id.
             let mut ids: Vec<u16> = gids.iter().map(|g| s.new_gid[g]).collect();
             ids.sort_unstable();
             ids.dedup();
             assert_eq!(ids.len(), gids.len());
-            let glyphs = be16(tables(&s.program).unwrap()[b"maxp"], 4).unwrap();
+            let glyphs = ttf_parser::Face::parse(&s.program, 0)
+                .unwrap()
+                .number_of_glyphs();
             assert!(glyphs > SPACE_GID, "{glyphs}");
             assert_eq!(s.advances[&SPACE_GID] as u32 * 1000 / 2048, 250);
         }

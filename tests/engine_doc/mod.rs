@@ -7,6 +7,9 @@
 
 #![allow(dead_code)]
 
+use std::path::Path;
+use std::process::Command;
+
 use chrono::NaiveDate;
 use dpa::document::{
     Block, Document, List, ListItem, Metadata, Party, Run, SignatureBlock, Style, Table,
@@ -256,5 +259,26 @@ pub fn document() -> Document {
         blocks,
         footer: FOOTER.into(),
         attachments: Vec::new(),
+        lang: None,
+        watermark: None,
     }
+}
+
+/// Runs a command-line tool (poppler-utils, qpdf) on a PDF and returns its standard output.
+pub fn tool(program: &str, args: &[&str], path: &Path) -> String {
+    // pdftotext writes to a file unless told to use standard output ("-").
+    let stdout: &[&str] = if program == "pdftotext" { &["-"] } else { &[] };
+    let out = Command::new(program)
+        .args(args)
+        .arg(path)
+        .args(stdout)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} is needed for this test (poppler-utils/qpdf): {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
 }

@@ -1,0 +1,344 @@
+//! Typography of inline text: curly quotes, links found in the text, where URLs may
+//! break, and spaces that must not break.
+//!
+//! In: the runs of one paragraph, heading or table cell. Out: the same text for a
+//! reader (pdftotext extracts the same words), with
+//! - straight quotes and apostrophes turned typographic (never inside code spans);
+//! - bare URLs and e-mail addresses made links;
+//! - inside links, invisible break opportunities (U+200B) after `/`, `.`, `@` and `-`,
+//!   never inside `https://`, so an address breaks where a reader expects, without a
+//!   hyphen;
+//! - a word joiner (U+2060) after each space that must not break: between "clause",
+//!   "Article", "Annex", "ISO", "SOC", "Type", "§" … and the number after it, inside a
+//!   date ("1 June 2026"), between the groups of a key id or short fingerprint (in
+//!   fours: a full fingerprint may break after every fourth group), and
+//!   inside a short parenthesis such as "(opt-in: ai)". The layout keeps such a space
+//!   stretchable but never ends a line there.
+
+use crate::document::Run;
+
+/// Breaks here, invisibly.
+const BREAK: char = '\u{200B}';
+/// Joins the space before it to the word after it.
+const JOIN: char = '\u{2060}';
+
+/// Straight quotes in `text` made typographic; `before` is the character preceding it.
+pub(super) fn quotes(text: &str, before: Option<char>) -> String {
+    if !text.contains(['"', '\'']) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut prev = before;
+    for c in text.chars() {
+        let opening = prev.is_none_or(|p| p.is_whitespace() || "([{‘“—–-/".contains(p));
+        let curly = match c {
+            '"' if opening => '“',
+            '"' => '”',
+            // An apostrophe inside or after a word ("Processor's", "days'"), else a quote.
+            '\'' if opening => '‘',
+            '\'' => '’',
+            other => other,
+        };
+        out.push(curly);
+        prev = Some(c);
+    }
+    out
+}
+
+/// Finds links in the text, marks their break points and binds the spaces that must
+/// not break.
+pub(super) fn finish(runs: Vec<Run>) -> Vec<Run> {
+    let mut linked = Vec::with_capacity(runs.len());
+    for run in runs {
+        if run.link.is_some() {
+            linked.push(run);
+        } else {
+            split_links(run, &mut linked);
+        }
+    }
+    for run in &mut linked {
+        if run.link.is_some() {
+            run.text = break_points(&run.text);
+        }
+    }
+    bind(&mut linked);
+    linked
+}
+
+/// Characters that end a URL or an e-mail address found in running text.
+fn ends_address(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '(' | ')' | '<' | '>' | '[' | ']' | '"' | '“' | '”' | '‘' | '’'
+        )
+}
+
+/// Splits a run at the URLs and e-mail addresses in it; those pieces become links.
+fn split_links(run: Run, out: &mut Vec<Run>) {
+    let text = run.text.as_str();
+    let mut found: Vec<(usize, usize, String)> = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        let at_word_start = text[..i].chars().last().is_none_or(ends_address);
+        if at_word_start && (rest.starts_with("https://") || rest.starts_with("http://")) {
+            let len = rest.find(ends_address).unwrap_or(rest.len());
+            let url = rest[..len].trim_end_matches(['.', ',', ';', ':', '!', '?']);
+            if url.len() > "https://".len() {
+                found.push((i, i + url.len(), url.to_string()));
+                i += url.len();
+                continue;
+            }
+        }
+        if rest.starts_with('@') && i > 0 {
+            let local_start = text[..i]
+                .char_indices()
+                .rev()
+                .take_while(|(_, c)| c.is_alphanumeric() || "._%+-".contains(*c))
+                .last()
+                .map(|(k, _)| k);
+            let domain_len = rest[1..]
+                .find(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-'))
+                .unwrap_or(rest.len() - 1);
+            let domain = rest[1..1 + domain_len].trim_end_matches(['.', '-']);
+            let overlaps = found
+                .last()
+                .is_some_and(|f| local_start.is_some_and(|s| s < f.1));
+            if let (Some(start), false) = (local_start, overlaps)
+                && domain.contains('.')
+                && !domain.starts_with('.')
+            {
+                let end = i + 1 + domain.len();
+                let address = &text[start..end];
+                found.push((start, end, format!("mailto:{address}")));
+                i = end;
+                continue;
+            }
+        }
+        i += rest.chars().next().map_or(1, char::len_utf8);
+    }
+    if found.is_empty() {
+        out.push(run);
+        return;
+    }
+    let mut at = 0;
+    for (start, end, target) in found {
+        if start > at {
+            out.push(Run::styled(&text[at..start], run.style));
+        }
+        out.push(Run::linked(&text[start..end], run.style, target));
+        at = end;
+    }
+    if at < text.len() {
+        out.push(Run::styled(&text[at..], run.style));
+    }
+}
+
+/// Adds a break opportunity after each `/`, `.`, `@` and `-` of an address (but not in
+/// its scheme, nor at its end).
+fn break_points(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let scheme_end = text.find("://").map_or(0, |i| i + 3);
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        out.push(c);
+        let next = chars.get(k + 1).map(|&(_, n)| n);
+        let inside = next.is_some_and(|n| n.is_alphanumeric());
+        if i + c.len_utf8() == scheme_end {
+            // Never "https:// / www…".
+            out.push(JOIN);
+        } else if i >= scheme_end && inside && matches!(c, '/' | '.' | '@' | '-') {
+            out.push(BREAK);
+        }
+    }
+    out
+}
+
+/// Words after which a space binds to the number that follows.
+const BINDS_NUMBER: [&str; 22] = [
+    "clause", "clauses", "Clause", "Clauses", "Article", "Articles", "article", "articles", "Art.",
+    "Annex", "annex", "Annexes", "section", "sections", "Section", "Chapter", "chapter", "§",
+    "ISO", "ISO/IEC", "SOC", "Type",
+];
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// A number, a roman numeral (I, II, IV …) or a clause reference such as "6.3(a)".
+fn is_number(word: &str) -> bool {
+    let w = word.trim_end_matches([',', ';', ':', '.', ')']);
+    let roman = !w.is_empty() && w.chars().all(|c| "IVX".contains(c)) && w.len() <= 4;
+    roman || w.chars().next().is_some_and(|c| c.is_ascii_digit())
+}
+
+/// A group of four hexadecimal digits (a key id or fingerprint group).
+fn is_hex_group(word: &str) -> bool {
+    let w = word.trim_end_matches([',', ';', '.', ')']);
+    w.len() == 4
+        && w.chars().all(|c| c.is_ascii_hexdigit())
+        && w.chars().any(|c| c.is_ascii_digit())
+}
+
+/// Puts a word joiner after every space that must not end a line.
+fn bind(runs: &mut [Run]) {
+    // The text of all runs, with where each run starts.
+    let text: String = runs.iter().map(|r| r.text.as_str()).collect();
+    if !text.contains(' ') {
+        return;
+    }
+    let words: Vec<(usize, &str)> = text
+        .split(' ')
+        .scan(0usize, |at, w| {
+            let start = *at;
+            *at += w.len() + 1;
+            Some((start, w))
+        })
+        .collect();
+    // Byte offsets (in `text`) of the spaces to bind.
+    let mut bound: Vec<usize> = Vec::new();
+    let mut hex_run = 0usize;
+    for k in 0..words.len().saturating_sub(1) {
+        let (start, word) = words[k];
+        let next = words[k + 1].1;
+        let space = start + word.len();
+        let bare = word.trim_start_matches(['(', '“', '‘']);
+        let mut bind_here = (BINDS_NUMBER.contains(&bare) && is_number(next))
+            // "SOC 2 Type II": the number binds to "Type" too.
+            || (is_number(word) && next.starts_with("Type"))
+            // Dates: "1 June 2026", "June 2026".
+            || (word.chars().all(|c| c.is_ascii_digit()) && word.len() <= 2 && MONTHS.contains(&next.trim_end_matches([',', '.'])))
+            || (MONTHS.contains(&bare) && next.len() == 4 && next.chars().all(|c| c.is_ascii_digit()))
+            || (MONTHS.contains(&bare) && next.trim_end_matches([',', '.', ';']).len() == 4 && next.starts_with(|c: char| c.is_ascii_digit()))
+            // "(opt-in: ai)": a short parenthesis of two words.
+            || (word.starts_with('(') && next.ends_with(')') && !word.contains(')') && word.len() + next.len() <= 20);
+        // Key ids and short fingerprints: groups of four hex digits stay together in
+        // fours (a 64-digit fingerprint may break between every fourth group).
+        if is_hex_group(word) && is_hex_group(next) {
+            hex_run += 1;
+            if !hex_run.is_multiple_of(4) {
+                bind_here = true;
+            }
+        } else {
+            hex_run = 0;
+        }
+        if bind_here {
+            bound.push(space);
+        }
+    }
+    if bound.is_empty() {
+        return;
+    }
+    let mut at = 0usize;
+    let mut b = 0usize;
+    for run in runs.iter_mut() {
+        let len = run.text.len();
+        if bound[b..].first().is_none_or(|&s| s >= at + len) {
+            at += len;
+            continue;
+        }
+        let mut text = String::with_capacity(len + 8);
+        for (i, c) in run.text.char_indices() {
+            text.push(c);
+            if bound.get(b) == Some(&(at + i)) {
+                text.push(JOIN);
+                b += 1;
+            }
+        }
+        run.text = text;
+        at += len;
+        if b >= bound.len() {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::Style;
+
+    fn joined(runs: &[Run]) -> String {
+        runs.iter().map(|r| r.text.as_str()).collect()
+    }
+
+    #[test]
+    fn quotes_turn_and_apostrophes_follow_words() {
+        assert_eq!(
+            quotes(
+                r#"The words "including" and the Processor's 30 days' notice 'here'"#,
+                None
+            ),
+            "The words “including” and the Processor’s 30 days’ notice ‘here’"
+        );
+        assert_eq!(quotes("'s", Some('r')), "’s");
+        assert_eq!(quotes("\"", Some(' ')), "“");
+    }
+
+    #[test]
+    fn references_dates_and_certifications_do_not_break() {
+        let runs = finish(vec![Run::plain(
+            "under clause 6.3 and Article 28 of the GDPR, Annex III, SOC 2 Type II and ISO 27001 from 1 June 2026 (opt-in: ai) with key 4A98 8A74 9CF5 D816",
+        )]);
+        let text = joined(&runs);
+        for bound in [
+            "clause \u{2060}6.3",
+            "Article \u{2060}28",
+            "Annex \u{2060}III",
+            "SOC \u{2060}2 \u{2060}Type \u{2060}II",
+            "ISO \u{2060}27001",
+            "1 \u{2060}June \u{2060}2026",
+            "(opt-in: \u{2060}ai)",
+            "key 4A98 \u{2060}8A74 \u{2060}9CF5 \u{2060}D816",
+        ] {
+            assert!(text.contains(bound), "{bound:?} in {text:?}");
+        }
+        assert!(text.contains("the GDPR"), "ordinary spaces stay breakable");
+        assert_eq!(
+            text.replace(JOIN, ""),
+            joined(&[Run::plain(
+                "under clause 6.3 and Article 28 of the GDPR, Annex III, SOC 2 Type II and ISO 27001 from 1 June 2026 (opt-in: ai) with key 4A98 8A74 9CF5 D816"
+            )])
+        );
+    }
+
+    #[test]
+    fn urls_and_addresses_become_links_that_break_after_separators() {
+        let runs = finish(vec![Run::styled(
+            "Write to privacy@mueller-soehne.example or see https://www.hubspot.com/security.",
+            Style::Italic,
+        )]);
+        let links: Vec<(&str, &str)> = runs
+            .iter()
+            .filter_map(|r| r.link.as_deref().map(|l| (r.text.as_str(), l)))
+            .collect();
+        assert_eq!(links.len(), 2, "{runs:?}");
+        assert_eq!(links[0].1, "mailto:privacy@mueller-soehne.example");
+        assert_eq!(links[1].1, "https://www.hubspot.com/security");
+        assert_eq!(
+            links[1].0,
+            "https://\u{2060}www.\u{200B}hubspot.\u{200B}com/\u{200B}security"
+        );
+        assert!(runs.iter().all(|r| r.style == Style::Italic));
+        let visible: String = joined(&runs)
+            .chars()
+            .filter(|c| *c != BREAK && *c != JOIN)
+            .collect();
+        assert_eq!(
+            visible,
+            "Write to privacy@mueller-soehne.example or see https://www.hubspot.com/security."
+        );
+    }
+}
