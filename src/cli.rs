@@ -97,13 +97,16 @@ pub struct GenerateArgs {
     /// Also write a raw 64-byte X.pdf.sig for `openssl pkeyutl -verify -rawin`.
     #[arg(long)]
     pub raw_sig: bool,
-    /// Issue date printed in the signature (default: the customer's effective date, or the
-    /// annex's if later).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub issued: Option<NaiveDate>,
+    /// The day the vendor signs, printed in the document and its signature (default:
+    /// SOURCE_DATE_EPOCH if set, else today; a rerun keeps the date already recorded).
+    #[arg(long, value_name = "YYYY-MM-DD", alias = "issued")]
+    pub issue_date: Option<NaiveDate>,
     /// Replace an existing document even if its content differs.
     #[arg(long)]
     pub force: bool,
+    /// Fail at once if another dpa is writing to the output folder, instead of waiting.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 /// Check a DPA's signature against the vendor's public key.
@@ -156,7 +159,7 @@ pub struct BatchArgs {
     #[arg(long, value_name = "FILE")]
     pub previous: Option<PathBuf>,
     /// Date of the change notice; the objection deadline is this plus the vendor's notice_days.
-    /// Default: SOURCE_DATE_EPOCH if set.
+    /// Default: the issue date.
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub notice_date: Option<NaiveDate>,
     /// The change-notice template (default: notice.md.hbs beside the DPA template).
@@ -171,6 +174,13 @@ pub struct BatchArgs {
     /// Replace existing documents whose content differs.
     #[arg(long)]
     pub force: bool,
+    /// The day the vendor signs the new DPAs (default: SOURCE_DATE_EPOCH if set, else
+    /// today; a rerun keeps the dates already recorded).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub issue_date: Option<NaiveDate>,
+    /// Fail at once if another dpa is writing to the output folder, instead of waiting.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -240,6 +250,16 @@ pub enum RegisterCommand {
         id: i64,
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the register's hash chain: exit 0 if intact, 1 if a row was edited or removed.
+    #[command(after_help = "Example:\n  dpa register verify --out out")]
+    Verify {
+        /// The output folder holding register.sqlite (default: from dpa.toml, else ./out).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },

@@ -4,15 +4,27 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use dpa::model::Config;
+use std::path::PathBuf;
+
+use dpa::config::{Flags, Resolved};
 
 use crate::cli::VerifierArgs;
 
-pub fn run(args: VerifierArgs, config: &Config) -> Result<ExitCode> {
+pub fn run(args: VerifierArgs, config: Option<PathBuf>) -> Result<ExitCode> {
     let key = dpa::sign::PublicKey::load(&args.pubkey)?;
-    let vendor_name = match (&args.vendor_name, &config.vendor) {
+    let vendor = match &args.vendor_name {
+        Some(_) => None,
+        None => {
+            Resolved::from_env(&Flags {
+                config,
+                ..Flags::default()
+            })?
+            .vendor
+        }
+    };
+    let vendor_name = match (&args.vendor_name, vendor) {
         (Some(name), _) => name.clone(),
-        (None, Some(path)) => dpa::load::vendor(path)?.legal_name,
+        (None, Some(path)) => dpa::load::vendor(&path.value)?.legal_name,
         (None, None) => anyhow::bail!(
             "no vendor name: pass --vendor-name \"Acme, Inc.\" or run where dpa.toml names the vendor file"
         ),
