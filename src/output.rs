@@ -376,12 +376,10 @@ impl OutDir {
     /// Names of staging folders and temp files left in the output folder by writers that
     /// stopped. Only the lock holder calls this, so none of them belongs to a live writer.
     pub fn leftovers(&self) -> Result<Vec<String>, OutputError> {
-        let mut out = Vec::new();
-        for (name, _) in list_dir(&self.dir, &self.path)? {
-            if is_staging(&name) || (name.starts_with('.') && name.contains(TEMP)) {
-                out.push(name);
-            }
-        }
+        let mut out: Vec<String> = names(&self.dir, &self.path)?
+            .into_iter()
+            .filter(|name| is_staging(name) || (name.starts_with('.') && name.contains(TEMP)))
+            .collect();
         out.sort();
         Ok(out)
     }
@@ -426,8 +424,8 @@ fn open_dir(parent: &OwnedFd, name: &str, parent_path: &Path) -> Result<OwnedFd,
     })
 }
 
-/// The entries of a folder (name, is a folder); a link or special file is an error.
-fn list_dir(dir: &OwnedFd, path: &Path) -> Result<Listing, OutputError> {
+/// The names in a folder, whatever they are.
+fn names(dir: &OwnedFd, path: &Path) -> Result<Vec<String>, OutputError> {
     let io = |source: io::Error| OutputError::Io {
         action: "list",
         path: path.to_path_buf(),
@@ -437,11 +435,27 @@ fn list_dir(dir: &OwnedFd, path: &Path) -> Result<Listing, OutputError> {
     let entries = rustix::fs::Dir::read_from(&dup).map_err(|e| io(e.into()))?;
     let mut out = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| io(e.into()))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name == "." || name == ".." {
-            continue;
+        let name = entry
+            .map_err(|e| io(e.into()))?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if name != "." && name != ".." {
+            out.push(name);
         }
+    }
+    Ok(out)
+}
+
+/// The entries of a folder (name, is a folder); a link or special file is an error.
+fn list_dir(dir: &OwnedFd, path: &Path) -> Result<Listing, OutputError> {
+    let io = |source: io::Error| OutputError::Io {
+        action: "list",
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut out = Vec::new();
+    for name in names(dir, path)? {
         let st = rustix::fs::statat(dir.as_fd(), name.as_str(), AtFlags::SYMLINK_NOFOLLOW)
             .map_err(|e| io(e.into()))?;
         match FileType::from_raw_mode(st.st_mode) {
@@ -550,17 +564,7 @@ fn remove_tree(parent: &OwnedFd, name: &str, parent_path: &Path) -> Result<(), O
         Err(rustix::io::Errno::NOENT) => return Err(io("remove", io::ErrorKind::NotFound.into())),
         Err(e) => return Err(io("remove", e.into())),
     };
-    let dup = rustix::io::fcntl_dupfd_cloexec(&dir, 0).map_err(|e| io("list", e.into()))?;
-    let entries = rustix::fs::Dir::read_from(&dup).map_err(|e| io("list", e.into()))?;
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| io("list", e.into()))?;
-        let entry_name = entry.file_name().to_string_lossy().into_owned();
-        if entry_name != "." && entry_name != ".." {
-            names.push(entry_name);
-        }
-    }
-    for entry in names {
+    for entry in names(&dir, &path)? {
         let st = rustix::fs::statat(&dir, entry.as_str(), AtFlags::SYMLINK_NOFOLLOW)
             .map_err(|e| io("remove", e.into()))?;
         if FileType::from_raw_mode(st.st_mode) == FileType::Directory {

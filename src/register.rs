@@ -852,3 +852,109 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         hash: r.get(12)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::Wait;
+
+    fn record(customer: &str, inputs: &str) -> Record {
+        Record {
+            customer_id: customer.into(),
+            kind: Kind::Dpa,
+            annex_version: "2026-05-26".into(),
+            annex_sha256: "a".repeat(64),
+            template_sha256: "t".repeat(64),
+            inputs_sha256: inputs.into(),
+            pdf_sha256: "p".repeat(64),
+            key_id: "0123456789ABCDEF".into(),
+            issued: "2026-06-01".into(),
+            path: format!("{customer}/x.pdf"),
+            files: vec![FileHash {
+                name: "x.pdf".into(),
+                sha256: "p".repeat(64),
+            }],
+        }
+    }
+
+    #[test]
+    fn rows_are_chained_listed_and_read_back_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutDir::lock(dir.path(), Wait::No, || {}).unwrap();
+        let mut reg = Register::open(&out).unwrap();
+        let ids = reg
+            .commit(&[record("acme", "i1"), record("globex", "i2")], &[])
+            .unwrap();
+        assert_eq!(ids, vec![1, 2]);
+        assert_eq!(reg.head().rows, 2);
+        assert_eq!(reg.list(Some("acme"), None).unwrap().len(), 1);
+        assert_eq!(
+            reg.annex_fingerprints("2026-05-26").unwrap(),
+            vec![("a".repeat(64), 2)]
+        );
+        assert!(reg.find_inputs("i2").unwrap().is_some());
+        let head = reg.head().clone();
+        drop(reg);
+        let read = Register::open_read(dir.path()).unwrap();
+        assert_eq!(read.head(), &head);
+        assert_eq!(
+            read.show(2).unwrap().unwrap().record,
+            record("globex", "i2")
+        );
+    }
+
+    #[test]
+    fn a_journal_entry_survives_until_its_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutDir::lock(dir.path(), Wait::No, || {}).unwrap();
+        let mut reg = Register::open(&out).unwrap();
+        let pending = Pending {
+            id: 0,
+            customer_id: "acme".into(),
+            staging: ".acme.staging-1-0".into(),
+            records: vec![record("acme", "i1")],
+            files: record("acme", "i1").files,
+        };
+        let ids = reg.add_pending(std::slice::from_ref(&pending)).unwrap();
+        let found = reg.pending().unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].records, pending.records);
+        reg.commit(&found[0].records, &ids).unwrap();
+        assert!(reg.pending().unwrap().is_empty());
+        assert_eq!(reg.list(None, None).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_schema_1_register_is_upgraded_keeping_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE issued (id INTEGER PRIMARY KEY AUTOINCREMENT, customer_id TEXT NOT NULL, \
+                 kind TEXT NOT NULL, annex_version TEXT NOT NULL, annex_sha256 TEXT NOT NULL, \
+                 template_sha256 TEXT NOT NULL, inputs_sha256 TEXT NOT NULL, pdf_sha256 TEXT NOT NULL, \
+                 key_id TEXT NOT NULL, issued TEXT NOT NULL, path TEXT NOT NULL);
+                 CREATE INDEX issued_customer ON issued (customer_id);
+                 CREATE INDEX issued_inputs ON issued (inputs_sha256);
+                 CREATE TRIGGER issued_no_update BEFORE UPDATE ON issued
+                     BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;
+                 CREATE TRIGGER issued_no_delete BEFORE DELETE ON issued
+                     BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;
+                 INSERT INTO issued VALUES (1, 'acme', 'dpa', '1', 'a', 't', 'i1', 'p', 'k', '2026-06-01', 'acme/x.pdf');
+                 INSERT INTO issued VALUES (2, 'beta', 'notice', '1', 'a', 't', 'i2', 'p', 'k', '2026-06-02', 'beta/y.pdf');",
+            )
+            .unwrap();
+        }
+        assert!(matches!(
+            Register::open_read(dir.path()),
+            Err(RegisterError::Legacy { .. })
+        ));
+        let out = OutDir::lock(dir.path(), Wait::No, || {}).unwrap();
+        let reg = Register::open(&out).unwrap();
+        let rows = reg.list(None, None).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[1].id, rows[1].record.kind), (2, Kind::Notice));
+        drop(reg);
+        assert_eq!(Register::open_read(dir.path()).unwrap().head().rows, 2);
+    }
+}

@@ -100,7 +100,11 @@ impl IssueError {
     /// Whether the error is about the output folder or the register, not one customer's
     /// data: a batch stops on it instead of going on with the next customer.
     pub fn is_fatal(&self) -> bool {
-        matches!(self, IssueError::Output(_) | IssueError::Register(_))
+        matches!(
+            self,
+            IssueError::Output(OutputError::Io { .. } | OutputError::Busy { .. })
+                | IssueError::Register(_)
+        )
     }
 }
 

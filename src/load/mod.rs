@@ -771,4 +771,92 @@ beta,\"Beta, s.r.o.\",\"Řetězová 3, Praha\",CZ,b@beta.example,2026-06-02,Jiř
         assert_eq!(line_col("ab\ncdé f", 3), (2, 1));
         assert_eq!(line_col("ab\ncdé f", "ab\ncdé ".len()), (2, 5));
     }
+
+    #[test]
+    fn invisible_and_bidi_characters_are_refused_in_every_field_by_code_point() {
+        for (c, code) in [
+            ('\u{200B}', "U+200B"),
+            ('\u{2060}', "U+2060"),
+            ('\u{FEFF}', "U+FEFF"),
+            ('\u{2028}', "U+2028"),
+            ('\u{FE0F}', "U+FE0F"),
+        ] {
+            let text = ANNEX.replace("\"Model Co\"", &format!("\"Model{c}Co\""));
+            let (field, line, message) = invalid_at(load_annex(&text).unwrap_err());
+            assert_eq!((field.as_str(), line), ("section[1].entry[2].name", 14));
+            assert!(
+                message.contains(&format!("invisible character {code}")),
+                "{message}"
+            );
+        }
+        let text = ANNEX.replace("\"Germany\"", "\"Germany\\u202E\"");
+        let (field, _, message) = invalid_at(load_annex(&text).unwrap_err());
+        assert_eq!(field, "section[1].entry[1].location");
+        assert!(
+            message.contains("bidirectional formatting character U+202E"),
+            "{message}"
+        );
+        // A field the explicit rules do not name is checked too.
+        let text = CUSTOMER.replace(
+            "title = \"Prezes Zarządu\"",
+            "title = \"Prezes\\u200DZarządu\"",
+        );
+        let (field, _, _) = invalid_at(load_customer(&text).1.unwrap_err());
+        assert_eq!(field, "signatory.title");
+    }
+
+    #[test]
+    fn nfd_text_loads_as_nfc_with_the_same_fingerprint() {
+        let nfc = ANNEX.replace("\"Germany\"", "\"Köln, Deutschland\"");
+        let nfd = ANNEX.replace("\"Germany\"", "\"Ko\u{0308}ln, Deutschland\"");
+        assert_ne!(nfc, nfd);
+        let (a, b) = (load_annex(&nfc).unwrap(), load_annex(&nfd).unwrap());
+        assert_eq!(a, b);
+        assert_eq!(a.sections[0].entries[0].location, "Köln, Deutschland");
+        assert_eq!(crate::annex::fingerprint(&a), crate::annex::fingerprint(&b));
+        // Also from a CSV row.
+        let dir = tempfile::tempdir().unwrap();
+        let csv = CSV.replace("Hauptstraße", "Hauptstrasse Ko\u{0308}ln");
+        let rows = customers(write(&dir, "c.csv", &csv)).unwrap();
+        assert!(rows[0].as_ref().unwrap().address.contains("Köln"));
+    }
+
+    #[test]
+    fn names_equal_after_case_folding_or_looking_alike_in_another_script_are_duplicates() {
+        // "STRASSE" and "straße" fold to the same name.
+        let text = ANNEX
+            .replace("\"Host\"", "\"Strasse Hosting\"")
+            .replace("\"Model Co\"", "\"STRAßE hosting\"");
+        let (field, _, message) = invalid_at(load_annex(&text).unwrap_err());
+        assert_eq!(field, "section[1].entry[2].name");
+        assert!(message.contains("listed twice"), "{message}");
+        // A Cyrillic С (U+0421) in place of a Latin C.
+        let text = ANNEX
+            .replace("\"Host\"", "\"Clickwise\"")
+            .replace("\"Model Co\"", "\"\\u0421lickwise\"");
+        let (field, _, message) = invalid_at(load_annex(&text).unwrap_err());
+        assert_eq!(field, "section[1].entry[2].name");
+        assert!(
+            message.contains("looks the same as `Clickwise`"),
+            "{message}"
+        );
+        assert!(message.contains("U+0421 Cyrillic"), "{message}");
+        // Two different Latin names that only resemble each other are fine.
+        let text = ANNEX
+            .replace("\"Host\"", "\"Modern\"")
+            .replace("\"Model Co\"", "\"Modem\"");
+        assert!(load_annex(&text).is_ok());
+    }
+
+    #[test]
+    fn an_annex_over_the_provider_limit_is_refused() {
+        let mut text = String::from(ANNEX);
+        for i in 0..rules::MAX_PROVIDERS {
+            text.push_str(&format!(
+                "\n[[section.entry]]\nname = \"P{i}\"\nfunction = \"F\"\nlocation = \"L\"\n"
+            ));
+        }
+        let (_, _, message) = invalid_at(load_annex(&text).unwrap_err());
+        assert!(message.contains("at most 2000"), "{message}");
+    }
 }
