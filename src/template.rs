@@ -534,21 +534,75 @@ fn signatory(s: &Signatory) -> Value {
     json!({ "name": s.name, "title": s.title })
 }
 
+/// An entry as the template sees it: every field of the model under its file name (an
+/// optional field that is absent is null, so `{{#if}}` can test it), plus `opt_in` and
+/// `opt_out`. Built from the model's serde form, so a new field reaches the template
+/// without an edit here.
 fn entry(e: &Entry) -> Value {
-    json!({
-        "name": e.name,
-        "function": e.function,
-        "location": e.location,
-        "certifications": e.certifications,
-        "website": e.website,
-        "legal_address": e.legal_address.as_deref().map(one_line),
-        "has_access": e.has_access,
-        "no_access": e.no_access,
-        "activation": e.activation.as_str(),
-        "opt_in": e.activation == Activation::OptIn,
-        "opt_out": e.activation == Activation::OptOut,
-        "feature": e.feature,
-    })
+    let mut map = match serde_json::to_value(e) {
+        Ok(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    for field in field_names::<Entry>() {
+        map.entry(field.to_string()).or_insert(Value::Null);
+    }
+    // Addresses print on one line in a table cell.
+    if let Some(address) = &e.legal_address {
+        map.insert("legal_address".into(), Value::String(one_line(address)));
+    }
+    map.insert(
+        "opt_in".into(),
+        Value::Bool(e.activation == Activation::OptIn),
+    );
+    map.insert(
+        "opt_out".into(),
+        Value::Bool(e.activation == Activation::OptOut),
+    );
+    Value::Object(map)
+}
+
+/// The field names a serde struct reads, asked of its `Deserialize` implementation.
+fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+    // A deserializer that answers the struct's request with an error after noting the
+    // fields it asked for.
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+    #[derive(Debug)]
+    struct Stop;
+    impl std::fmt::Display for Stop {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("probe")
+        }
+    }
+    impl std::error::Error for Stop {}
+    impl de::Error for Stop {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Stop
+        }
+    }
+    impl<'de> de::Deserializer<'de> for Probe<'_> {
+        type Error = Stop;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop)
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            *self.0 = fields;
+            Err(Stop)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
 }
 
 /// Builds the template context; only annex entries that apply to the customer are included.
@@ -921,6 +975,27 @@ impl HelperDef for SentenceHelper {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entry_context_has_every_model_field_and_the_flags() {
+        let e: Entry = toml::from_str(
+            "name = 'N'\nfunction = 'F'\nlocation = 'L'\nlegal_address = \"A\\nB\"\nactivation = 'opt-in'\nfeature = 'ai'",
+        )
+        .unwrap();
+        let v = entry(&e);
+        let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut want = field_names::<Entry>().to_vec();
+        want.extend(["opt_in", "opt_out"]);
+        want.sort_unstable();
+        assert_eq!(keys, want);
+        assert!(want.contains(&"has_access"));
+        assert_eq!(v["legal_address"], "A, B");
+        assert_eq!(v["website"], Value::Null);
+        assert_eq!(v["activation"], "opt-in");
+        assert_eq!(v["opt_in"], json!(true));
+        assert_eq!(v["opt_out"], json!(false));
+    }
 
     #[test]
     fn every_diffed_field_has_a_readable_label() {

@@ -15,7 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use dpa::sign::{Evidence, PublicKey};
+use dpa::sign::PublicKey;
 
 use batch_common::{batch, dpa_in, register_rows, repo, vendor_args, write_csv};
 
@@ -62,18 +62,7 @@ fn demo_key() -> PublicKey {
 
 /// Whether the PDF at `pdf` verifies with its three signature files under the demo key.
 fn verifies(pdf: &Path) -> Result<(), String> {
-    let read = |ext: &str| {
-        let mut path = pdf.as_os_str().to_owned();
-        path.push(ext);
-        fs::read(&path).map_err(|e| format!("{}: {e}", PathBuf::from(path).display()))
-    };
-    let (minisig, sha256, sshsig) = (read(".minisig")?, read(".sha256")?, read(".sshsig")?);
-    let evidence = Evidence {
-        minisig: Some(&minisig),
-        sha256: Some(&sha256),
-        sshsig: Some(&sshsig),
-    };
-    let verdict = dpa::sign::verify(pdf, &evidence, &demo_key()).map_err(|e| e.to_string())?;
+    let verdict = batch_common::verdict_of(pdf, &demo_key())?;
     if verdict.valid {
         Ok(())
     } else {
