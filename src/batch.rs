@@ -278,9 +278,28 @@ fn commit_group(
             ((event, n), set)
         })
         .unzip();
-    session.commit(sets).map_err(BatchError::new)?;
-    for (event, rows) in events {
-        report(event, rows, summary, progress);
+    let committed = session.commit_what_fits(sets).map_err(BatchError::new)?;
+    let fitted = committed.len();
+    let total = events.len();
+    for (i, (event, rows)) in events.into_iter().enumerate() {
+        if i < fitted {
+            report(event, rows, summary, progress);
+        } else {
+            let reason = "not issued: the register could not record it (is the disk full?)";
+            report(
+                failed(event.customer, reason.into(), None),
+                0,
+                summary,
+                progress,
+            );
+        }
+    }
+    if fitted < total {
+        return Err(BatchError::new(IssueError::Register(
+            crate::register::RegisterError::Full {
+                path: session.register().path().to_path_buf(),
+            },
+        )));
     }
     Ok(())
 }

@@ -578,7 +578,7 @@ fn remove_tree(parent: &OwnedFd, name: &str, parent_path: &Path) -> Result<(), O
 }
 
 /// Refuses anything but a single plain file name (no separators, `..`, leading dot).
-fn check_name(name: &str, dir: &Path) -> Result<(), OutputError> {
+pub fn check_name(name: &str, dir: &Path) -> Result<(), OutputError> {
     let ok = !name.is_empty()
         && !name.starts_with('.')
         && !name.contains(['/', '\\', '\0'])

@@ -72,6 +72,8 @@ pub enum RegisterError {
     Newer { path: PathBuf, version: i64 },
     #[error("{} is not a dpa register", path.display())]
     NotRegister { path: PathBuf },
+    #[error("the register {} could not record a group of documents (is the disk full?)", path.display())]
+    Full { path: PathBuf },
     #[error(
         "the register {} was made by an earlier dpa (schema 1, without a hash chain)",
         path.display()
@@ -91,6 +93,9 @@ impl crate::error::Hint for RegisterError {
                     .into(),
             ),
             RegisterError::Newer { .. } => Some("use that newer dpa, or a newer release".into()),
+            RegisterError::Full { .. } => Some(
+                "free space in the output folder's file system and run again: what was recorded is kept".into(),
+            ),
             RegisterError::NotRegister { .. } => Some(
                 "move the file away, or pass another --out; dpa only writes its own register".into(),
             ),

@@ -178,27 +178,48 @@ impl Session {
     /// Commits staged sets: journal, switch, sync, rows, cleanup (see the module docs).
     /// Returns the ids of the rows added, set by set.
     pub fn commit(&self, sets: Vec<StagedSet>) -> Result<Vec<Vec<i64>>, IssueError> {
+        let n = sets.len();
+        let done = self.commit_what_fits(sets)?;
+        if done.len() < n {
+            // Only part of the group fitted; the caller asked for all or an error.
+            return Err(IssueError::Register(crate::register::RegisterError::Full {
+                path: self.register().path().to_path_buf(),
+            }));
+        }
+        Ok(done)
+    }
+
+    /// Like [`Session::commit`], but when the register cannot journal the group (a full
+    /// disk), the newest staged sets are removed one by one to free space and the rest is
+    /// tried again. Returns the rows of the sets committed, which are the first ones; the
+    /// others were removed. An error when not even the first set could be committed.
+    pub fn commit_what_fits(&self, mut sets: Vec<StagedSet>) -> Result<Vec<Vec<i64>>, IssueError> {
         if sets.is_empty() {
             return Ok(Vec::new());
         }
-        let pending: Vec<Pending> = sets
-            .iter()
-            .map(|s| Pending {
-                id: 0,
-                customer_id: s.staged.customer.clone(),
-                staging: s.staged.name.clone(),
-                records: s.records.clone(),
-                files: s.files.clone(),
-            })
-            .collect();
         let mut register = self.register();
-        let ids = match register.add_pending(&pending) {
-            Ok(ids) => ids,
-            Err(e) => {
-                for s in &sets {
-                    let _ = self.out.remove_staging(&s.staged.name);
+        let ids = loop {
+            let pending: Vec<Pending> = sets
+                .iter()
+                .map(|s| Pending {
+                    id: 0,
+                    customer_id: s.staged.customer.clone(),
+                    staging: s.staged.name.clone(),
+                    records: s.records.clone(),
+                    files: s.files.clone(),
+                })
+                .collect();
+            match register.add_pending(&pending) {
+                Ok(ids) => break ids,
+                Err(e) => {
+                    let last = sets.pop();
+                    if let Some(last) = last {
+                        let _ = self.out.remove_staging(&last.staged.name);
+                    }
+                    if sets.is_empty() {
+                        return Err(e.into());
+                    }
                 }
-                return Err(e.into());
             }
         };
         let mut switched: Vec<Switched> = Vec::with_capacity(sets.len());
