@@ -16,10 +16,12 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dpa::generate::{Setup, dpa_file_name, load_template};
+use dpa::compose::{Composer, Kind};
+use dpa::issue::{Issuer, KeySet, Options};
 use dpa::layout::PageSetup;
 use dpa::pdf::Typesetter;
 use dpa::sign::{self, SecretKey, TrustedComment};
+use dpa::template::TemplateFile;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -29,38 +31,30 @@ fn fixture(rel: &str) -> PathBuf {
     root().join(rel)
 }
 
-/// Builds the setup the way `dpa generate` does with the repository's dpa.toml.
-fn build_setup() -> Setup {
+/// Builds the issuer the way `dpa generate` does with the repository's dpa.toml.
+fn build_setup() -> Issuer {
     let vendor = dpa::load::vendor(fixture("fixtures/segmetrics/vendor.toml")).expect("vendor");
     let annex = dpa::load::annex(fixture("fixtures/segmetrics/annex.toml")).expect("annex");
-    dpa::load::check_annex_vendor(&vendor, &annex).expect("annex vendor");
-    let (template, template_sha256) =
-        load_template(&fixture("templates/dpa.md.hbs")).expect("template");
+    let template = TemplateFile::read(&fixture("templates/dpa.md.hbs")).expect("template");
     let key = SecretKey::load(&fixture("fixtures/keys/demo-only.key")).expect("key");
     let typesetter = Typesetter::new(PageSetup::default()).expect("fonts");
-    Setup {
-        fingerprint: dpa::annex::fingerprint(&annex),
-        vendor,
-        annex,
-        template,
-        template_sha256,
-        notice: None,
-        key,
+    Issuer::new(
+        Composer::new(vendor, annex, template, None).expect("annex vendor"),
+        KeySet::from_ed25519(key),
         typesetter,
-        out: std::env::temp_dir().join("dpa-bench-unused"),
-        raw_sig: false,
-        force: false,
-    }
+        Options::default(),
+    )
 }
 
 fn benches(c: &mut Criterion) {
     let customer_path = fixture("fixtures/customers/mueller-soehne.toml");
     let setup = build_setup();
-    let customer = dpa::load::customer_for(&customer_path, &setup.annex).expect("customer");
+    let customer =
+        dpa::load::customer_for(&customer_path, setup.composer().annex()).expect("customer");
     let issued = customer.effective;
-    let product = setup.dpa(&customer, issued).expect("dpa");
+    let product = setup.make(Kind::Dpa, &customer, issued).expect("dpa");
     let pdf = product.pdf.clone();
-    let name = dpa_file_name(&setup.vendor, &setup.annex);
+    let name = setup.composer().file_name(Kind::Dpa);
     println!(
         "SegMetrics DPA for {}: {} bytes ({:.1} KB)",
         customer.legal_name,
@@ -71,20 +65,38 @@ fn benches(c: &mut Criterion) {
     let comment = TrustedComment {
         file: name.clone(),
         sha256: sign::sha256_hex(&pdf),
-        annex: setup.annex.version.clone(),
-        annex_sha256: setup.fingerprint.hex(),
+        annex: setup.composer().annex().version.clone(),
+        annex_sha256: setup.composer().fingerprint().hex(),
         customer: customer.id.clone(),
         issued,
-        key: setup.key.key_id(),
+        key: setup.keys().key_id(),
     };
     let mut g = c.benchmark_group("sign");
     // SHA-256 (checked against the comment), minisign, SSHSIG and the raw signature.
     g.bench_function("all", |b| {
-        b.iter(|| sign::sign(&setup.key, &name, black_box(&pdf), &comment, true).expect("sign"))
+        b.iter(|| {
+            sign::sign(
+                setup.keys().ed25519(),
+                &name,
+                black_box(&pdf),
+                &comment,
+                true,
+            )
+            .expect("sign")
+        })
     });
     // Without the raw signature, as `dpa generate` and `dpa batch` sign unless --raw-sig.
     g.bench_function("default", |b| {
-        b.iter(|| sign::sign(&setup.key, &name, black_box(&pdf), &comment, false).expect("sign"))
+        b.iter(|| {
+            sign::sign(
+                setup.keys().ed25519(),
+                &name,
+                black_box(&pdf),
+                &comment,
+                false,
+            )
+            .expect("sign")
+        })
     });
     // The parts, to see where signing time goes.
     g.bench_function("sha256", |b| b.iter(|| sign::sha256_hex(black_box(&pdf))));
@@ -97,16 +109,16 @@ fn benches(c: &mut Criterion) {
     let comment_text = format!(
         "dpa/1 file={name} sha256={} annex={} annex_sha256={} customer={} issued={issued} key={}",
         sign::sha256_hex(&pdf),
-        setup.annex.version,
-        setup.fingerprint.hex(),
+        setup.composer().annex().version,
+        setup.composer().fingerprint().hex(),
         customer.id,
-        setup.key.key_id()
+        setup.keys().key_id()
     );
     g.bench_function("minisign", |b| {
-        b.iter(|| sign::minisign::sign(&setup.key, black_box(&pdf), &comment_text))
+        b.iter(|| sign::minisign::sign(setup.keys().ed25519(), black_box(&pdf), &comment_text))
     });
     g.bench_function("sshsig", |b| {
-        b.iter(|| sign::sshsig::sign(&setup.key, black_box(&pdf)).expect("sshsig"))
+        b.iter(|| sign::sshsig::sign(setup.keys().ed25519(), black_box(&pdf)).expect("sshsig"))
     });
     g.finish();
 
@@ -114,34 +126,36 @@ fn benches(c: &mut Criterion) {
     // The steps of `Setup::dpa`: the Document (context, template, Markdown), then the
     // engine (layout and PDF); signing is `sign/default` above.
     let signing = dpa::template::SigningInfo {
-        key_id: setup.key.key_id().to_string(),
+        key_id: setup.keys().key_id().to_string(),
         issued,
         verify_hint: "Check this document.".into(),
     };
     let assemble = || {
-        dpa::assemble::dpa(
-            &setup.vendor,
-            &setup.annex,
-            &setup.fingerprint,
-            black_box(&customer),
-            &setup.template,
-            &signing,
-        )
-        .expect("assemble")
+        setup
+            .composer()
+            .document(Kind::Dpa, black_box(&customer), &signing)
+            .expect("assemble")
     };
     let doc = assemble();
     g.bench_function("assemble", |b| b.iter(assemble));
     g.bench_function("render", |b| {
-        b.iter(|| setup.typesetter.render(black_box(&doc)).expect("render"))
+        b.iter(|| setup.typesetter().render(black_box(&doc)).expect("render"))
     });
     g.bench_function("dpa", |b| {
-        b.iter(|| setup.dpa(black_box(&customer), issued).expect("dpa"))
+        b.iter(|| {
+            setup
+                .make(Kind::Dpa, black_box(&customer), issued)
+                .expect("dpa")
+        })
     });
     g.bench_function("load_customer+dpa", |b| {
         b.iter(|| {
             let customer =
-                dpa::load::customer_for(black_box(&customer_path), &setup.annex).expect("load");
-            setup.dpa(&customer, customer.effective).expect("dpa")
+                dpa::load::customer_for(black_box(&customer_path), setup.composer().annex())
+                    .expect("load");
+            setup
+                .make(Kind::Dpa, &customer, customer.effective)
+                .expect("dpa")
         })
     });
     g.finish();

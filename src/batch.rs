@@ -1,52 +1,46 @@
-//! Many customers at once: parallel rendering and signing, atomic writes, the register.
+//! Many customers at once: parallel rendering and signing, staged writes, grouped commits.
 //!
-//! In: a [`Setup`] loaded once, the customers (each already loaded or a load error), and the
-//! open [`Register`]. Out: for every customer its DPA (and change notice) on disk, one
-//! register row per new document, and a [`Summary`].
+//! In: an [`Issuer`], an open [`Session`] (output folder locked, register checked), the
+//! customers (each already loaded or a load error). Out: for every customer its DPA (and
+//! change notice) committed with its register rows, and a [`Summary`].
 //!
 //! Three stages joined by bounded channels, so memory stays flat however many customers
-//! there are: `jobs` rayon workers render and sign (the CPU work); a few writer threads put
-//! the files on disk (each file is fsynced, which mostly waits on the disk, so writers
-//! overlap that wait with rendering instead of holding a core idle); and the calling
-//! thread owns the register, appending rows only after a customer's files are in place.
-//! A killed batch therefore loses at most rows whose files a rerun finds identical and
-//! records then; it never records a document that is not on disk.
+//! there are: `jobs` rayon workers decide what each customer needs and render and sign it
+//! (the CPU work); a few stager threads write each customer's set into its staging folder
+//! (each file is fsynced, which mostly waits on the disk, so stagers overlap that wait
+//! with rendering); and the calling thread commits staged sets in groups (one journal
+//! transaction, the switches, one folder fsync, one register transaction per group: the
+//! register is the commit point). A customer's outcome is reported once its group is
+//! committed; a killed batch leaves every customer's folder old-complete or new-complete,
+//! and the next writer completes or undoes the group it was committing.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::generate::{GenerateError, Product, Setup, Written};
+use crate::compose::Kind;
+use crate::error::{Hint, chain};
+use crate::issue::session::StagedSet;
+use crate::issue::{IssueError, Issuer, Session, Step};
 use crate::load::LoadError;
 use crate::model::Customer;
-use crate::register::{Kind, Record, Register, RegisterError};
-
-/// Why a batch stopped before every customer was handled.
-#[derive(Debug, thiserror::Error)]
-pub enum BatchError {
-    #[error(transparent)]
-    Register(#[from] RegisterError),
-    #[error("cannot clean temp files in {}: {source}", path.display())]
-    Clean {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
+use crate::register::{Record, Row};
 
 /// How one customer went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum Outcome {
-    /// At least one document was written.
+    /// At least one new document was committed.
     Issued { documents: usize },
-    /// Nothing was written: everything was already issued for the same inputs, or
-    /// identical files were already there (then they are recorded now).
+    /// Files of documents issued before were missing or damaged, and were restored.
+    Repaired { files: Vec<String> },
+    /// Nothing was written: everything was already issued for the same inputs and is
+    /// intact (identical files found on disk but never recorded are recorded now).
     Unchanged,
     /// Bad data or a failure; the other customers went on.
     Failed {
@@ -70,12 +64,14 @@ pub struct Event {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub customers: usize,
-    /// Customers with at least one document written.
+    /// Customers with at least one new document.
     pub issued: usize,
+    /// Customers whose damaged or missing files were restored.
+    pub repaired: usize,
     /// Customers with nothing written.
     pub unchanged: usize,
     pub failed: Vec<Event>,
-    /// Documents (PDFs with their signatures) written.
+    /// Documents (PDFs with their signatures) issued.
     pub documents: usize,
     /// Rows added to the register.
     pub recorded: usize,
@@ -86,33 +82,59 @@ pub struct Summary {
 pub struct Options {
     /// Rendering workers; 0 means one per core.
     pub jobs: usize,
-    /// Also issue change notices (the setup must carry a notice).
+    /// Also issue change notices (the issuer's composer must carry a notice).
     pub notices: bool,
+    /// The run's issue date.
+    pub issue_date: NaiveDate,
+    /// Whether a person set the issue date (else it yields to recorded dates).
+    pub date_chosen: bool,
 }
 
-/// A customer's outcome and the rows to record for it.
-struct Done(Event, Vec<Record>);
+/// Why a batch stopped before every customer was handled.
+#[derive(Debug, thiserror::Error)]
+#[error("the batch stopped")]
+pub struct BatchError(#[source] pub Box<IssueError>);
 
-/// A customer's rendered documents, on their way to the writers.
+impl BatchError {
+    fn new(e: impl Into<IssueError>) -> BatchError {
+        BatchError(Box::new(e.into()))
+    }
+}
+
+/// What a worker or stager hands to the committing thread.
+enum Message {
+    /// A finished outcome with nothing to commit (failed, or unchanged).
+    Done(Event),
+    /// Rows for identical files that were already on disk.
+    Record(Event, Vec<Record>),
+    /// A staged set, with the outcome to report once it is committed.
+    Staged(Event, Vec<Record>, Box<StagedSet>),
+    /// The output folder or register failed: stop.
+    Fatal(Box<IssueError>),
+}
+
+/// A customer's decided and rendered documents, on their way to the stagers.
 struct Job {
     customer: String,
-    products: Vec<Product>,
+    steps: Vec<Step>,
 }
 
-/// Rows are appended in small transactions, so the register stays close behind the files.
-const FLUSH_ROWS: usize = 64;
-const FLUSH_EVERY: Duration = Duration::from_millis(500);
+/// Sets are committed in groups of this many, or after this long.
+const GROUP_SETS: usize = 64;
+const GROUP_EVERY: Duration = Duration::from_millis(500);
 
 /// Runs the batch; `progress` is called on the calling thread after every customer.
 pub fn run(
-    setup: &Setup,
+    issuer: &Issuer,
+    session: &Session,
     customers: Vec<Result<Customer, LoadError>>,
-    register: &mut Register,
     options: Options,
     mut progress: impl FnMut(&Event, &Summary),
 ) -> Result<Summary, BatchError> {
-    remove_partials(&setup.out)?;
-    let done: HashSet<String> = register.all_inputs()?;
+    let known: HashMap<String, Row> = session
+        .register()
+        .latest_by_inputs()
+        .map_err(BatchError::new)?;
     let mut summary = Summary {
         customers: customers.len(),
         ..Summary::default()
@@ -124,20 +146,20 @@ pub fn run(
     let jobs = pool
         .as_ref()
         .map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
-    // Concurrent fsyncs share the file system's journal commits, so a few more writers than
-    // workers keep the disk from holding up rendering.
-    let writers = (2 * jobs).clamp(2, 32);
+    // Concurrent fsyncs share the file system's journal commits, so a few more stagers
+    // than workers keep the disk from holding up rendering.
+    let stagers = (2 * jobs).clamp(2, 32);
     let stop = AtomicBool::new(false);
 
-    let (done_tx, done_rx) = mpsc::sync_channel::<Done>(256);
-    let (work_tx, work_rx) = mpsc::sync_channel::<Job>(2 * writers);
-    // Only the writers hold the receiver: when they stop, senders fail instead of blocking.
+    let (done_tx, done_rx) = mpsc::sync_channel::<Message>(256);
+    let (work_tx, work_rx) = mpsc::sync_channel::<Job>(2 * stagers);
+    // Only the stagers hold the receiver: when they stop, senders fail instead of blocking.
     let work_rx = Arc::new(Mutex::new(work_rx));
 
     std::thread::scope(|scope| -> Result<(), BatchError> {
-        let done_set = &done;
+        let known = &known;
         let stop = &stop;
-        for _ in 0..writers {
+        for _ in 0..stagers {
             let done_tx = done_tx.clone();
             let work_rx = Arc::clone(&work_rx);
             scope.spawn(move || {
@@ -148,7 +170,16 @@ pub fn run(
                         rx.recv()
                     };
                     let Ok(job) = job else { break };
-                    if done_tx.send(write(setup, job)).is_err() {
+                    // After a fatal error (a full disk) nothing more is staged: the space
+                    // the committing thread frees must go to the register, not to new files.
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let message = stage(issuer, session, job);
+                    if matches!(message, Message::Fatal(_)) {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    if done_tx.send(message).is_err() {
                         break;
                     }
                 }
@@ -163,10 +194,10 @@ pub fn run(
                         if stop.load(Ordering::Relaxed) {
                             return;
                         }
-                        // A closed channel means the register failed; stop quietly.
-                        let _ = match prepare(setup, customer, done_set, options.notices) {
+                        // A closed channel means the batch stopped; stop quietly.
+                        let _ = match prepare(issuer, session, customer, known, options) {
                             Ok(job) => work_tx.send(job).map_err(drop),
-                            Err(done) => done_tx.send(done).map_err(drop),
+                            Err(message) => done_tx.send(message).map_err(drop),
                         };
                     },
                 );
@@ -177,7 +208,7 @@ pub fn run(
             }
         });
 
-        let result = record(register, done_rx, &mut summary, &mut progress);
+        let result = commit_all(session, done_rx, stop, &mut summary, &mut progress);
         if result.is_err() {
             stop.store(true, Ordering::Relaxed);
         }
@@ -186,243 +217,214 @@ pub fn run(
     Ok(summary)
 }
 
-/// The register thread: counts outcomes and appends rows as customers finish.
-fn record(
-    register: &mut Register,
-    rx: mpsc::Receiver<Done>,
+/// The committing thread: groups staged sets, commits them, reports outcomes.
+fn commit_all(
+    session: &Session,
+    rx: mpsc::Receiver<Message>,
+    stop: &AtomicBool,
     summary: &mut Summary,
     progress: &mut impl FnMut(&Event, &Summary),
 ) -> Result<(), BatchError> {
-    let mut pending: Vec<Record> = Vec::new();
-    let mut last_flush = Instant::now();
-    for Done(event, records) in rx {
-        match &event.outcome {
-            Outcome::Issued { documents } => {
-                summary.issued += 1;
-                summary.documents += documents;
+    let mut group: Vec<(Event, Vec<Record>, StagedSet)> = Vec::new();
+    let mut last = Instant::now();
+    let mut fatal = None;
+    loop {
+        let message = rx.recv_timeout(GROUP_EVERY);
+        let closed = matches!(message, Err(mpsc::RecvTimeoutError::Disconnected));
+        match message {
+            Ok(Message::Done(event)) => report(event, 0, summary, progress),
+            Ok(Message::Record(event, records)) => {
+                let added = session
+                    .register()
+                    .commit(&records, &[])
+                    .map_err(BatchError::new)?;
+                report(event, added.len(), summary, progress);
             }
-            Outcome::Unchanged => summary.unchanged += 1,
-            Outcome::Failed { .. } => summary.failed.push(event.clone()),
+            Ok(Message::Staged(event, records, set)) => group.push((event, records, *set)),
+            Ok(Message::Fatal(e)) => {
+                fatal.get_or_insert(e);
+                break;
+            }
+            Err(_) => {}
         }
-        pending.extend(records);
-        if pending.len() >= FLUSH_ROWS || last_flush.elapsed() >= FLUSH_EVERY {
-            summary.recorded += register.add(&pending)?.len();
-            pending.clear();
-            last_flush = Instant::now();
+        if !group.is_empty()
+            && (closed || group.len() >= GROUP_SETS || last.elapsed() >= GROUP_EVERY)
+        {
+            commit_group(session, &mut group, stop, summary, progress)?;
+            last = Instant::now();
         }
-        progress(&event, summary);
+        if closed {
+            break;
+        }
     }
-    summary.recorded += register.add(&pending)?.len();
+    // A fatal error stops the batch; what was staged before it is still committed.
+    commit_group(session, &mut group, stop, summary, progress)?;
+    if let Some(e) = fatal {
+        // Dropping the receiver makes the workers and stagers stop.
+        drop(rx);
+        for leftover in group.drain(..) {
+            let _ = session.out().remove_staging(&leftover.2.staged.name);
+        }
+        return Err(BatchError(e));
+    }
     Ok(())
 }
 
-/// Renders and signs what a customer still needs; `Err` is a finished outcome (failed, or
-/// everything already issued).
+fn commit_group(
+    session: &Session,
+    group: &mut Vec<(Event, Vec<Record>, StagedSet)>,
+    stop: &AtomicBool,
+    summary: &mut Summary,
+    progress: &mut impl FnMut(&Event, &Summary),
+) -> Result<(), BatchError> {
+    if group.is_empty() {
+        return Ok(());
+    }
+    let items: Vec<(Event, Vec<Record>, StagedSet)> = std::mem::take(group);
+    let (events, sets): (Vec<(Event, usize)>, Vec<StagedSet>) = items
+        .into_iter()
+        .map(|(event, records, mut set)| {
+            set.records = records;
+            let n = set.records.len();
+            ((event, n), set)
+        })
+        .unzip();
+    let (committed, failure) = session
+        .commit_what_fits(sets, || stop.store(true, Ordering::Relaxed))
+        .map_err(BatchError::new)?;
+    let fitted = committed.len();
+    for (i, (event, rows)) in events.into_iter().enumerate() {
+        if i < fitted {
+            report(event, rows, summary, progress);
+        } else {
+            let why = failure
+                .as_ref()
+                .map_or_else(String::new, |e| format!(": {}", chain(e)));
+            let reason = format!("not issued: the register could not record it{why}");
+            report(failed(event.customer, reason, None), 0, summary, progress);
+        }
+    }
+    match failure {
+        Some(e) => Err(BatchError::new(e)),
+        None => Ok(()),
+    }
+}
+
+fn report(
+    event: Event,
+    rows: usize,
+    summary: &mut Summary,
+    progress: &mut impl FnMut(&Event, &Summary),
+) {
+    match &event.outcome {
+        Outcome::Issued { documents } => {
+            summary.issued += 1;
+            summary.documents += documents;
+        }
+        Outcome::Repaired { .. } => summary.repaired += 1,
+        Outcome::Unchanged => summary.unchanged += 1,
+        Outcome::Failed { .. } => summary.failed.push(event.clone()),
+    }
+    summary.recorded += rows;
+    progress(&event, summary);
+}
+
+/// Decides what a customer needs and renders it; `Err` is a finished message.
 fn prepare(
-    setup: &Setup,
+    issuer: &Issuer,
+    session: &Session,
     customer: Result<Customer, LoadError>,
-    done: &HashSet<String>,
-    notices: bool,
-) -> Result<Job, Done> {
+    known: &HashMap<String, Row>,
+    options: Options,
+) -> Result<Job, Message> {
     let customer = match customer {
         Ok(c) => c,
-        Err(e) => {
-            let who = who(&e);
-            let reason = e.to_string();
-            // The location already names the row; do not print it twice.
-            let reason = match reason.strip_prefix(&format!("{who}: ")) {
-                Some(rest) => rest.to_string(),
-                None => reason,
-            };
-            return Err(failed(who, reason, e.hint()));
-        }
+        Err(e) => return Err(Message::Done(failed(e.who(), e.detail(), e.hint()))),
     };
     let mut kinds = vec![Kind::Dpa];
-    if notices {
+    if options.notices {
         kinds.push(Kind::Notice);
     }
-    let mut products = Vec::new();
+    let mut steps = Vec::new();
     for kind in kinds {
-        let issued = match (kind, &setup.notice) {
-            (Kind::Notice, Some(n)) => n.date,
-            _ => setup.dpa_issue_date(&customer),
-        };
-        let digest = setup.inputs_digest(kind, &customer, issued);
-        if done.contains(&digest) && issued_file(setup, kind, &customer.id).is_file() {
-            continue;
+        let digest = issuer.inputs_digest(kind, &customer);
+        let step = issuer.prepare(
+            session,
+            kind,
+            &customer,
+            known.get(&digest).cloned(),
+            options.issue_date,
+            options.date_chosen,
+            None,
+        );
+        match step {
+            Ok(step) => steps.push(step),
+            Err(e) if e.is_fatal() => return Err(Message::Fatal(Box::new(e))),
+            Err(e) => {
+                return Err(Message::Done(failed(
+                    customer.id.clone(),
+                    chain(&e),
+                    e.hint(),
+                )));
+            }
         }
-        let product = match kind {
-            Kind::Dpa => setup.dpa(&customer, issued),
-            Kind::Notice => setup.notice(&customer),
-        };
-        match product {
-            Ok(p) => products.push(p),
-            Err(e) => return Err(failed_generate(customer.id, &e)),
-        }
-    }
-    if products.is_empty() {
-        return Err(Done(
-            Event {
-                customer: customer.id,
-                outcome: Outcome::Unchanged,
-            },
-            Vec::new(),
-        ));
     }
     Ok(Job {
         customer: customer.id,
-        products,
+        steps,
     })
 }
 
-/// Writes a customer's documents; every one written or found identical is recorded.
-fn write(setup: &Setup, job: Job) -> Done {
-    let mut records = Vec::with_capacity(job.products.len());
-    let mut written = 0;
-    for product in job.products {
-        match setup.write(&product) {
-            Ok(Written::Issued) => written += 1,
-            // Issued by a run that was stopped before it could record it.
-            Ok(Written::Unchanged) => {}
-            Err(e) => {
-                // Documents already written stay recorded; only the failure is reported.
-                let mut done = failed_generate(job.customer, &e);
-                done.1 = records;
-                return done;
+/// Stages a customer's set; reports the outcome it will have once committed.
+fn stage(issuer: &Issuer, session: &Session, job: Job) -> Message {
+    let raw = issuer.options().raw_sig;
+    let mut files: Vec<(String, &[u8])> = Vec::new();
+    let mut records = Vec::new();
+    let mut issued = 0;
+    let mut repaired = Vec::new();
+    for step in &job.steps {
+        match step {
+            Step::Unchanged(_) => {}
+            Step::Record(product) => records.push(product.record.clone()),
+            Step::Repair { product, damaged } => {
+                files.extend(product.files(raw));
+                repaired.extend(damaged.iter().cloned());
+            }
+            Step::Issue { product, .. } => {
+                files.extend(product.files(raw));
+                records.push(product.record.clone());
+                issued += 1;
             }
         }
-        records.push(product.record);
     }
-    let outcome = if written == 0 {
-        Outcome::Unchanged
+    let outcome = if issued > 0 {
+        Outcome::Issued { documents: issued }
+    } else if !repaired.is_empty() {
+        Outcome::Repaired { files: repaired }
     } else {
-        Outcome::Issued { documents: written }
+        Outcome::Unchanged
     };
-    Done(
-        Event {
-            customer: job.customer,
-            outcome,
-        },
-        records,
-    )
-}
-
-/// Where a customer's document of this kind lives.
-fn issued_file(setup: &Setup, kind: Kind, customer: &str) -> PathBuf {
-    let name = match kind {
-        Kind::Dpa => crate::generate::dpa_file_name(&setup.vendor, &setup.annex),
-        Kind::Notice => crate::generate::notice_file_name(&setup.vendor, &setup.annex),
+    let event = Event {
+        customer: job.customer.clone(),
+        outcome,
     };
-    setup.out.join(customer).join(name)
-}
-
-fn failed(customer: String, reason: String, hint: Option<String>) -> Done {
-    // The event names the customer already; the reason need not repeat it.
-    let reason = reason.replacen(&format!("customer `{customer}`: "), "", 1);
-    Done(
-        Event {
-            customer,
-            outcome: Outcome::Failed { reason, hint },
-        },
-        Vec::new(),
-    )
-}
-
-fn failed_generate(customer: String, e: &GenerateError) -> Done {
-    failed(customer, e.to_string(), e.hint())
-}
-
-/// Who a load error is about: the customer id, else the file and line it came from.
-fn who(e: &LoadError) -> String {
-    if let Some(id) = e.customer() {
-        return id.to_string();
-    }
-    match e {
-        LoadError::Syntax { at, .. }
-        | LoadError::UnknownField { at, .. }
-        | LoadError::MissingField { at, .. }
-        | LoadError::WrongValue { at, .. }
-        | LoadError::Invalid { at, .. }
-        | LoadError::CsvFormat { at, .. }
-        | LoadError::CsvRow { at, .. } => at.to_string(),
-        LoadError::UnknownFeature { at: Some(at), .. } => at.to_string(),
-        LoadError::NotFound { path, .. }
-        | LoadError::Read { path, .. }
-        | LoadError::Folder { path, .. } => path.display().to_string(),
-        _ => "(unknown customer)".to_string(),
-    }
-}
-
-/// Removes temp files a killed run left in the output folder and its customer folders.
-fn remove_partials(out: &Path) -> Result<(), BatchError> {
-    let clean = |path: &Path| {
-        crate::output::remove_partials(path).map_err(|source| BatchError::Clean {
-            path: path.to_path_buf(),
-            source,
-        })
-    };
-    clean(out)?;
-    let entries = match std::fs::read_dir(out) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => {
-            return Err(BatchError::Clean {
-                path: out.to_path_buf(),
-                source,
-            });
-        }
-    };
-    for entry in entries.flatten() {
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            clean(&entry.path())?;
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::load::Location;
-
-    #[test]
-    fn a_load_error_without_an_id_is_named_by_its_line() {
-        let e = LoadError::CsvFormat {
-            at: Location {
-                path: "c.csv".into(),
-                line: 7,
-                column: None,
-            },
-            message: "this row has 6 fields but the header has 9".into(),
-            hint: None,
+    if files.is_empty() {
+        return if records.is_empty() {
+            Message::Done(event)
+        } else {
+            Message::Record(event, records)
         };
-        assert_eq!(who(&e), "c.csv:7");
-        let e = LoadError::CsvRow {
-            at: Location {
-                path: "c.csv".into(),
-                line: 5,
-                column: None,
-            },
-            customer: Some("Bad_ID".into()),
-            field: "id".into(),
-            message: "not valid".into(),
-            hint: None,
-        };
-        assert_eq!(who(&e), "Bad_ID");
     }
+    match session.stage(&job.customer, &files, Vec::new()) {
+        Ok(set) => Message::Staged(event, records, Box::new(set)),
+        Err(e) if e.is_fatal() => Message::Fatal(Box::new(e)),
+        Err(e) => Message::Done(failed(job.customer, chain(&e), e.hint())),
+    }
+}
 
-    #[test]
-    fn leftover_temp_files_are_swept_from_customer_folders() {
-        let dir = tempfile::tempdir().unwrap();
-        let acme = dir.path().join("acme");
-        std::fs::create_dir(&acme).unwrap();
-        std::fs::write(acme.join(".x.pdf.partial"), b"half").unwrap();
-        std::fs::write(acme.join("x.pdf"), b"whole").unwrap();
-        std::fs::write(dir.path().join(".y.partial"), b"half").unwrap();
-        remove_partials(dir.path()).unwrap();
-        assert!(!acme.join(".x.pdf.partial").exists());
-        assert!(!dir.path().join(".y.partial").exists());
-        assert!(acme.join("x.pdf").exists());
-        remove_partials(&dir.path().join("missing")).unwrap();
+fn failed(customer: String, reason: String, hint: Option<String>) -> Event {
+    Event {
+        customer,
+        outcome: Outcome::Failed { reason, hint },
     }
 }

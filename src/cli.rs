@@ -149,13 +149,16 @@ pub struct GenerateArgs {
     /// Also write a raw 64-byte X.pdf.sig for `openssl pkeyutl -verify -rawin`.
     #[arg(long)]
     pub raw_sig: bool,
-    /// Issue date written in the signature (default: the customer's effective date, or the
-    /// annex's if later).
-    #[arg(long, visible_alias = "issue-date", value_name = "YYYY-MM-DD")]
-    pub issued: Option<NaiveDate>,
+    /// The day the vendor signs, printed in the document and its signature (default:
+    /// SOURCE_DATE_EPOCH if set, else today; a rerun keeps the date already recorded).
+    #[arg(long, value_name = "YYYY-MM-DD", alias = "issued")]
+    pub issue_date: Option<NaiveDate>,
     /// Replace an existing document even if its content differs.
     #[arg(long)]
     pub force: bool,
+    /// Fail at once if another dpa is writing to the output folder, instead of waiting.
+    #[arg(long)]
+    pub no_wait: bool,
     /// Print what was written as a JSON object (errors too).
     #[arg(long)]
     pub json: bool,
@@ -204,8 +207,10 @@ pub struct VerifyArgs {
 /// Issues each customer in the list a DPA with the current annex, in parallel, and with
 /// --previous a change notice that lists what changed, the notice date and the objection
 /// deadline. A customer with bad data is reported by id and reason; the others go on.
-/// Safe to interrupt: every file is written to a temp file and renamed, and a rerun skips
-/// what the register says was already issued for the same inputs.
+/// Safe to interrupt and safe with two operators: one dpa writes to an output folder at a
+/// time (a second one waits), a customer's files and register rows appear together or not
+/// at all, and a rerun skips what the register says was already issued for the same
+/// inputs, and repairs what is missing or damaged on disk.
 ///
 /// Exit codes: 0 every customer was issued (or already was); 1 some customers failed (they
 /// are listed; the others were issued); 2 an error before any customer (for example a bad
@@ -227,7 +232,7 @@ pub struct BatchArgs {
     #[arg(long, value_name = "FILE")]
     pub previous: Option<PathBuf>,
     /// Date of the change notice; the objection deadline is this plus the vendor's notice_days.
-    /// Default: SOURCE_DATE_EPOCH if set.
+    /// Default: the issue date.
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub notice_date: Option<NaiveDate>,
     /// The change-notice template (default: notice.md.hbs beside the DPA template).
@@ -245,6 +250,13 @@ pub struct BatchArgs {
     /// Print one JSON summary at the end (errors too); progress stays on standard error.
     #[arg(long)]
     pub json: bool,
+    /// The day the vendor signs the new DPAs (default: SOURCE_DATE_EPOCH if set, else
+    /// today; a rerun keeps the dates already recorded).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub issue_date: Option<NaiveDate>,
+    /// Fail at once if another dpa is writing to the output folder, instead of waiting.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -413,6 +425,22 @@ pub enum RegisterCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Check the register's integrity: its schema, its append-only triggers and the hash
+    /// chain over every row.
+    ///
+    /// Prints the chain's head hash: keep it somewhere else (a ticket, an e-mail), since a
+    /// register rewritten whole would end in another one.
+    ///
+    /// Exit codes: 0 intact; 1 not valid (a row edited or removed, a trigger dropped: the
+    /// reason is printed); 2 an error, such as no register in the output folder.
+    #[command(after_help = "Example:\n  dpa register verify --out out")]
+    Verify {
+        #[command(flatten)]
+        at: RegisterAt,
+        /// Print the result as a JSON object (errors too).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Write an offline browser page that verifies DPAs against your pinned public key.
@@ -482,7 +510,8 @@ impl Command {
             Command::Annex(AnnexCommand::Fingerprint { json, .. })
             | Command::Annex(AnnexCommand::Diff { json, .. })
             | Command::Register(RegisterCommand::List { json, .. })
-            | Command::Register(RegisterCommand::Show { json, .. }) => *json,
+            | Command::Register(RegisterCommand::Show { json, .. })
+            | Command::Register(RegisterCommand::Verify { json, .. }) => *json,
             Command::Annex(AnnexCommand::Import(_) | AnnexCommand::Publish(_))
             | Command::Keygen(_)
             | Command::Verifier(_)

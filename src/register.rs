@@ -1,67 +1,129 @@
-//! The issuance register: an append-only SQLite database in the output folder recording
-//! every document issued (who got which annex version, signed with which key).
+//! The issuance register: an append-only, hash-chained SQLite database in the output
+//! folder that records every document issued (who got which annex version, signed with
+//! which key, and the SHA-256 of every file of the set).
 //!
-//! In: [`Record`]s from `generate` and `batch`. Out: rows listed or shown by `dpa register`.
-//! Rows are only ever added: triggers refuse UPDATE and DELETE.
+//! In: [`Record`]s from the issuing layer. Out: rows listed, shown and verified by
+//! `dpa register`, and looked up by the issuing layer to skip or repair what was issued.
+//!
+//! Integrity: every row is chained to the one before it by a SHA-256 over its content
+//! and the previous row's hash; triggers refuse UPDATE and DELETE. Every open checks the
+//! file (SQLite's quick check), the schema (each table, index and trigger exactly as this
+//! dpa makes them), the schema version and the whole chain, and refuses a register that
+//! fails any of them, saying what is wrong. Nothing is ever repaired or re-created on an
+//! existing register. A person who can write the file can still rewrite the whole chain;
+//! [`Register::head`] gives the latest hash to keep elsewhere and compare later.
+//!
+//! Records of other kinds (issue 13: acceptances, objections) join the same chain: a row
+//! of `chain` names its `type`, and each type has its own table keyed by `seq`.
+//!
+//! The `pending` table is the issuing layer's journal, not evidence: it holds the rows of
+//! a document set between "staged" and "switched in", so that a crash in between is
+//! completed or undone by the next writer (see `issue`). It is not chained.
+//!
+//! Readers open the file read-only (no write access to the folder needed); writers open
+//! it only through a locked [`OutDir`]. The journal mode is SQLite's rollback journal,
+//! which, unlike WAL, lets a reader open the register without creating files beside it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::compose::Kind;
+use crate::output::OutDir;
 
 /// The register's file name inside the output folder.
 pub const FILE_NAME: &str = "register.sqlite";
 
+/// The schema this dpa writes and reads.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// SQLite's `application_id` of a dpa register ("DPAR").
+const APPLICATION_ID: i64 = 0x4450_4152;
+
+/// The previous hash of the first row.
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
 /// Errors reading or writing the register.
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
-    #[error("cannot open the register {path}: {source}")]
+    #[error("no register at {}", path.display())]
+    Missing { path: PathBuf },
+    #[error("cannot open the register {}", path.display())]
     Open {
         path: PathBuf,
+        #[source]
         source: rusqlite::Error,
     },
-    #[error("register {path}: {source}")]
+    #[error("register {}", path.display())]
     Sql {
         path: PathBuf,
+        #[source]
         source: rusqlite::Error,
     },
-    #[error("no register at {path}")]
-    Missing { path: PathBuf },
+    #[error("the register {} was changed outside dpa or is damaged: {problem}", path.display())]
+    Tampered { path: PathBuf, problem: String },
+    #[error(
+        "the register {} was made by a newer dpa (schema {version}; this dpa knows schema {SCHEMA_VERSION})",
+        path.display()
+    )]
+    Newer { path: PathBuf, version: i64 },
+    #[error("{} is not a dpa register", path.display())]
+    NotRegister { path: PathBuf },
+    #[error("the register {} could not record a group of documents (is the disk full?)", path.display())]
+    Full { path: PathBuf },
+    #[error(
+        "the register {} was made by an earlier dpa (schema 1, without a hash chain)",
+        path.display()
+    )]
+    Legacy { path: PathBuf },
 }
 
-/// What kind of document a row records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Dpa,
-    Notice,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
+impl crate::error::Hint for RegisterError {
+    fn hint(&self) -> Option<String> {
         match self {
-            Kind::Dpa => "dpa",
-            Kind::Notice => "notice",
+            RegisterError::Missing { .. } => Some(
+                "run `dpa generate` or `dpa batch` first, or pass --out with the folder they wrote to"
+                    .into(),
+            ),
+            RegisterError::Tampered { .. } => Some(
+                "restore register.sqlite from a backup; dpa never repairs a register, since it is the evidence of what was issued"
+                    .into(),
+            ),
+            RegisterError::Newer { .. } => Some("use that newer dpa, or a newer release".into()),
+            RegisterError::Full { .. } => Some(
+                "free space in the output folder's file system and run again: what was recorded is kept".into(),
+            ),
+            RegisterError::NotRegister { .. } => Some(
+                "move the file away, or pass another --out; dpa only writes its own register".into(),
+            ),
+            RegisterError::Legacy { .. } => Some(
+                "the next `dpa generate` or `dpa batch` into this folder upgrades it, keeping every row"
+                    .into(),
+            ),
+            _ => None,
         }
     }
+}
 
-    fn parse(s: &str) -> Kind {
-        if s == "notice" {
-            Kind::Notice
-        } else {
-            Kind::Dpa
-        }
-    }
+/// One file of a document's set and its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileHash {
+    pub name: String,
+    pub sha256: String,
 }
 
 /// One issued document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     pub customer_id: String,
     pub kind: Kind,
     pub annex_version: String,
     pub annex_sha256: String,
     pub template_sha256: String,
+    /// The digest of every input that determines the document, the issue date excepted.
     pub inputs_sha256: String,
     pub pdf_sha256: String,
     pub key_id: String,
@@ -69,25 +131,60 @@ pub struct Record {
     pub issued: String,
     /// The PDF's path relative to the output folder.
     pub path: String,
+    /// Every file of the set (the PDF and its signatures) in the customer's folder.
+    pub files: Vec<FileHash>,
 }
 
-/// A record with its row id.
+/// A record with its place in the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Row {
+    /// The row's position in the chain (shown as its id).
     pub id: i64,
     #[serde(flatten)]
     pub record: Record,
+    /// The row's chain hash.
+    pub hash: String,
 }
 
-/// An open register.
+/// A document set staged but not yet known to be switched in (the journal).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    #[serde(skip)]
+    pub id: i64,
+    pub customer_id: String,
+    /// The staging folder's name in the output folder.
+    pub staging: String,
+    /// The rows to add once the set is in place (none for a repair).
+    pub records: Vec<Record>,
+    /// The files the customer's folder holds once the set is in place.
+    pub files: Vec<FileHash>,
+}
+
+/// What `register verify` found: the chain is intact up to this head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Head {
+    pub rows: i64,
+    pub last_id: i64,
+    /// The last row's hash (the genesis hash when the register is empty).
+    pub hash: String,
+}
+
+/// An open, checked register.
 pub struct Register {
     conn: Connection,
     path: PathBuf,
+    head: Head,
 }
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS issued (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+CREATE TABLE chain (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    type      TEXT NOT NULL CHECK (type IN ('issued')),
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL UNIQUE
+);
+CREATE TABLE issued (
+    seq             INTEGER PRIMARY KEY REFERENCES chain (seq),
     customer_id     TEXT NOT NULL,
     kind            TEXT NOT NULL CHECK (kind IN ('dpa', 'notice')),
     annex_version   TEXT NOT NULL,
@@ -97,45 +194,101 @@ CREATE TABLE IF NOT EXISTS issued (
     pdf_sha256      TEXT NOT NULL,
     key_id          TEXT NOT NULL,
     issued          TEXT NOT NULL,
-    path            TEXT NOT NULL
+    path            TEXT NOT NULL,
+    files           TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS issued_customer ON issued (customer_id);
-CREATE INDEX IF NOT EXISTS issued_inputs ON issued (inputs_sha256);
-CREATE TRIGGER IF NOT EXISTS issued_no_update BEFORE UPDATE ON issued
+CREATE INDEX issued_customer ON issued (customer_id);
+CREATE INDEX issued_inputs ON issued (inputs_sha256);
+CREATE INDEX issued_annex ON issued (annex_version);
+CREATE TABLE pending (
+    id          INTEGER PRIMARY KEY,
+    customer_id TEXT NOT NULL,
+    body        TEXT NOT NULL
+);
+CREATE TRIGGER chain_no_update BEFORE UPDATE ON chain
     BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS issued_no_delete BEFORE DELETE ON issued
+CREATE TRIGGER chain_no_delete BEFORE DELETE ON chain
+    BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;
+CREATE TRIGGER issued_no_update BEFORE UPDATE ON issued
+    BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;
+CREATE TRIGGER issued_no_delete BEFORE DELETE ON issued
     BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;
 ";
 
-const COLUMNS: &str = "id, customer_id, kind, annex_version, annex_sha256, template_sha256, \
-                       inputs_sha256, pdf_sha256, key_id, issued, path";
+/// The schema of registers made by dpa 0.1 (no chain, no version).
+const SCHEMA_V1_TABLE: &str = "issued";
+
+const COLUMNS: &str = "i.seq, i.customer_id, i.kind, i.annex_version, i.annex_sha256, \
+     i.template_sha256, i.inputs_sha256, i.pdf_sha256, i.key_id, i.issued, i.path, i.files, c.hash";
 
 impl Register {
-    /// Opens (creating if needed) the register in the output folder `out`.
-    pub fn open(out: &Path) -> Result<Register, RegisterError> {
-        let path = out.join(FILE_NAME);
-        let open = |source| RegisterError::Open {
-            path: path.clone(),
-            source,
-        };
-        let conn = Connection::open(&path).map_err(open)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(open)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(open)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(open)?;
-        conn.execute_batch(SCHEMA).map_err(open)?;
-        Ok(Register { conn, path })
+    /// Opens the register of a locked output folder for writing; creates it when missing,
+    /// upgrades one made by dpa 0.1, and checks it before anything is written.
+    pub fn open(out: &OutDir) -> Result<Register, RegisterError> {
+        let path = out.path().join(FILE_NAME);
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(out, &path)?,
+            Err(e) => {
+                return Err(RegisterError::Open {
+                    path,
+                    source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+                });
+            }
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(RegisterError::Tampered {
+                    path,
+                    problem: "it is a symbolic link".into(),
+                });
+            }
+            Ok(_) => {}
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = connect(&path, flags)?;
+        if is_legacy(&conn, &path)? {
+            upgrade(&conn, &path)?;
+        }
+        Register::checked(conn, path)
     }
 
-    /// Opens an existing register for reading; an error if there is none.
-    pub fn open_existing(out: &Path) -> Result<Register, RegisterError> {
+    /// Opens an existing register read-only, checked; an error if there is none.
+    pub fn open_read(out: &Path) -> Result<Register, RegisterError> {
         let path = out.join(FILE_NAME);
-        if !path.exists() {
-            return Err(RegisterError::Missing { path });
+        match std::fs::symlink_metadata(&path) {
+            Err(_) => return Err(RegisterError::Missing { path }),
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(RegisterError::Tampered {
+                    path,
+                    problem: "it is a symbolic link".into(),
+                });
+            }
+            Ok(_) => {}
         }
-        Register::open(out)
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = connect(&path, flags)?;
+        if is_legacy(&conn, &path)? {
+            return Err(RegisterError::Legacy { path });
+        }
+        Register::checked(conn, path)
+    }
+
+    fn checked(conn: Connection, path: PathBuf) -> Result<Register, RegisterError> {
+        check_schema(&conn, &path)?;
+        let head = check_chain(&conn, &path)?;
+        Ok(Register { conn, path, head })
+    }
+
+    /// The register's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The end of the verified chain.
+    pub fn head(&self) -> &Head {
+        &self.head
     }
 
     fn sql(&self, source: rusqlite::Error) -> RegisterError {
@@ -145,37 +298,22 @@ impl Register {
         }
     }
 
-    /// Appends records in one transaction; returns their row ids.
-    pub fn add(&mut self, records: &[Record]) -> Result<Vec<i64>, RegisterError> {
+    /// Journals document sets before they are switched in; returns their journal ids.
+    pub fn add_pending(&mut self, sets: &[Pending]) -> Result<Vec<i64>, RegisterError> {
         let path = self.path.clone();
         let sql = |source| RegisterError::Sql {
             path: path.clone(),
             source,
         };
         let tx = self.conn.transaction().map_err(sql)?;
-        let mut ids = Vec::with_capacity(records.len());
+        let mut ids = Vec::with_capacity(sets.len());
         {
             let mut stmt = tx
-                .prepare_cached(
-                    "INSERT INTO issued (customer_id, kind, annex_version, annex_sha256, \
-                     template_sha256, inputs_sha256, pdf_sha256, key_id, issued, path) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )
+                .prepare_cached("INSERT INTO pending (customer_id, body) VALUES (?1, ?2)")
                 .map_err(sql)?;
-            for r in records {
-                stmt.execute(params![
-                    r.customer_id,
-                    r.kind.as_str(),
-                    r.annex_version,
-                    r.annex_sha256,
-                    r.template_sha256,
-                    r.inputs_sha256,
-                    r.pdf_sha256,
-                    r.key_id,
-                    r.issued,
-                    r.path
-                ])
-                .map_err(sql)?;
+            for set in sets {
+                let body = serde_json::to_string(set).unwrap_or_default();
+                stmt.execute(params![set.customer_id, body]).map_err(sql)?;
                 ids.push(tx.last_insert_rowid());
             }
         }
@@ -183,12 +321,83 @@ impl Register {
         Ok(ids)
     }
 
+    /// The journal: sets staged by a writer that stopped before it finished them.
+    pub fn pending(&self) -> Result<Vec<Pending>, RegisterError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, body FROM pending ORDER BY id")
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, body) = row.map_err(|e| self.sql(e))?;
+            let mut pending: Pending =
+                serde_json::from_str(&body).map_err(|e| RegisterError::Tampered {
+                    path: self.path.clone(),
+                    problem: format!("journal entry {id} is not readable: {e}"),
+                })?;
+            pending.id = id;
+            out.push(pending);
+        }
+        Ok(out)
+    }
+
+    /// Appends the records of finished sets and clears their journal entries, in one
+    /// transaction: the commit point of a document. Returns the new rows' ids.
+    pub fn commit(&mut self, records: &[Record], done: &[i64]) -> Result<Vec<i64>, RegisterError> {
+        let path = self.path.clone();
+        let sql = |source| RegisterError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        let mut ids = Vec::with_capacity(records.len());
+        let mut head = self.head.clone();
+        {
+            let next_seq: i64 = tx
+                .query_row(
+                    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'chain'), 0)",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(sql)?;
+            let mut seq = next_seq;
+            for r in records {
+                seq += 1;
+                let hash = insert_row(&tx, seq, &head.hash, r).map_err(sql)?;
+                ids.push(seq);
+                head = Head {
+                    rows: head.rows + 1,
+                    last_id: seq,
+                    hash,
+                };
+            }
+            let mut clear = tx
+                .prepare_cached("DELETE FROM pending WHERE id = ?1")
+                .map_err(sql)?;
+            for id in done {
+                clear.execute([id]).map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)?;
+        self.head = head;
+        Ok(ids)
+    }
+
+    /// Clears journal entries of sets that were undone.
+    pub fn drop_pending(&mut self, ids: &[i64]) -> Result<(), RegisterError> {
+        self.commit(&[], ids).map(drop)
+    }
+
     /// The newest row issued for exactly these inputs, if any.
     pub fn find_inputs(&self, inputs_sha256: &str) -> Result<Option<Row>, RegisterError> {
         self.conn
             .query_row(
                 &format!(
-                    "SELECT {COLUMNS} FROM issued WHERE inputs_sha256 = ?1 ORDER BY id DESC LIMIT 1"
+                    "SELECT {COLUMNS} FROM issued i JOIN chain c USING (seq) \
+                     WHERE i.inputs_sha256 = ?1 ORDER BY i.seq DESC LIMIT 1"
                 ),
                 [inputs_sha256],
                 row,
@@ -197,14 +406,26 @@ impl Register {
             .map_err(|e| self.sql(e))
     }
 
-    /// Every inputs digest in the register (for a batch to skip what is done).
-    pub fn all_inputs(&self) -> Result<std::collections::HashSet<String>, RegisterError> {
+    /// The newest row of every inputs digest (for a batch to skip what is done).
+    pub fn latest_by_inputs(&self) -> Result<HashMap<String, Row>, RegisterError> {
+        let rows = self.list(None, None)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.record.inputs_sha256.clone(), r))
+            .collect())
+    }
+
+    /// The fingerprints issued under an annex version, with how many documents each.
+    pub fn annex_fingerprints(&self, version: &str) -> Result<Vec<(String, i64)>, RegisterError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT DISTINCT inputs_sha256 FROM issued")
+            .prepare(
+                "SELECT annex_sha256, COUNT(*) FROM issued WHERE annex_version = ?1 \
+                 GROUP BY annex_sha256 ORDER BY MIN(seq)",
+            )
             .map_err(|e| self.sql(e))?;
         let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
+            .query_map([version], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(|e| self.sql(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
     }
@@ -218,9 +439,9 @@ impl Register {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT {COLUMNS} FROM issued \
-                 WHERE (?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR annex_version = ?2) \
-                 ORDER BY id"
+                "SELECT {COLUMNS} FROM issued i JOIN chain c USING (seq) \
+                 WHERE (?1 IS NULL OR i.customer_id = ?1) AND (?2 IS NULL OR i.annex_version = ?2) \
+                 ORDER BY i.seq"
             ))
             .map_err(|e| self.sql(e))?;
         let rows = stmt
@@ -233,7 +454,9 @@ impl Register {
     pub fn show(&self, id: i64) -> Result<Option<Row>, RegisterError> {
         self.conn
             .query_row(
-                &format!("SELECT {COLUMNS} FROM issued WHERE id = ?1"),
+                &format!(
+                    "SELECT {COLUMNS} FROM issued i JOIN chain c USING (seq) WHERE i.seq = ?1"
+                ),
                 [id],
                 row,
             )
@@ -242,12 +465,383 @@ impl Register {
     }
 }
 
+fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, RegisterError> {
+    let open = |source| RegisterError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(open)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))
+        .map_err(open)?;
+    Ok(conn)
+}
+
+/// Makes a new register: the schema is written to a temp file that is renamed into place,
+/// so a crash never leaves a register without its schema.
+fn create(out: &OutDir, path: &Path) -> Result<(), RegisterError> {
+    let tmp_name = out.temp_name(FILE_NAME);
+    let tmp = out.path().join(&tmp_name);
+    let open = |source| RegisterError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    {
+        let conn = Connection::open_with_flags(
+            &tmp,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NOFOLLOW,
+        )
+        .map_err(open)?;
+        let made = (|| {
+            conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+            conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            conn.pragma_update(None, "journal_mode", "DELETE")?;
+            conn.execute_batch(&format!("BEGIN; {SCHEMA} COMMIT;"))
+        })();
+        if let Err(source) = made {
+            drop(conn);
+            let _ = std::fs::remove_file(&tmp);
+            return Err(open(source));
+        }
+    }
+    let io = |e: std::io::Error| open(rusqlite::Error::ToSqlConversionFailure(Box::new(e)));
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io)?;
+    out.rename_into_place(&tmp_name, FILE_NAME).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(std::io::Error::other(e.to_string()))
+    })
+}
+
+/// Whether the file is a register made by dpa 0.1: the `issued` table and no version.
+fn is_legacy(conn: &Connection, path: &Path) -> Result<bool, RegisterError> {
+    let version = pragma(conn, path, "user_version")?;
+    let app = pragma(conn, path, "application_id")?;
+    if version != 0 || app != 0 {
+        return Ok(false);
+    }
+    let has_v1: bool = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [SCHEMA_V1_TABLE],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(|e| tampered_by_sql(path, e))?
+        > 0;
+    Ok(has_v1)
+}
+
+fn pragma(conn: &Connection, path: &Path, name: &str) -> Result<i64, RegisterError> {
+    conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+        .map_err(|e| tampered_by_sql(path, e))
+}
+
+/// SQLite's refusals of a file that is not a database, or a damaged one, in words.
+fn tampered_by_sql(path: &Path, e: rusqlite::Error) -> RegisterError {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => RegisterError::NotRegister {
+            path: path.to_path_buf(),
+        },
+        Some(ErrorCode::DatabaseCorrupt) => RegisterError::Tampered {
+            path: path.to_path_buf(),
+            problem: "SQLite finds the file damaged (truncated or overwritten)".into(),
+        },
+        _ => RegisterError::Sql {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    }
+}
+
+/// Upgrades a dpa 0.1 register in one transaction: its rows keep their ids, in order,
+/// and are chained; the old table goes. Refused when its triggers were removed.
+fn upgrade(conn: &Connection, path: &Path) -> Result<(), RegisterError> {
+    let triggers: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' \
+             AND name IN ('issued_no_update', 'issued_no_delete') AND tbl_name = 'issued'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| tampered_by_sql(path, e))?;
+    if triggers != 2 {
+        return Err(RegisterError::Tampered {
+            path: path.to_path_buf(),
+            problem: "the append-only triggers of this schema-1 register were removed".into(),
+        });
+    }
+    let sql = |source| RegisterError::Sql {
+        path: path.to_path_buf(),
+        source,
+    };
+    conn.pragma_update(None, "journal_mode", "DELETE")
+        .map_err(sql)?;
+    // Schema 1's triggers and indexes carry the names schema 2 uses; they go with its table.
+    conn.execute_batch(
+        "BEGIN IMMEDIATE; DROP TRIGGER issued_no_update; DROP TRIGGER issued_no_delete; \
+         DROP INDEX IF EXISTS issued_customer; DROP INDEX IF EXISTS issued_inputs; \
+         ALTER TABLE issued RENAME TO issued_v1;",
+    )
+    .map_err(sql)?;
+    let result = (|| -> rusqlite::Result<()> {
+        conn.execute_batch(SCHEMA)?;
+        let records: Vec<(i64, Record)> = {
+            let mut stmt = conn.prepare(
+                "SELECT id, customer_id, kind, annex_version, annex_sha256, template_sha256, \
+                 inputs_sha256, pdf_sha256, key_id, issued, path FROM issued_v1 ORDER BY id",
+            )?;
+            stmt.query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    Record {
+                        customer_id: r.get(1)?,
+                        kind: parse_kind(&r.get::<_, String>(2)?),
+                        annex_version: r.get(3)?,
+                        annex_sha256: r.get(4)?,
+                        template_sha256: r.get(5)?,
+                        inputs_sha256: r.get(6)?,
+                        pdf_sha256: r.get(7)?,
+                        key_id: r.get(8)?,
+                        issued: r.get(9)?,
+                        path: r.get(10)?,
+                        // Schema 1 kept the PDF's hash only.
+                        files: Vec::new(),
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?
+        };
+        let mut prev = GENESIS.to_string();
+        for (seq, r) in &records {
+            prev = insert_row(conn, *seq, &prev, r)?;
+        }
+        conn.execute_batch("DROP TABLE issued_v1;")?;
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        conn.execute_batch("COMMIT;")
+    })();
+    if let Err(source) = result {
+        let _ = conn.execute_batch("ROLLBACK;");
+        return Err(sql(source));
+    }
+    Ok(())
+}
+
+/// The schema objects as this dpa makes them: (type, name, sql), from a scratch database.
+fn expected_schema() -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
+    let conn = Connection::open_in_memory()?;
+    conn.execute_batch(SCHEMA)?;
+    schema_objects(&conn)
+}
+
+fn schema_objects(conn: &Connection) -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
+    let mut stmt = conn.prepare(
+        "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
+
+/// Checks the file, its version and that every table, index and trigger is exactly ours.
+fn check_schema(conn: &Connection, path: &Path) -> Result<(), RegisterError> {
+    let tampered = |problem: String| RegisterError::Tampered {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let check: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| tampered_by_sql(path, e))?;
+    if check != "ok" {
+        return Err(tampered(format!("SQLite's check failed: {check}")));
+    }
+    let app = pragma(conn, path, "application_id")?;
+    let version = pragma(conn, path, "user_version")?;
+    let objects = schema_objects(conn).map_err(|e| tampered_by_sql(path, e))?;
+    if app != APPLICATION_ID {
+        return Err(if objects.is_empty() {
+            tampered("the file holds no tables: it was emptied or truncated".into())
+        } else {
+            RegisterError::NotRegister {
+                path: path.to_path_buf(),
+            }
+        });
+    }
+    if version > SCHEMA_VERSION {
+        return Err(RegisterError::Newer {
+            path: path.to_path_buf(),
+            version,
+        });
+    }
+    if version != SCHEMA_VERSION {
+        return Err(tampered(format!("its schema version was set to {version}")));
+    }
+    let expected = expected_schema().map_err(|source| RegisterError::Sql {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    for (kind, name, sql) in &expected {
+        match objects.iter().find(|(k, n, _)| k == kind && n == name) {
+            None if kind == "trigger" => {
+                return Err(tampered(format!(
+                    "the trigger `{name}` that keeps the register append-only was removed"
+                )));
+            }
+            None => return Err(tampered(format!("the {kind} `{name}` was removed"))),
+            Some((_, _, have)) if have != sql => {
+                return Err(tampered(format!("the {kind} `{name}` was redefined")));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some((kind, name, _)) = objects
+        .iter()
+        .find(|(k, n, _)| !expected.iter().any(|(ek, en, _)| ek == k && en == n))
+    {
+        return Err(tampered(format!("it has an unknown {kind} `{name}`")));
+    }
+    Ok(())
+}
+
+/// Walks the whole chain: every row's hash matches its content and the row before it,
+/// every row has its record, and no row was removed from the end.
+fn check_chain(conn: &Connection, path: &Path) -> Result<Head, RegisterError> {
+    let tampered = |problem: String| RegisterError::Tampered {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let sql = |e| tampered_by_sql(path, e);
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT {COLUMNS}, c.prev_hash, c.type FROM chain c LEFT JOIN issued i USING (seq) \
+             ORDER BY c.seq"
+        ))
+        .map_err(sql)?;
+    let mut rows = stmt.query([]).map_err(sql)?;
+    let mut head = Head {
+        rows: 0,
+        last_id: 0,
+        hash: GENESIS.to_string(),
+    };
+    while let Some(r) = rows.next().map_err(sql)? {
+        let seq: Option<i64> = r.get(0).map_err(sql)?;
+        let hash: String = r.get(12).map_err(sql)?;
+        let prev: String = r.get(13).map_err(sql)?;
+        let Some(seq) = seq else {
+            return Err(tampered(format!(
+                "the record of chain entry {} was removed",
+                head.last_id + 1
+            )));
+        };
+        let record = row(r).map_err(sql)?.record;
+        if prev != head.hash {
+            return Err(tampered(if head.rows == 0 {
+                format!("row {seq} does not start the chain: rows before it were removed")
+            } else {
+                format!(
+                    "row {seq} does not follow row {}: a row between them was removed or changed",
+                    head.last_id
+                )
+            }));
+        }
+        if row_hash(seq, &prev, &record) != hash {
+            return Err(tampered(format!(
+                "row {seq} was edited: its content no longer matches its hash"
+            )));
+        }
+        head = Head {
+            rows: head.rows + 1,
+            last_id: seq,
+            hash,
+        };
+    }
+    let records: i64 = conn
+        .query_row("SELECT COUNT(*) FROM issued", [], |r| r.get(0))
+        .map_err(sql)?;
+    if records != head.rows {
+        return Err(tampered(format!(
+            "{} records are not in the chain",
+            records - head.rows
+        )));
+    }
+    let highest: i64 = conn
+        .query_row(
+            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'chain'), 0)",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    if highest != head.last_id {
+        return Err(tampered(format!(
+            "rows after row {} were removed (the register has held row {highest})",
+            head.last_id
+        )));
+    }
+    Ok(head)
+}
+
+/// Appends one record at `seq` after `prev`; returns its chain hash.
+fn insert_row(conn: &Connection, seq: i64, prev: &str, r: &Record) -> rusqlite::Result<String> {
+    let hash = row_hash(seq, prev, r);
+    conn.prepare_cached(
+        "INSERT INTO chain (seq, type, prev_hash, hash) VALUES (?1, 'issued', ?2, ?3)",
+    )?
+    .execute(params![seq, prev, hash])?;
+    conn.prepare_cached(
+        "INSERT INTO issued (seq, customer_id, kind, annex_version, annex_sha256, \
+         template_sha256, inputs_sha256, pdf_sha256, key_id, issued, path, files) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        seq,
+        r.customer_id,
+        r.kind.as_str(),
+        r.annex_version,
+        r.annex_sha256,
+        r.template_sha256,
+        r.inputs_sha256,
+        r.pdf_sha256,
+        r.key_id,
+        r.issued,
+        r.path,
+        files_json(&r.files)
+    ])?;
+    Ok(hash)
+}
+
+/// A row's chain hash: SHA-256 over the canonical JSON of its type, position, record and
+/// the previous row's hash.
+fn row_hash(seq: i64, prev: &str, record: &Record) -> String {
+    let value = json!({
+        "type": "issued",
+        "seq": seq,
+        "prev": prev,
+        "record": record,
+    });
+    crate::sign::sha256_hex(crate::annex::fingerprint::canonical_value(&value).as_bytes())
+}
+
+fn files_json(files: &[FileHash]) -> String {
+    serde_json::to_string(files).unwrap_or_else(|_| "[]".into())
+}
+
+fn parse_kind(s: &str) -> Kind {
+    if s == "notice" {
+        Kind::Notice
+    } else {
+        Kind::Dpa
+    }
+}
+
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    let files: String = r.get(11)?;
     Ok(Row {
         id: r.get(0)?,
         record: Record {
             customer_id: r.get(1)?,
-            kind: Kind::parse(&r.get::<_, String>(2)?),
+            kind: parse_kind(&r.get::<_, String>(2)?),
             annex_version: r.get(3)?,
             annex_sha256: r.get(4)?,
             template_sha256: r.get(5)?,
@@ -256,13 +850,18 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
             key_id: r.get(8)?,
             issued: r.get(9)?,
             path: r.get(10)?,
+            files: serde_json::from_str(&files).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, e.into())
+            })?,
         },
+        hash: r.get(12)?,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::Wait;
 
     fn record(customer: &str, inputs: &str) -> Record {
         Record {
@@ -276,35 +875,91 @@ mod tests {
             key_id: "0123456789ABCDEF".into(),
             issued: "2026-06-01".into(),
             path: format!("{customer}/x.pdf"),
+            files: vec![FileHash {
+                name: "x.pdf".into(),
+                sha256: "p".repeat(64),
+            }],
         }
     }
 
     #[test]
-    fn rows_are_added_listed_and_never_changed() {
+    fn rows_are_chained_listed_and_read_back_read_only() {
         let dir = tempfile::tempdir().unwrap();
-        let mut reg = Register::open(dir.path()).unwrap();
+        let out = OutDir::lock(dir.path(), Wait::No, || {}).unwrap();
+        let mut reg = Register::open(&out).unwrap();
         let ids = reg
-            .add(&[record("acme", "i1"), record("globex", "i2")])
+            .commit(&[record("acme", "i1"), record("globex", "i2")], &[])
             .unwrap();
-        assert_eq!(ids.len(), 2);
+        assert_eq!(ids, vec![1, 2]);
+        assert_eq!(reg.head().rows, 2);
         assert_eq!(reg.list(Some("acme"), None).unwrap().len(), 1);
-        assert_eq!(reg.list(None, Some("2026-05-26")).unwrap().len(), 2);
-        assert_eq!(reg.list(None, Some("other")).unwrap().len(), 0);
         assert_eq!(
-            reg.show(ids[1]).unwrap().unwrap().record.customer_id,
-            "globex"
+            reg.annex_fingerprints("2026-05-26").unwrap(),
+            vec![("a".repeat(64), 2)]
         );
         assert!(reg.find_inputs("i2").unwrap().is_some());
-        assert!(reg.find_inputs("i3").unwrap().is_none());
-        assert!(reg.conn.execute("DELETE FROM issued", []).is_err());
-        assert!(
-            reg.conn
-                .execute("UPDATE issued SET kind = 'notice'", [])
-                .is_err()
-        );
+        let head = reg.head().clone();
         drop(reg);
-        let reg = Register::open_existing(dir.path()).unwrap();
-        assert_eq!(reg.list(None, None).unwrap().len(), 2);
-        assert_eq!(reg.all_inputs().unwrap().len(), 2);
+        let read = Register::open_read(dir.path()).unwrap();
+        assert_eq!(read.head(), &head);
+        assert_eq!(
+            read.show(2).unwrap().unwrap().record,
+            record("globex", "i2")
+        );
+    }
+
+    #[test]
+    fn a_journal_entry_survives_until_its_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutDir::lock(dir.path(), Wait::No, || {}).unwrap();
+        let mut reg = Register::open(&out).unwrap();
+        let pending = Pending {
+            id: 0,
+            customer_id: "acme".into(),
+            staging: ".acme.staging-1-0".into(),
+            records: vec![record("acme", "i1")],
+            files: record("acme", "i1").files,
+        };
+        let ids = reg.add_pending(std::slice::from_ref(&pending)).unwrap();
+        let found = reg.pending().unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].records, pending.records);
+        reg.commit(&found[0].records, &ids).unwrap();
+        assert!(reg.pending().unwrap().is_empty());
+        assert_eq!(reg.list(None, None).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_schema_1_register_is_upgraded_keeping_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE issued (id INTEGER PRIMARY KEY AUTOINCREMENT, customer_id TEXT NOT NULL, \
+                 kind TEXT NOT NULL, annex_version TEXT NOT NULL, annex_sha256 TEXT NOT NULL, \
+                 template_sha256 TEXT NOT NULL, inputs_sha256 TEXT NOT NULL, pdf_sha256 TEXT NOT NULL, \
+                 key_id TEXT NOT NULL, issued TEXT NOT NULL, path TEXT NOT NULL);
+                 CREATE INDEX issued_customer ON issued (customer_id);
+                 CREATE INDEX issued_inputs ON issued (inputs_sha256);
+                 CREATE TRIGGER issued_no_update BEFORE UPDATE ON issued
+                     BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;
+                 CREATE TRIGGER issued_no_delete BEFORE DELETE ON issued
+                     BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;
+                 INSERT INTO issued VALUES (1, 'acme', 'dpa', '1', 'a', 't', 'i1', 'p', 'k', '2026-06-01', 'acme/x.pdf');
+                 INSERT INTO issued VALUES (2, 'beta', 'notice', '1', 'a', 't', 'i2', 'p', 'k', '2026-06-02', 'beta/y.pdf');",
+            )
+            .unwrap();
+        }
+        assert!(matches!(
+            Register::open_read(dir.path()),
+            Err(RegisterError::Legacy { .. })
+        ));
+        let out = OutDir::lock(dir.path(), Wait::No, || {}).unwrap();
+        let reg = Register::open(&out).unwrap();
+        let rows = reg.list(None, None).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[1].id, rows[1].record.kind), (2, Kind::Notice));
+        drop(reg);
+        assert_eq!(Register::open_read(dir.path()).unwrap().head().rows, 2);
     }
 }

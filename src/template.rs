@@ -66,7 +66,7 @@ pub struct SigningInfo {
 /// Why a template could not be compiled or rendered.
 #[derive(Debug, Error)]
 pub enum TemplateError {
-    #[error("cannot read template {}: {source}", path.display())]
+    #[error("cannot read template {}", path.display())]
     Read {
         path: PathBuf,
         #[source]
@@ -106,22 +106,49 @@ pub enum TemplateError {
     },
 }
 
-impl TemplateError {
-    /// A line for the user on how to fix the template, when there is one.
-    pub fn hint(&self) -> Option<&'static str> {
+impl crate::error::Hint for TemplateError {
+    fn hint(&self) -> Option<String> {
         match self {
             TemplateError::Unescaped { .. } => {
-                Some("use double braces {{value}}; values are always escaped for Markdown")
+                Some("use double braces {{value}}; values are always escaped for Markdown".into())
             }
             TemplateError::MissingVariable { .. } => Some(
-                "check the spelling; the module docs of `dpa::template` list the context's fields",
+                "check the spelling; the module docs of `dpa::template` list the context's fields"
+                    .into(),
             ),
             _ => None,
         }
     }
 }
 
+/// A template file compiled, with the SHA-256 of its text (recorded in the register).
+#[derive(Debug, Clone)]
+pub struct TemplateFile {
+    pub template: Template,
+    pub sha256: String,
+}
+
+impl TemplateFile {
+    /// Reads and compiles a template file.
+    pub fn read(path: &Path) -> Result<TemplateFile, TemplateError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        TemplateFile::new(&text, &path.display().to_string())
+    }
+
+    /// Compiles a template's text; `name` appears in error messages.
+    pub fn new(text: &str, name: &str) -> Result<TemplateFile, TemplateError> {
+        Ok(TemplateFile {
+            template: Template::new(text, name)?,
+            sha256: crate::sign::sha256_hex(text.as_bytes()),
+        })
+    }
+}
+
 /// A compiled template, built once and rendered for many customers.
+#[derive(Clone)]
 pub struct Template {
     registry: Handlebars<'static>,
     name: String,
@@ -158,12 +185,7 @@ impl Template {
 
     /// Reads and compiles a template file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Template, TemplateError> {
-        let path = path.as_ref();
-        let source = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Template::new(&source, &path.display().to_string())
+        TemplateFile::read(path.as_ref()).map(|t| t.template)
     }
 
     /// The name given when compiling.
@@ -514,23 +536,75 @@ fn signatory(s: &Signatory) -> Value {
     json!({ "name": s.name, "title": s.title })
 }
 
+/// An entry as the template sees it: every field of the model under its file name (an
+/// optional field that is absent is null, so `{{#if}}` can test it), plus `opt_in` and
+/// `opt_out`. Built from the model's serde form, so a new field reaches the template
+/// without an edit here.
 fn entry(e: &Entry) -> Value {
-    json!({
-        "name": e.name,
-        "function": e.function,
-        "location": e.location,
-        "certifications": e.certifications,
-        "website": e.website,
-        "legal_address": e.legal_address.as_deref().map(one_line),
-        "has_access": e.has_access,
-        "no_access": e.no_access,
-        "activation": e.activation.as_str(),
-        "opt_in": e.activation == Activation::OptIn,
-        "opt_out": e.activation == Activation::OptOut,
-        "feature": e.feature,
-        "transfer_mechanism": e.transfer_mechanism,
-        "remarks": e.remarks,
-    })
+    let mut map = match serde_json::to_value(e) {
+        Ok(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    for field in field_names::<Entry>() {
+        map.entry(field.to_string()).or_insert(Value::Null);
+    }
+    // Addresses print on one line in a table cell.
+    if let Some(address) = &e.legal_address {
+        map.insert("legal_address".into(), Value::String(one_line(address)));
+    }
+    map.insert(
+        "opt_in".into(),
+        Value::Bool(e.activation == Activation::OptIn),
+    );
+    map.insert(
+        "opt_out".into(),
+        Value::Bool(e.activation == Activation::OptOut),
+    );
+    Value::Object(map)
+}
+
+/// The field names a serde struct reads, asked of its `Deserialize` implementation.
+fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+    // A deserializer that answers the struct's request with an error after noting the
+    // fields it asked for.
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+    #[derive(Debug)]
+    struct Stop;
+    impl std::fmt::Display for Stop {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("probe")
+        }
+    }
+    impl std::error::Error for Stop {}
+    impl de::Error for Stop {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Stop
+        }
+    }
+    impl<'de> de::Deserializer<'de> for Probe<'_> {
+        type Error = Stop;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop)
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            *self.0 = fields;
+            Err(Stop)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
 }
 
 /// Builds the template context; only annex entries that apply to the customer are included.
@@ -627,6 +701,137 @@ pub fn context(
     })
 }
 
+/// Adds what a change notice prints to a DPA context: `previous` (the replaced annex:
+/// `version`, `effective`, `fingerprint`, `fingerprint_short`), `changes` (the diff, see
+/// below) and `notice` (`date`, `iso_date`, `deadline`, `iso_deadline`, `takes_effect`,
+/// `change_count`).
+pub fn add_notice_context(
+    context: &mut Value,
+    vendor: &Vendor,
+    annex: &Annex,
+    notice: &crate::compose::NoticeInputs,
+) {
+    let deadline = notice.deadline(vendor);
+    // A date split over two lines is easy to misread in a notice about deadlines.
+    let long_date = |d: NaiveDate| long_date(d).replace(' ', "\u{a0}");
+    let Some(map) = context.as_object_mut() else {
+        return;
+    };
+    map.insert(
+        "previous".into(),
+        json!({
+            "version": notice.previous.version,
+            "effective": long_date(notice.previous.effective),
+            "fingerprint": notice.previous_fingerprint.hex(),
+            "fingerprint_short": notice.previous_fingerprint.short(),
+        }),
+    );
+    map.insert(
+        "changes".into(),
+        changes_context(&notice.diff, &notice.previous, annex),
+    );
+    map.insert(
+        "notice".into(),
+        json!({
+            "date": long_date(notice.date),
+            "iso_date": notice.date.to_string(),
+            "deadline": long_date(deadline),
+            "iso_deadline": deadline.to_string(),
+            "takes_effect": long_date(annex.effective),
+            "change_count": notice.diff.change_count(),
+        }),
+    );
+}
+
+/// The diff as the notice template sees it: plain strings, ready to print.
+///
+/// Every provider carries `subprocessor`: whether its section (in the new annex, or the old
+/// one for a removal) lists Subprocessors or providers that see account data only, which a
+/// notice must tell apart. Field changes carry a readable `label` and `old`/`new` as null
+/// where the field is absent.
+fn changes_context(
+    diff: &crate::annex::diff::AnnexDiff,
+    old: &Annex,
+    new: &Annex,
+) -> serde_json::Value {
+    let is_subprocessor = |annex: &Annex, section: &str| {
+        annex
+            .sections
+            .iter()
+            .find(|s| s.title == section)
+            .is_none_or(|s| s.subprocessors)
+    };
+    let entry = |e: &Entry, section: &str, annex: &Annex| {
+        json!({
+            "name": e.name,
+            "function": e.function,
+            "location": e.location,
+            "activation": e.activation.as_str(),
+            "opt_in": e.activation == Activation::OptIn,
+            "opt_out": e.activation == Activation::OptOut,
+            "section": section,
+            "subprocessor": is_subprocessor(annex, section),
+        })
+    };
+    let field = |f: &crate::annex::diff::FieldChange| {
+        json!({
+            "field": f.field,
+            "label": field_label(f.field),
+            "old": f.old,
+            "new": f.new,
+        })
+    };
+    json!({
+        "added": diff.added.iter().map(|p| entry(&p.entry, &p.section, new)).collect::<Vec<_>>(),
+        "removed": diff.removed.iter().map(|p| entry(&p.entry, &p.section, old)).collect::<Vec<_>>(),
+        "replaced": diff.replaced.iter().map(|r| json!({
+            "section": r.section,
+            "subprocessor": is_subprocessor(new, &r.section),
+            "old": entry(&r.old, &r.section, new),
+            "new": entry(&r.new, &r.section, new),
+        })).collect::<Vec<_>>(),
+        "changed": diff.changed.iter().map(|c| json!({
+            "name": c.name,
+            "section": c.section,
+            "subprocessor": is_subprocessor(new, &c.section),
+            "fields": c.fields.iter().map(field).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "moved": diff.moved.iter().map(|m| json!({
+            "name": m.name,
+            "from": m.from,
+            "to": m.to,
+            "subprocessor": is_subprocessor(new, &m.to),
+            "was_subprocessor": is_subprocessor(old, &m.from),
+        })).collect::<Vec<_>>(),
+        "sections": diff.sections.iter().map(|s| json!({
+            "title": s.title,
+            "added": s.kind == crate::annex::diff::SectionChangeKind::Added,
+            "removed": s.kind == crate::annex::diff::SectionChangeKind::Removed,
+            "fields": s.fields.iter().map(field).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "order_changed": diff.order_changed,
+        "count": diff.change_count(),
+        "none": diff.change_count() == 0,
+    })
+}
+
+/// How a notice names an annex field, as a singular noun: `has_access` -> "data it has
+/// access to", so that "the {label} changes from ..." reads well for every field.
+fn field_label(field: &str) -> String {
+    match field {
+        "location" => "location of processing".into(),
+        "certifications" => "list of certifications".into(),
+        "legal_address" => "registered address".into(),
+        "has_access" => "data it has access to".into(),
+        "no_access" => "data it has no access to".into(),
+        "feature" => "optional feature that enables it".into(),
+        "transfer_mechanism" => "list of transfer safeguards".into(),
+        "remarks" => "list of remarks".into(),
+        "subprocessors" => "status of its providers as Subprocessors".into(),
+        other => other.replace('_', " "),
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Helpers. They return values (not write text), so Handlebars escapes what they return.
 
@@ -646,6 +851,11 @@ fn arg<'a>(h: &'a Helper<'_>, helper: &'static str, n: usize) -> Result<&'a Valu
 }
 
 fn strings(value: &Value, helper: &'static str) -> Result<Vec<String>, RenderError> {
+    // An entry's empty list is left out of its serialized form and reaches the template as
+    // null (see `entry`): it joins to nothing.
+    if value.is_null() {
+        return Ok(Vec::new());
+    }
     let items = value
         .as_array()
         .ok_or(RenderErrorReason::InvalidParamType("a list"))?;
@@ -779,6 +989,52 @@ impl HelperDef for SentenceHelper {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entry_context_has_every_model_field_and_the_flags() {
+        let e: Entry = toml::from_str(
+            "name = 'N'\nfunction = 'F'\nlocation = 'L'\nlegal_address = \"A\\nB\"\nactivation = 'opt-in'\nfeature = 'ai'",
+        )
+        .unwrap();
+        let v = entry(&e);
+        let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut want = field_names::<Entry>().to_vec();
+        want.extend(["opt_in", "opt_out"]);
+        want.sort_unstable();
+        assert_eq!(keys, want);
+        assert!(want.contains(&"has_access"));
+        assert_eq!(v["legal_address"], "A, B");
+        assert_eq!(v["website"], Value::Null);
+        assert_eq!(v["activation"], "opt-in");
+        assert_eq!(v["opt_in"], json!(true));
+        assert_eq!(v["opt_out"], json!(false));
+    }
+
+    #[test]
+    fn every_diffed_field_has_a_readable_label() {
+        let fields = [
+            "name",
+            "function",
+            "location",
+            "certifications",
+            "website",
+            "legal_address",
+            "has_access",
+            "no_access",
+            "activation",
+            "feature",
+            "transfer_mechanism",
+            "remarks",
+            "description",
+            "subprocessors",
+        ];
+        for f in fields {
+            let label = field_label(f);
+            assert!(!label.contains('_') && !label.is_empty(), "{f}: {label}");
+        }
+        assert_eq!(field_label("location"), "location of processing");
+    }
 
     fn render(source: &str, context: &Value) -> Result<String, TemplateError> {
         Template::new(source, "t.md.hbs")?.render(context)

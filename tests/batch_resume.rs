@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use dpa::sign::{Evidence, PublicKey};
+use dpa::sign::PublicKey;
 
 use batch_common::{batch, leftovers, register_rows, repo, verify, write_csv};
 
@@ -69,19 +69,7 @@ fn run_and_kill(dir: &Path, csv: &Path, out: &Path, at_least: usize) {
 
 /// Verifies one DPA with the library against the demo public key, as `dpa verify` does.
 fn verifies(key: &PublicKey, out: &Path, i: usize) -> Result<(), String> {
-    let pdf = pdf(out, i);
-    let read = |ext: &str| {
-        let mut path = pdf.clone().into_os_string();
-        path.push(ext);
-        fs::read(&path).map_err(|e| format!("{}: {e}", PathBuf::from(path).display()))
-    };
-    let (minisig, sha256, sshsig) = (read(".minisig")?, read(".sha256")?, read(".sshsig")?);
-    let evidence = Evidence {
-        minisig: Some(&minisig),
-        sha256: Some(&sha256),
-        sshsig: Some(&sshsig),
-    };
-    let verdict = dpa::sign::verify(&pdf, &evidence, key).map_err(|e| e.to_string())?;
+    let verdict = batch_common::verdict_of(&pdf(out, i), key)?;
     let checked = verdict.checked;
     if !(verdict.valid && checked.minisig && checked.sha256 && checked.sshsig) {
         return Err(format!("{}: {:?}", id(i), verdict.reasons));

@@ -21,6 +21,9 @@ const DEMO_PEM: &str = "fixtures/keys/demo-only.pub.pem";
 const DEMO_SIGNERS: &str = "fixtures/keys/demo-only.allowed_signers";
 
 /// Generates a fixture customer's SegMetrics DPA into `out` with dpa.toml's defaults.
+/// The issue date the documents of these tests carry (the default would be today).
+const ISSUED: &str = "2026-06-01";
+
 fn issue(out: &Path, customer: &str, extra: &[&str]) -> PathBuf {
     let file = fixture(&format!("fixtures/customers/{customer}.toml"));
     let mut cmd = dpa();
@@ -29,6 +32,7 @@ fn issue(out: &Path, customer: &str, extra: &[&str]) -> PathBuf {
         .arg(file)
         .arg("--out")
         .arg(out)
+        .args(["--issue-date", ISSUED])
         .args(extra);
     printed_pdf(&ok(run(&mut cmd)))
 }

@@ -909,14 +909,16 @@ fn layout_customer(customer: &Path, inputs: &Inputs) -> Vec<dpa::layout::Page> {
     let vendor = dpa::load::vendor(&inputs.vendor).unwrap();
     let annex = dpa::load::annex(&inputs.annex).unwrap();
     let customer = dpa::load::customer_for(customer, &annex).unwrap();
-    let fp = dpa::annex::fingerprint(&annex);
-    let template = dpa::template::Template::from_file(&inputs.template).unwrap();
+    let template = dpa::template::TemplateFile::read(&inputs.template).unwrap();
     let signing = dpa::template::SigningInfo {
         key_id: "4A988A749CF5D816".into(),
         issued: customer.effective,
         verify_hint: "Check this document with `dpa verify`.".into(),
     };
-    let doc = dpa::assemble::dpa(&vendor, &annex, &fp, &customer, &template, &signing).unwrap();
+    let composer = dpa::compose::Composer::new(vendor, annex, template, None).unwrap();
+    let doc = composer
+        .document(dpa::compose::Kind::Dpa, &customer, &signing)
+        .unwrap();
     let fonts = dpa::layout::Fonts::embedded().unwrap();
     dpa::layout::layout(&doc, &fonts, &dpa::layout::PageSetup::default())
         .unwrap()
@@ -1307,8 +1309,9 @@ fn a_leftover_partial_file_never_becomes_the_document() {
 
 #[test]
 fn every_output_file_is_written_under_a_temp_name_then_renamed() {
-    // Traces the system calls: each document file in out/ is created only under its
-    // `.partial` name, and reaches its final name by rename.
+    // Traces the system calls: each document file is created only inside the hidden
+    // staging folder `.mueller-soehne.staging-*`, and the customer's folder appears by one
+    // rename of that staging folder.
     if Command::new("strace").arg("-V").output().is_err() {
         panic!("strace is needed for this test (apt-get install strace)");
     }
@@ -1320,6 +1323,8 @@ fn every_output_file_is_written_under_a_temp_name_then_renamed() {
         .args([
             "-f",
             "-qq",
+            // Print the paths of file descriptors: files are opened relative to folders.
+            "-y",
             "-e",
             "trace=openat,open,creat,rename,renameat,renameat2",
             "-o",
@@ -1337,27 +1342,29 @@ fn every_output_file_is_written_under_a_temp_name_then_renamed() {
     let mut created = Vec::new();
     let mut renamed = Vec::new();
     for line in trace.lines() {
-        if line.contains("openat(") && line.contains("O_CREAT") && line.contains("out/") {
-            let path = line.split('"').nth(1).unwrap_or_default().to_string();
-            created.push(path);
+        if line.contains("openat(") && line.contains("O_CREAT") && line.contains("/out") {
+            created.push(line.to_string());
         }
-        if line.contains("rename") && line.contains(".partial") {
+        if line.contains("rename") && line.contains("/out") {
             renamed.push(line.to_string());
         }
     }
     let documents: Vec<_> = created
         .iter()
-        .filter(|p| !p.contains("register.sqlite"))
+        .filter(|l| !l.contains("register.sqlite"))
         .collect();
-    assert_eq!(documents.len(), 4, "{created:?}");
-    for path in &documents {
-        let name = Path::new(path).file_name().unwrap().to_string_lossy();
+    assert_eq!(documents.len(), 4, "{created:#?}");
+    for line in &documents {
         assert!(
-            name.starts_with('.') && name.ends_with(".partial"),
-            "{path} was created in place"
+            line.contains("/out/.mueller-soehne.staging-"),
+            "created outside the staging folder: {line}"
         );
     }
-    assert_eq!(renamed.len(), 4, "{renamed:?}");
+    let switches: Vec<_> = renamed
+        .iter()
+        .filter(|l| l.contains(".mueller-soehne.staging-") && l.contains("\"mueller-soehne\""))
+        .collect();
+    assert_eq!(switches.len(), 1, "{renamed:#?}");
 }
 
 // ---------------------------------------------------------------------------------------

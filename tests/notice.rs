@@ -8,15 +8,17 @@
 mod batch_common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use chrono::NaiveDate;
 use serde_json::Value;
 
 use batch_common::{batch, have, pdf_text, register_rows, repo, verify};
-use dpa::generate::{NoticeSetup, Setup, load_template};
+use dpa::compose::{Composer, Kind, NoticeInputs};
+use dpa::issue::{Issuer, KeySet, Options};
 use dpa::model::{Activation, Annex, Customer, Entry, Section, Signatory};
+use dpa::template::TemplateFile;
 
 const NOTICE: &str = "segmetrics-inc-notice-2026-07-15.pdf";
 const DPA: &str = "segmetrics-inc-dpa-2026-07-15.pdf";
@@ -50,6 +52,9 @@ fn next_batch(dir: &Path, out: &Path, notice_date: &str) -> std::process::Output
             &previous,
             "--notice-date",
             notice_date,
+            // The new DPAs are signed on the day the new list takes effect.
+            "--issue-date",
+            "2026-07-15",
         ],
     )
     .output()
@@ -205,7 +210,7 @@ fn batch_with_previous_issues_signed_notices_naming_the_three_changes() {
         assert_eq!(notice_row["issued"], "2026-06-10");
         assert_eq!(notice_row["annex_version"], "2026-07-15");
         assert_eq!(notice_row["path"], format!("{id}/{NOTICE}"));
-        // A DPA carrying the new list is not dated before the list takes effect.
+        // The new DPA carries the issue date the batch was given.
         let dpa_row = mine.iter().find(|r| r["kind"] == "dpa").unwrap();
         assert_eq!(dpa_row["issued"], "2026-07-15", "{id}");
         let bytes = fs::read(out.join(id).join(NOTICE)).unwrap();
@@ -247,7 +252,7 @@ fn batch_with_previous_issues_signed_notices_naming_the_three_changes() {
 }
 
 #[test]
-fn a_notice_needs_a_date() {
+fn a_notice_without_a_date_is_dated_the_issue_date() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let (next, previous) = annexes();
@@ -257,12 +262,18 @@ fn a_notice_needs_a_date() {
         &out,
         &["--annex", &next, "--previous", &previous],
     )
+    .env("SOURCE_DATE_EPOCH", "1781049600") // 2026-06-10
     .output()
     .unwrap();
-    assert_eq!(run.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&run.stderr);
-    assert!(err.contains("--notice-date"), "{err}");
-    assert!(!out.join("mueller-soehne").exists(), "nothing is issued");
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let rows = register_rows(dir.path(), &out, &["--customer", "mueller-soehne"]);
+    let notice = rows.iter().find(|r| r["kind"] == "notice").unwrap();
+    assert_eq!(notice["issued"], "2026-06-10");
 }
 
 #[test]
@@ -336,36 +347,25 @@ fn customer() -> Customer {
     }
 }
 
-fn setup(previous: Annex, annex: Annex, notice_days: u32, notice_date: NaiveDate) -> Setup {
+fn setup(previous: Annex, annex: Annex, notice_days: u32, notice_date: NaiveDate) -> Issuer {
     let mut vendor = dpa::load::vendor(repo("fixtures/segmetrics/vendor.toml")).unwrap();
     vendor.notice_days = notice_days;
-    let (template, template_sha256) = load_template(&repo("templates/dpa.md.hbs")).unwrap();
-    let (notice_template, notice_sha256) = load_template(&repo("templates/notice.md.hbs")).unwrap();
-    let diff = dpa::annex::diff::diff(&previous, &annex).unwrap();
-    Setup {
-        fingerprint: dpa::annex::fingerprint(&annex),
-        vendor,
-        annex,
-        template,
-        template_sha256,
-        notice: Some(NoticeSetup {
-            template: notice_template,
-            template_sha256: notice_sha256,
-            previous_fingerprint: dpa::annex::fingerprint(&previous),
-            previous,
-            diff,
-            date: notice_date,
-        }),
-        key: dpa::sign::SecretKey::load(&repo("fixtures/keys/demo-only.key")).unwrap(),
-        typesetter: dpa::pdf::Typesetter::new(dpa::layout::PageSetup::default()).unwrap(),
-        out: PathBuf::from("unused"),
-        raw_sig: false,
-        force: false,
-    }
+    let template = TemplateFile::read(&repo("templates/dpa.md.hbs")).unwrap();
+    let notice_template = TemplateFile::read(&repo("templates/notice.md.hbs")).unwrap();
+    let notice = NoticeInputs::new(notice_template, previous, &annex, notice_date).unwrap();
+    Issuer::new(
+        Composer::new(vendor, annex, template, Some(notice)).unwrap(),
+        KeySet::from_ed25519(
+            dpa::sign::SecretKey::load(&repo("fixtures/keys/demo-only.key")).unwrap(),
+        ),
+        dpa::pdf::Typesetter::new(dpa::layout::PageSetup::default()).unwrap(),
+        Options::default(),
+    )
 }
 
-fn notice_text(setup: &Setup, dir: &Path) -> String {
-    let product = setup.notice(&customer()).unwrap();
+fn notice_text(setup: &Issuer, dir: &Path) -> String {
+    let date = setup.composer().notice().unwrap().date;
+    let product = setup.make(Kind::Notice, &customer(), date).unwrap();
     let path = dir.join(&product.pdf_name);
     fs::write(&path, &product.pdf).unwrap();
     pdf_text(&path)

@@ -16,8 +16,9 @@ use std::sync::OnceLock;
 use chrono::NaiveDate;
 use proptest::prelude::*;
 
+use dpa::compose::Kind;
 use dpa::document::{Block, Document, List, ListItem, Metadata, Run, Style, Table};
-use dpa::generate::{GenerateError, Setup};
+use dpa::issue::{IssueError, Issuer};
 use dpa::layout::{Item, Page, PageSetup, Role};
 use dpa::model::{Activation, Annex, Customer, Entry, Section};
 
@@ -29,28 +30,21 @@ fn fixture(path: &str) -> PathBuf {
     root().join("fixtures").join(path)
 }
 
-/// One setup for the whole file: fonts, template and key load once.
-fn setup() -> &'static Setup {
-    static SETUP: OnceLock<Setup> = OnceLock::new();
+/// One issuer for the whole file: fonts, template and key load once.
+fn setup() -> &'static Issuer {
+    static SETUP: OnceLock<Issuer> = OnceLock::new();
     SETUP.get_or_init(|| {
         let vendor = dpa::load::vendor(fixture("segmetrics/vendor.toml")).unwrap();
         let annex = dpa::load::annex(fixture("segmetrics/annex.toml")).unwrap();
-        let (template, template_sha256) =
-            dpa::generate::load_template(&root().join("templates/dpa.md.hbs")).unwrap();
+        let template =
+            dpa::template::TemplateFile::read(&root().join("templates/dpa.md.hbs")).unwrap();
         let key = dpa::sign::SecretKey::load(&fixture("keys/demo-only.key")).unwrap();
-        Setup {
-            fingerprint: dpa::annex::fingerprint(&annex),
-            vendor,
-            annex,
-            template,
-            template_sha256,
-            notice: None,
-            key,
-            typesetter: dpa::pdf::Typesetter::new(PageSetup::default()).unwrap(),
-            out: PathBuf::from("/nonexistent/never-written"),
-            raw_sig: false,
-            force: false,
-        }
+        Issuer::new(
+            dpa::compose::Composer::new(vendor, annex, template, None).unwrap(),
+            dpa::issue::KeySet::from_ed25519(key),
+            dpa::pdf::Typesetter::new(PageSetup::default()).unwrap(),
+            dpa::issue::Options::default(),
+        )
     })
 }
 
@@ -195,6 +189,8 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("customer.toml");
         std::fs::write(&path, customer_toml(&customer)).unwrap();
+        // The loader normalises text to NFC (U+0387 becomes U+00B7); compare with that.
+        let value: String = unicode_normalization::UnicodeNormalization::nfc(value.as_str()).collect();
         let customer = match dpa::load::customer(&path) {
             Ok(c) => c,
             Err(e) => {
@@ -205,6 +201,7 @@ proptest! {
                 prop_assert!(
                     message.contains("must not be empty")
                         || message.contains("right-to-left script")
+                        || message.contains("invisible character")
                         || message.contains("must be on one line"),
                     "refused for an undocumented reason: {message}"
                 );
@@ -212,13 +209,13 @@ proptest! {
             }
         };
         let setup = setup();
-        let fonts = setup.typesetter.fonts();
+        let fonts = setup.typesetter().fonts();
         let missing = [Style::Regular, Style::Bold]
             .into_iter()
             .find_map(|style| fonts.first_missing(&value, style));
         let issued = customer.effective;
-        match setup.dpa(&customer, issued) {
-            Err(GenerateError::MissingGlyph { field: f, ch, .. }) => {
+        match setup.make(Kind::Dpa, &customer, issued) {
+            Err(IssueError::MissingGlyph { field: f, ch, .. }) => {
                 let expected = missing.expect("a missing glyph was reported, but every font has the text");
                 prop_assert_eq!(f, field);
                 prop_assert!(ch.starts_with(&format!("U+{:04X}", expected as u32)), "{ch}");
@@ -228,19 +225,12 @@ proptest! {
                 prop_assert!(missing.is_none(), "rendered text with a missing glyph");
                 prop_assert!(product.pdf.starts_with(b"%PDF-"));
                 let signing = dpa::template::SigningInfo {
-                    key_id: setup.key.key_id().to_string(),
+                    key_id: setup.keys().key_id().to_string(),
                     issued,
                     verify_hint: "v".into(),
                 };
-                let doc = dpa::assemble::dpa(
-                    &setup.vendor,
-                    &setup.annex,
-                    &setup.fingerprint,
-                    &customer,
-                    &setup.template,
-                    &signing,
-                ).unwrap();
-                let pages = dpa::layout::layout(&doc, fonts, setup.typesetter.setup()).unwrap();
+                let doc = setup.composer().document(Kind::Dpa, &customer, &signing).unwrap();
+                let pages = dpa::layout::layout(&doc, fonts, setup.typesetter().setup()).unwrap();
                 let text = squeeze(&laid_text(&pages));
                 prop_assert!(
                     text.contains(&squeeze(&value)),
@@ -334,7 +324,7 @@ fn document(blocks: Vec<Block>) -> Document {
 }
 
 fn fonts() -> &'static dpa::layout::Fonts {
-    setup().typesetter.fonts()
+    setup().typesetter().fonts()
 }
 
 proptest! {

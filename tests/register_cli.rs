@@ -15,7 +15,7 @@ use tempfile::TempDir;
 
 use batch_common::{batch, dpa_in, register_rows, repo};
 
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 13] = [
     "id",
     "customer_id",
     "kind",
@@ -27,6 +27,8 @@ const FIELDS: [&str; 11] = [
     "key_id",
     "issued",
     "path",
+    "files",
+    "hash",
 ];
 
 /// One output folder for all tests: 4 DPAs of 2026-05-26, then 4 DPAs and 4 notices of
@@ -37,7 +39,9 @@ fn issued() -> &'static Path {
         let dir = tempfile::tempdir().unwrap();
         let csv = repo("fixtures/batch/customers.csv");
         let out = dir.path().join("out");
-        let first = batch(dir.path(), &csv, &out, &[]).output().unwrap();
+        let first = batch(dir.path(), &csv, &out, &["--issue-date", "2026-06-01"])
+            .output()
+            .unwrap();
         assert!(first.status.success());
         let next = repo("fixtures/segmetrics/annex-next.toml");
         let previous = repo("fixtures/segmetrics/annex.toml");
@@ -52,6 +56,8 @@ fn issued() -> &'static Path {
                 previous.to_str().unwrap(),
                 "--notice-date",
                 "2026-06-10",
+                "--issue-date",
+                "2026-07-15",
             ],
         )
         .output()
@@ -212,7 +218,8 @@ fn list_prints_a_table() {
     assert_eq!(
         header,
         [
-            "ID", "CUSTOMER", "KIND", "ANNEX", "ISSUED", "PDF", "SHA-256", "PATH"
+            "ID", "CUSTOMER", "KIND", "ANNEX", "ANNEX", "SHA-256", "ISSUED", "PDF", "SHA-256",
+            "PATH"
         ]
     );
     let rows = register_rows(issued(), &out(), &["--customer", "acme-widgets-us"]);
@@ -226,6 +233,7 @@ fn list_prints_a_table() {
                 "acme-widgets-us",
                 row["kind"].as_str().unwrap(),
                 row["annex_version"].as_str().unwrap(),
+                &row["annex_sha256"].as_str().unwrap()[..16],
                 row["issued"].as_str().unwrap(),
                 &sha[..16],
                 row["path"].as_str().unwrap(),

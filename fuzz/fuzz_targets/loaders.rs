@@ -3,6 +3,7 @@
 //! fingerprint, diff against itself to nothing, and a loaded customer must have a valid id.
 #![no_main]
 
+use dpa::error::Hint;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -33,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
             }
         },
         2 => match dpa::load::customer(&path) {
-            Ok(c) => assert!(dpa::output::child(&dir, &c.id).is_ok(), "id {:?}", c.id),
+            Ok(c) => assert!(dpa::output::check_name(&c.id, &dir).is_ok(), "id {:?}", c.id),
             Err(e) => {
                 let _ = (e.to_string(), e.hint());
             }
@@ -45,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(rows) = dpa::load::customers(&path) {
                 for row in rows {
                     match row {
-                        Ok(c) => assert!(dpa::output::child(&dir, &c.id).is_ok(), "id {:?}", c.id),
+                        Ok(c) => assert!(dpa::output::check_name(&c.id, &dir).is_ok(), "id {:?}", c.id),
                         Err(e) => {
                             let _ = (e.to_string(), e.hint());
                         }

@@ -56,6 +56,13 @@ pub fn canonical_json(annex: &Annex) -> String {
     out
 }
 
+/// The canonical JSON text of any JSON value (the register hashes its rows with it).
+pub fn canonical_value(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
 fn write_canonical(value: &Value, out: &mut String) {
     match value {
         Value::Object(map) => {

@@ -1,21 +1,20 @@
 //! `dpa batch`: every customer's DPA and change notice, in parallel, resumable.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use dpa::batch::{Options, Outcome};
-use dpa::generate::NoticeSetup;
-use dpa::model::Config;
-use dpa::register::Register;
+use dpa::config::Resolved;
 use dpa::untrusted::{Escaped, path as shown};
 
 use crate::cli::BatchArgs;
 use crate::cmd::print::{self, say};
-use crate::cmd::{Inputs, build_setup};
+use crate::cmd::{build_issuer, flags, open_session};
 
 /// What `dpa batch --json` prints: the totals, every failed customer, the register.
 #[derive(Debug, serde::Serialize)]
@@ -28,36 +27,38 @@ struct Report<'a> {
     seconds: f64,
 }
 
-pub fn run(args: BatchArgs, config: &Config) -> Result<ExitCode> {
-    let inputs = Inputs::resolve(&args.inputs, config)?;
-    let notice = match &args.previous {
-        Some(previous) => Some(notice_inputs(&args, &inputs, previous)?),
-        None => None,
+pub fn run(args: BatchArgs, config: Option<PathBuf>) -> Result<ExitCode> {
+    let resolved = Resolved::from_env(&flags(config, &args.inputs, args.issue_date))?;
+    let notice_date = args.notice_date.unwrap_or(resolved.issue_date.value);
+    let notice = args
+        .previous
+        .clone()
+        .map(|previous| (previous, notice_date, args.notice_template.clone()));
+    let options = dpa::issue::Options {
+        raw_sig: args.raw_sig,
+        force: args.force,
     };
-    let setup = build_setup(
-        &inputs,
-        args.inputs.key.is_some(),
-        args.raw_sig,
-        args.force,
-        notice,
-    )?;
-    if let Some(n) = &setup.notice {
-        let deadline = n.date + chrono::Days::new(u64::from(setup.vendor.notice_days));
-        if setup.annex.effective < deadline {
+    let issuer = build_issuer(&resolved, notice, options)?;
+    let composer = issuer.composer();
+    if let Some(n) = composer.notice() {
+        let deadline = n.deadline(composer.vendor());
+        if composer.annex().effective < deadline {
             print::warn(format_args!(
                 "annex {} takes effect on {}, before the objection deadline {deadline} ({} days after the notice date {})",
-                Escaped(&setup.annex.version),
-                setup.annex.effective,
-                setup.vendor.notice_days,
+                Escaped(&composer.annex().version),
+                composer.annex().effective,
+                composer.vendor().notice_days,
                 n.date
             ));
         }
     }
-    let customers = dpa::load::customers_for(&args.customers, &setup.annex)?;
+    let customers = dpa::load::customers_for(&args.customers, composer.annex())?;
+    let session = open_session(&resolved, args.no_wait)?;
+    session.check_annex(&composer.annex().version, &composer.fingerprint().hex())?;
+    if let Some(n) = composer.notice() {
+        session.check_annex(&n.previous.version, &n.previous_fingerprint.hex())?;
+    }
     let total = customers.len() as u64;
-    std::fs::create_dir_all(&setup.out)
-        .with_context(|| format!("cannot create the output folder {}", shown(&setup.out)))?;
-    let mut register = Register::open(&setup.out)?;
 
     let bar = (std::io::stderr().is_terminal() && !print::quiet()).then(|| {
         let bar = ProgressBar::new(total);
@@ -72,48 +73,57 @@ pub fn run(args: BatchArgs, config: &Config) -> Result<ExitCode> {
     let mut seen = 0u64;
     let options = Options {
         jobs: args.jobs.unwrap_or(0),
-        notices: setup.notice.is_some(),
+        notices: composer.notice().is_some(),
+        issue_date: resolved.issue_date.value,
+        date_chosen: resolved.issue_date.is_chosen(),
     };
-    let summary = dpa::batch::run(
-        &setup,
-        customers,
-        &mut register,
-        options,
-        |event, summary| {
-            seen += 1;
-            if let Outcome::Failed { reason, .. } = &event.outcome {
-                // A failed customer is reported even under -q: it is an error.
-                let line = format!("failed: {}: {}", Escaped(&event.customer), Escaped(reason));
-                match &bar {
-                    Some(bar) => bar.println(line),
-                    None => print::stderr_line(&line),
-                }
-            }
+    let summary = dpa::batch::run(&issuer, &session, customers, options, |event, summary| {
+        seen += 1;
+        // A failed customer is reported even under -q: it is an error.
+        let line = match &event.outcome {
+            Outcome::Failed { reason, .. } => Some(format!(
+                "failed: {}: {}",
+                Escaped(&event.customer),
+                Escaped(reason)
+            )),
+            Outcome::Repaired { files } if !print::quiet() => Some(format!(
+                "repaired: {}: {} restored",
+                Escaped(&event.customer),
+                Escaped(&files.join(", "))
+            )),
+            _ => None,
+        };
+        if let Some(line) = line {
             match &bar {
-                Some(bar) => {
-                    bar.set_position(seen);
-                    // indicatif's own rate prints four decimals; whole customers suffice.
-                    let rate = seen as f64 / started.elapsed().as_secs_f64().max(0.001);
-                    bar.set_message(format!("{rate:.0}/s  {} failed", summary.failed.len()));
-                }
-                None if last_line.elapsed() >= Duration::from_secs(5) || seen == total => {
-                    print::note(format_args!(
-                        "batch: {seen}/{total} customers ({} issued, {} unchanged, {} failed)",
-                        summary.issued,
-                        summary.unchanged,
-                        summary.failed.len()
-                    ));
-                    last_line = Instant::now();
-                }
-                None => {}
+                Some(bar) => bar.println(line),
+                None => print::stderr_line(&line),
             }
-        },
-    )?;
+        }
+        match &bar {
+            Some(bar) => {
+                bar.set_position(seen);
+                // indicatif's own rate prints four decimals; whole customers suffice.
+                let rate = seen as f64 / started.elapsed().as_secs_f64().max(0.001);
+                bar.set_message(format!("{rate:.0}/s  {} failed", summary.failed.len()));
+            }
+            None if last_line.elapsed() >= Duration::from_secs(5) || seen == total => {
+                print::note(format_args!(
+                    "batch: {seen}/{total} customers ({} issued, {}{} unchanged, {} failed)",
+                    summary.issued,
+                    repaired_text(summary.repaired),
+                    summary.unchanged,
+                    summary.failed.len()
+                ));
+                last_line = Instant::now();
+            }
+            None => {}
+        }
+    })?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
     let secs = started.elapsed().as_secs_f64();
-    let register_path = setup.out.join(dpa::register::FILE_NAME);
+    let register_path = resolved.out.value.join(dpa::register::FILE_NAME);
     let code = if summary.failed.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -138,8 +148,9 @@ fn print_summary(
     secs: f64,
     register_path: &std::path::Path,
 ) -> std::io::Result<()> {
+    let repaired = repaired_text(summary.repaired);
     say!(
-        "{} customers: {} issued ({} documents), {} unchanged and skipped, {} failed, in {secs:.1} s",
+        "{} customers: {} issued ({} documents), {repaired}{} unchanged and skipped, {} failed, in {secs:.1} s",
         summary.customers,
         summary.issued,
         summary.documents,
@@ -165,49 +176,11 @@ fn print_summary(
     )
 }
 
-fn notice_inputs(
-    args: &BatchArgs,
-    inputs: &Inputs,
-    previous: &std::path::Path,
-) -> Result<NoticeSetup> {
-    let previous = dpa::load::annex(previous)?;
-    let new = dpa::load::annex(&inputs.annex)?;
-    let diff = dpa::annex::diff::diff(&previous, &new)?;
-    let date = match args.notice_date {
-        Some(d) => d,
-        None => match source_date_epoch()? {
-            Some(d) => d,
-            None => bail!(
-                "a change notice needs its date: pass --notice-date YYYY-MM-DD (or set SOURCE_DATE_EPOCH)"
-            ),
-        },
-    };
-    let template_path = match &args.notice_template {
-        Some(p) => p.clone(),
-        None => inputs.template.with_file_name("notice.md.hbs"),
-    };
-    let (template, template_sha256) = dpa::generate::load_template(&template_path)?;
-    Ok(NoticeSetup {
-        template,
-        template_sha256,
-        previous_fingerprint: dpa::annex::fingerprint(&previous),
-        previous,
-        diff,
-        date,
-    })
-}
-
-/// The date in SOURCE_DATE_EPOCH (seconds since 1970, UTC), if set.
-fn source_date_epoch() -> Result<Option<chrono::NaiveDate>> {
-    let Ok(text) = std::env::var("SOURCE_DATE_EPOCH") else {
-        return Ok(None);
-    };
-    let secs: i64 = text
-        .trim()
-        .parse()
-        .with_context(|| format!("SOURCE_DATE_EPOCH={text:?} is not a number of seconds"))?;
-    let date = chrono::DateTime::from_timestamp(secs, 0)
-        .with_context(|| format!("SOURCE_DATE_EPOCH={text:?} is out of range"))?
-        .date_naive();
-    Ok(Some(date))
+/// "N repaired, " when files were repaired; nothing otherwise.
+fn repaired_text(repaired: usize) -> String {
+    if repaired > 0 {
+        format!("{repaired} repaired, ")
+    } else {
+        String::new()
+    }
 }

@@ -1,23 +1,25 @@
 //! `dpa generate`: one customer's signed DPA.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 
-use dpa::generate::Written;
-use dpa::model::Config;
-use dpa::register::Register;
+use dpa::compose::Kind;
+use dpa::config::Resolved;
+use dpa::issue::{Options, Step};
 use dpa::untrusted::{Escaped, path as shown};
 
 use crate::cli::GenerateArgs;
 use crate::cmd::print::{self, say};
-use crate::cmd::{Inputs, build_setup};
+use crate::cmd::{build_issuer, flags, open_session};
 
 /// What `dpa generate --json` prints.
 #[derive(Debug, Serialize)]
 struct Generated {
-    /// `issued`: written now; `unchanged`: an identical document was already there.
+    /// `issued`: written now; `unchanged`: an identical document was already there;
+    /// `repaired`: the document was there but some of its files were missing or damaged.
     status: &'static str,
     /// The PDF's path; the signature files are this plus `.sha256`, `.minisig`, `.sshsig`.
     pdf: String,
@@ -45,31 +47,74 @@ struct Annex {
     sha256: String,
 }
 
-pub fn run(args: GenerateArgs, config: &Config) -> Result<ExitCode> {
-    let inputs = Inputs::resolve(&args.inputs, config)?;
-    let setup = build_setup(
-        &inputs,
-        args.inputs.key.is_some(),
-        args.raw_sig,
-        args.force,
-        None,
-    )?;
-    let customer = dpa::load::customer_for(&args.customer, &setup.annex)?;
-    let issued = args
-        .issued
-        .unwrap_or_else(|| setup.dpa_issue_date(&customer));
-    let product = setup.dpa(&customer, issued)?;
-    let written = setup.write(&product)?;
-    let mut register = Register::open(&setup.out)?;
-    let already = register
-        .find_inputs(&product.record.inputs_sha256)?
-        .is_some();
-    if !(written == Written::Unchanged && already) {
-        register.add(std::slice::from_ref(&product.record))?;
-    }
-    let pdf = setup.out.join(&product.record.path);
+pub fn run(args: GenerateArgs, config: Option<PathBuf>) -> Result<ExitCode> {
+    let resolved = Resolved::from_env(&flags(config, &args.inputs, args.issue_date))?;
+    let options = Options {
+        raw_sig: args.raw_sig,
+        force: args.force,
+    };
+    let issuer = build_issuer(&resolved, None, options)?;
+    let customer = dpa::load::customer_for(&args.customer, issuer.composer().annex())?;
+    // Made before the output folder is touched, so bad input leaves nothing behind.
+    let made = issuer
+        .make(Kind::Dpa, &customer, resolved.issue_date.value)
+        .with_context(|| format!("customer `{}`", customer.id))?;
+    let session = open_session(&resolved, args.no_wait)?;
+    let composer = issuer.composer();
+    session.check_annex(&composer.annex().version, &composer.fingerprint().hex())?;
+    let digest = issuer.inputs_digest(Kind::Dpa, &customer);
+    let known = session.register().find_inputs(&digest)?;
+    let step = issuer
+        .prepare(
+            &session,
+            Kind::Dpa,
+            &customer,
+            known,
+            resolved.issue_date.value,
+            resolved.issue_date.is_chosen(),
+            Some(made),
+        )
+        .with_context(|| format!("customer `{}`", customer.id))?;
+    let raw = options.raw_sig;
+    let (record, status, note) = match &step {
+        Step::Unchanged(row) => (
+            row.record.clone(),
+            "unchanged",
+            Some("unchanged: identical document already there".to_string()),
+        ),
+        Step::Record(product) => {
+            session
+                .register()
+                .commit(std::slice::from_ref(&product.record), &[])?;
+            (
+                product.record.clone(),
+                "unchanged",
+                Some("unchanged: identical document already there".to_string()),
+            )
+        }
+        Step::Repair { product, damaged } => {
+            let set = session.stage(&customer.id, &product.files(raw), Vec::new())?;
+            session.commit(vec![set])?;
+            (
+                product.record.clone(),
+                "repaired",
+                Some(format!("repaired: {} restored", damaged.join(", "))),
+            )
+        }
+        Step::Issue { product, .. } => {
+            let set = session.stage(
+                &customer.id,
+                &product.files(raw),
+                vec![product.record.clone()],
+            )?;
+            session.commit(vec![set])?;
+            (product.record.clone(), "issued", None)
+        }
+    };
+    let out = &resolved.out.value;
+    let pdf = out.join(&record.path);
     let mut extensions = vec!["sha256", "minisig", "sshsig"];
-    if setup.raw_sig {
+    if raw {
         extensions.push("sig");
     }
 
@@ -78,10 +123,7 @@ pub fn run(args: GenerateArgs, config: &Config) -> Result<ExitCode> {
         let mut files = vec![pdf_text.clone()];
         files.extend(extensions.iter().map(|ext| format!("{pdf_text}.{ext}")));
         print::json(&Generated {
-            status: match written {
-                Written::Issued => "issued",
-                Written::Unchanged => "unchanged",
-            },
+            status,
             pdf: pdf_text,
             files,
             customer: Customer {
@@ -89,30 +131,23 @@ pub fn run(args: GenerateArgs, config: &Config) -> Result<ExitCode> {
                 legal_name: customer.legal_name.clone(),
             },
             annex: Annex {
-                version: setup.annex.version.clone(),
-                effective: setup.annex.effective.to_string(),
-                sha256: setup.fingerprint.hex(),
+                version: composer.annex().version.clone(),
+                effective: composer.annex().effective.to_string(),
+                sha256: composer.fingerprint().hex(),
             },
-            pdf_sha256: product.record.pdf_sha256.clone(),
-            key_id: setup.key.key_id().to_string(),
-            issued: product.record.issued.clone(),
-            register: setup
-                .out
-                .join(dpa::register::FILE_NAME)
-                .display()
-                .to_string(),
+            pdf_sha256: record.pdf_sha256.clone(),
+            key_id: issuer.keys().key_id().to_string(),
+            issued: record.issued.clone(),
+            register: out.join(dpa::register::FILE_NAME).display().to_string(),
         })?;
         return Ok(ExitCode::SUCCESS);
     }
     if print::quiet() {
         return Ok(ExitCode::SUCCESS);
     }
-    match written {
-        Written::Issued => say!("{}", shown(&pdf))?,
-        Written::Unchanged => say!(
-            "{} (unchanged: identical document already there)",
-            shown(&pdf)
-        )?,
+    match note {
+        None => say!("{}", shown(&pdf))?,
+        Some(note) => say!("{} ({})", shown(&pdf), Escaped(&note))?,
     }
     say!(
         "  customer:      {} ({})",
@@ -121,12 +156,13 @@ pub fn run(args: GenerateArgs, config: &Config) -> Result<ExitCode> {
     )?;
     say!(
         "  annex version: {} (effective {})",
-        Escaped(&setup.annex.version),
-        setup.annex.effective
+        Escaped(&composer.annex().version),
+        composer.annex().effective
     )?;
-    say!("  annex sha256:  {}", setup.fingerprint.hex())?;
-    say!("  pdf sha256:    {}", product.record.pdf_sha256)?;
-    say!("  signed with:   key {}", setup.key.key_id())?;
+    say!("  annex sha256:  {}", composer.fingerprint().hex())?;
+    say!("  pdf sha256:    {}", record.pdf_sha256)?;
+    say!("  issued:        {}", record.issued)?;
+    say!("  signed with:   key {}", issuer.keys().key_id())?;
     say!(
         "  signatures:    {}",
         extensions

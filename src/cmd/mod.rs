@@ -3,9 +3,16 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+use chrono::NaiveDate;
 
+use dpa::compose::{Composer, NoticeInputs};
+use dpa::config::{Flags, Resolved};
+use dpa::issue::{Issuer, KeySet, Options, Session};
 use dpa::model::Config;
+use dpa::output::Wait;
+use dpa::template::TemplateFile;
+use dpa::untrusted::{Escaped, path as shown};
 
 use crate::cli::{Cli, Command, InputArgs};
 
@@ -19,21 +26,18 @@ mod register;
 mod verifier;
 mod verify;
 
-/// The environment variable that may hold the signing key's PEM text (for CI systems).
-pub const KEY_ENV: &str = "DPA_SIGNING_KEY";
-
 /// Runs a parsed command line; `Ok` carries the exit code (0, or 1 for "not valid").
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Keygen(args) => keygen::run(args),
         Command::Generate(args) => {
-            let config = load_config(args.inputs.config.config.as_deref())?;
-            generate::run(args, &config)
+            let config = args.inputs.config.config.clone();
+            generate::run(args, config)
         }
         Command::Verify(args) => verify::run(args),
         Command::Batch(args) => {
-            let config = load_config(args.inputs.config.config.as_deref())?;
-            batch::run(args, &config)
+            let config = args.inputs.config.config.clone();
+            batch::run(args, config)
         }
         Command::Annex(cmd) => annex::run(cmd),
         Command::Register(cmd) => register::run(cmd),
@@ -61,89 +65,26 @@ pub fn load_config(explicit: Option<&Path>) -> Result<Config> {
     }
 }
 
-/// Input paths: the command line first, then dpa.toml.
-pub struct Inputs {
-    pub vendor: PathBuf,
-    pub annex: PathBuf,
-    pub template: PathBuf,
-    pub key: Option<PathBuf>,
-    pub out: PathBuf,
-}
-
-impl Inputs {
-    pub fn resolve(args: &InputArgs, config: &Config) -> Result<Inputs> {
-        let pick = |cli: &Option<PathBuf>, cfg: &Option<PathBuf>, what: &str, flag: &str| {
-            cli.clone().or_else(|| cfg.clone()).with_context(|| {
-                format!(
-                    "no {what} given: pass {flag} FILE or set `{}` in dpa.toml",
-                    flag.trim_start_matches("--")
-                )
-            })
-        };
-        Ok(Inputs {
-            vendor: pick(&args.vendor, &config.vendor, "vendor file", "--vendor")?,
-            annex: pick(&args.annex, &config.annex, "annex file", "--annex")?,
-            template: pick(&args.template, &config.template, "template", "--template")?,
-            key: args.key.clone().or_else(|| config.key.clone()),
-            out: args
-                .out
-                .clone()
-                .or_else(|| config.out.clone())
-                .unwrap_or_else(|| PathBuf::from("out")),
-        })
-    }
-
-    /// Loads the signing key: `--key`, else `$DPA_SIGNING_KEY`, else dpa.toml's `key`.
-    pub fn load_key(&self, explicit: bool) -> Result<dpa::sign::SecretKey> {
-        let key = match (&self.key, std::env::var_os(KEY_ENV)) {
-            (Some(path), _) if explicit => dpa::sign::SecretKey::load(path)?,
-            (_, Some(_)) => dpa::sign::SecretKey::from_env(KEY_ENV)?,
-            (Some(path), None) => dpa::sign::SecretKey::load(path)?,
-            (None, None) => bail!(
-                "no signing key: pass --key FILE, set {KEY_ENV} to the key's PEM text, or set `key` in dpa.toml"
-            ),
-        };
-        if let Some(warning) = key.warning() {
-            print::warn(format_args!("{warning}"));
-        }
-        Ok(key)
+/// The command line's input flags, for `dpa::config` to resolve.
+pub fn flags(config: Option<PathBuf>, args: &InputArgs, issue_date: Option<NaiveDate>) -> Flags {
+    Flags {
+        config,
+        vendor: args.vendor.clone(),
+        annex: args.annex.clone(),
+        template: args.template.clone(),
+        key: args.key.clone(),
+        out: args.out.clone(),
+        issue_date,
     }
 }
 
 /// The `hint:` line for an error, from the first error in the chain that has one.
 pub fn hint(err: &anyhow::Error) -> Option<String> {
-    for cause in err.chain() {
-        let hint = if let Some(e) = cause.downcast_ref::<dpa::load::LoadError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<dpa::sign::SignError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<dpa::generate::GenerateError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<dpa::template::TemplateError>() {
-            e.hint().map(str::to_string)
-        } else if let Some(e) = cause.downcast_ref::<dpa::annex::import::ImportError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<dpa::annex::diff::DiffError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<dpa::annex::publish::PublishError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<dpa::register::RegisterError>() {
-            matches!(e, dpa::register::RegisterError::Missing { .. }).then(|| {
-                "run `dpa generate` or `dpa batch` first, or pass --out with the folder they wrote to"
-                    .to_string()
-            })
-        } else {
-            None
-        };
-        if hint.is_some() {
-            return hint;
-        }
-    }
-    None
+    dpa::error::hint(err.as_ref())
 }
 
 /// The path `-`, which stands for standard input where a command reads a file.
-pub const STDIN: &str = "-";
+pub const STDIN: &str = dpa::load::STDIN;
 
 /// Whether `path` is `-` (standard input).
 pub fn is_stdin(path: &Path) -> bool {
@@ -153,7 +94,6 @@ pub fn is_stdin(path: &Path) -> bool {
 /// Refuses to write `out` over an existing file unless `force`, and over any of `inputs`
 /// (the files the command read) even with `force`.
 pub fn check_output_file(out: &Path, inputs: &[&Path], force: bool) -> Result<()> {
-    use dpa::untrusted::path as shown;
     for input in inputs {
         if !is_stdin(input) && same_file::is_same_file(out, input).unwrap_or(false) {
             bail!(
@@ -173,32 +113,64 @@ pub fn check_output_file(out: &Path, inputs: &[&Path], force: bool) -> Result<()
     }
 }
 
-/// Loads everything a run needs once: vendor, annex, template, key and fonts.
-pub fn build_setup(
-    inputs: &Inputs,
-    explicit_key: bool,
-    raw_sig: bool,
-    force: bool,
-    notice: Option<dpa::generate::NoticeSetup>,
-) -> Result<dpa::generate::Setup> {
-    let vendor = dpa::load::vendor(&inputs.vendor)?;
-    let annex = dpa::load::annex(&inputs.annex)?;
-    dpa::load::check_annex_vendor(&vendor, &annex)?;
-    let (template, template_sha256) = dpa::generate::load_template(&inputs.template)?;
-    let key = inputs.load_key(explicit_key)?;
+/// Loads everything an issuing run needs once: vendor, annex, templates, key and fonts.
+pub fn build_issuer(
+    resolved: &Resolved,
+    notice: Option<(PathBuf, NaiveDate, Option<PathBuf>)>,
+    options: Options,
+) -> Result<Issuer> {
+    let vendor = dpa::load::vendor(resolved.vendor()?)?;
+    let annex = dpa::load::annex(resolved.annex()?)?;
+    let template_path = resolved.template()?;
+    let template = TemplateFile::read(template_path)?;
+    let notice = match notice {
+        Some((previous, date, notice_template)) => {
+            let previous = dpa::load::annex(&previous)?;
+            let path =
+                notice_template.unwrap_or_else(|| template_path.with_file_name("notice.md.hbs"));
+            Some(NoticeInputs::new(
+                TemplateFile::read(&path)?,
+                previous,
+                &annex,
+                date,
+            )?)
+        }
+        None => None,
+    };
+    let composer = Composer::new(vendor, annex, template, notice)?;
+    let keys = KeySet::load(&resolved.key)?;
+    if let Some(warning) = keys.warning() {
+        print::warn(format_args!("{warning}"));
+    }
     let typesetter = dpa::pdf::Typesetter::new(dpa::layout::PageSetup::default())
         .map_err(|e| anyhow::anyhow!("cannot load the bundled fonts: {e}"))?;
-    Ok(dpa::generate::Setup {
-        fingerprint: dpa::annex::fingerprint(&annex),
-        vendor,
-        annex,
-        template,
-        template_sha256,
-        notice,
-        key,
-        typesetter,
-        out: inputs.out.clone(),
-        raw_sig,
-        force,
-    })
+    Ok(Issuer::new(composer, keys, typesetter, options))
+}
+
+/// Opens the output folder for writing, saying so when another dpa holds it.
+pub fn open_session(resolved: &Resolved, no_wait: bool) -> Result<Session> {
+    let out = &resolved.out.value;
+    let wait = if no_wait { Wait::No } else { Wait::Block };
+    let session = Session::open(out, wait, || {
+        if !no_wait {
+            print::note(format_args!(
+                "waiting for another dpa that is writing to {}...",
+                shown(out)
+            ));
+        }
+    })?;
+    let recovery = session.recovery();
+    for id in &recovery.completed {
+        print::note(format_args!(
+            "note: completed {}'s documents, which an interrupted run had written but not recorded",
+            Escaped(id)
+        ));
+    }
+    for id in &recovery.undone {
+        print::note(format_args!(
+            "note: removed {}'s unfinished documents of an interrupted run",
+            Escaped(id)
+        ));
+    }
+    Ok(session)
 }

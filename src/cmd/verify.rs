@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use dpa::annex_check::AnnexCheck;
 use dpa::sign::{Evidence, Verdict};
 use dpa::untrusted::{Escaped, path as shown};
 
@@ -16,40 +17,6 @@ use crate::cmd::print::{self, say};
 
 /// Signature files larger than this are not signatures; reading stops there.
 const MAX_SIGNATURE_FILE: u64 = 64 * 1024;
-
-/// The result of `--annex`: does the given annex file match the one signed?
-#[derive(Debug, Serialize)]
-struct AnnexCheck {
-    file: String,
-    version: String,
-    fingerprint: String,
-    /// `None` when the signature did not verify, so which annex was signed is unknown.
-    matches: Option<bool>,
-    /// The annex version and fingerprint named in the verified signature.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    signed_version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    signed_fingerprint: Option<String>,
-    /// How the given annex differs from the one embedded in the signed PDF.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    differences: Option<dpa::annex::diff::AnnexDiff>,
-}
-
-impl AnnexCheck {
-    /// The reason the document is not valid for this annex, in words.
-    fn mismatch(&self) -> Option<String> {
-        (self.matches == Some(false)).then(|| {
-            format!(
-                "the annex file {} (version {}, sha256 {}) is not the annex this document was signed with (version {}, sha256 {})",
-                self.file,
-                self.version,
-                self.fingerprint,
-                self.signed_version.as_deref().unwrap_or("?"),
-                self.signed_fingerprint.as_deref().unwrap_or("?"),
-            )
-        })
-    }
-}
 
 #[derive(Debug, Serialize)]
 struct Output<'a> {
@@ -65,8 +32,12 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
             "the PDF must be a file, not standard input: its name and the signature files beside it are part of the check"
         );
     }
-    if !args.pdf.is_file() {
-        anyhow::bail!("cannot read {}: no such file", shown(&args.pdf));
+    match dpa::load::regular_file(&args.pdf) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            anyhow::bail!("cannot read {}: no such file", shown(&args.pdf))
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", shown(&args.pdf))),
     }
     let minisig = evidence_file(&args.pdf, args.minisig.as_deref(), "minisig")?;
     let sha256 = evidence_file(&args.pdf, args.sha256.as_deref(), "sha256")?;
@@ -79,13 +50,9 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let mut verdict = dpa::sign::verify_with_key_file(&args.pdf, &evidence, &args.pubkey)?;
 
     let annex = match &args.annex {
-        Some(path) => Some(check_annex(path, &args.pdf, &verdict)?),
+        Some(path) => Some(dpa::annex_check::check(&args.pdf, path, &mut verdict)?),
         None => None,
     };
-    let annex_mismatch = annex.as_ref().and_then(AnnexCheck::mismatch);
-    if annex_mismatch.is_some() {
-        verdict.valid = false;
-    }
 
     let code = if verdict.valid {
         ExitCode::SUCCESS
@@ -93,49 +60,16 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         ExitCode::from(1)
     };
     let printed = if args.json {
-        print_json(&verdict, annex.as_ref(), annex_mismatch.is_some())
+        print::json(&Output {
+            verdict: &verdict,
+            annex: annex.as_ref(),
+        })
     } else if !print::quiet() {
         print_human(&verdict, annex.as_ref()).map_err(Into::into)
     } else {
         Ok(())
     };
     print::answer(printed, code)
-}
-
-fn print_json(verdict: &Verdict, annex: Option<&AnnexCheck>, mismatch: bool) -> Result<()> {
-    let mut json = serde_json::to_value(Output { verdict, annex })?;
-    // The annex is checked here, not by the signature library, so its reason joins
-    // the library's list here too: scripts read one list of reasons.
-    if let (Some(check), Some(reasons)) = (
-        annex.filter(|_| mismatch),
-        json.get_mut("reasons").and_then(|r| r.as_array_mut()),
-    ) {
-        reasons.push(serde_json::json!({
-            "reason": "annex_mismatch",
-            "file": check.file,
-            "version": check.version,
-            "fingerprint": check.fingerprint,
-            "signed_version": check.signed_version,
-            "signed_fingerprint": check.signed_fingerprint,
-        }));
-    }
-    print::json(&json)
-}
-
-/// Documents larger than this are not searched for their embedded annex.
-const MAX_PDF_FOR_ANNEX: u64 = 64 * 1024 * 1024;
-
-/// The annex embedded in a verified PDF, if its SHA-256 is the signed fingerprint.
-fn signed_annex(pdf: &Path, signed_fingerprint: &str) -> Option<dpa::model::Annex> {
-    if std::fs::metadata(pdf).ok()?.len() > MAX_PDF_FOR_ANNEX {
-        return None;
-    }
-    let bytes = std::fs::read(pdf).ok()?;
-    let json = dpa::pdf::attachment(&bytes, dpa::assemble::ANNEX_ATTACHMENT).ok()??;
-    if dpa::sign::sha256_hex(&json) != signed_fingerprint {
-        return None;
-    }
-    serde_json::from_slice(&json).ok()
 }
 
 /// Reads `explicit`, or PDF path + `.ext` if it exists; bounded in size.
@@ -161,32 +95,7 @@ fn evidence_file(pdf: &Path, explicit: Option<&Path>, ext: &str) -> Result<Optio
     Ok(Some(bytes))
 }
 
-fn check_annex(path: &Path, pdf: &Path, verdict: &Verdict) -> Result<AnnexCheck> {
-    let annex = dpa::load::annex(path)?;
-    let fingerprint = dpa::annex::fingerprint(&annex).hex();
-    // Only a verified signature says which annex was signed.
-    let signed = verdict.comment.as_ref();
-    let differences = signed
-        .filter(|c| verdict.valid && c.annex_sha256 != fingerprint)
-        .and_then(|c| signed_annex(pdf, &c.annex_sha256))
-        .and_then(|signed| dpa::annex::diff::diff(&signed, &annex).ok());
-    Ok(AnnexCheck {
-        differences,
-        file: if is_stdin(path) {
-            "<stdin>".to_string()
-        } else {
-            path.display().to_string()
-        },
-        version: annex.version,
-        matches: signed.map(|c| c.annex_sha256 == fingerprint),
-        fingerprint,
-        signed_version: signed.map(|c| c.annex.clone()),
-        signed_fingerprint: signed.map(|c| c.annex_sha256.clone()),
-    })
-}
-
 fn print_human(verdict: &Verdict, annex: Option<&AnnexCheck>) -> std::io::Result<()> {
-    let annex_mismatch = annex.and_then(AnnexCheck::mismatch);
     let file = Escaped(&verdict.file);
     if verdict.valid {
         say!("VALID: {file} is the document the vendor signed.")?;
@@ -194,9 +103,6 @@ fn print_human(verdict: &Verdict, annex: Option<&AnnexCheck>) -> std::io::Result
         say!("NOT VALID: {file}")?;
         for reason in &verdict.reasons {
             say!("  reason: {}", Escaped(&reason.to_string()))?;
-        }
-        if let Some(reason) = &annex_mismatch {
-            say!("  reason: {}", Escaped(reason))?;
         }
     }
     if let Some(c) = &verdict.comment {

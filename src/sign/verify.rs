@@ -88,6 +88,15 @@ pub enum Reason {
     SshsigInvalid { problem: SshsigProblem },
     /// The supplied public key is a small-order point that would accept any signature.
     WeakKey,
+    /// The document is authentic, but was signed with another annex than the one given
+    /// to compare with (`dpa verify --annex`, see `annex_check`).
+    AnnexMismatch {
+        file: String,
+        version: String,
+        fingerprint: String,
+        signed_version: String,
+        signed_fingerprint: String,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -154,6 +163,16 @@ impl fmt::Display for Reason {
             Reason::SshsigInvalid { problem } => write!(f, "the .sshsig signature: {problem}"),
             Reason::WeakKey => f.write_str(
                 "the public key you gave is weak (small order) and would accept any signature",
+            ),
+            Reason::AnnexMismatch {
+                file,
+                version,
+                fingerprint,
+                signed_version,
+                signed_fingerprint,
+            } => write!(
+                f,
+                "the annex file {file} (version {version}, sha256 {fingerprint}) is not the annex this document was signed with (version {signed_version}, sha256 {signed_fingerprint})"
             ),
         }
     }

@@ -81,7 +81,8 @@ pub fn page_reason(reason: &Reason) -> Option<&'static str> {
         | Reason::Sha256FileMismatch { .. }
         | Reason::MalformedSha256File
         | Reason::SshsigInvalid { .. }
-        | Reason::WeakKey => return None,
+        | Reason::WeakKey
+        | Reason::AnnexMismatch { .. } => return None,
     })
 }
 

@@ -186,3 +186,20 @@ pub fn verify(cwd: &Path, pdf: &Path) -> (i32, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
     )
 }
+
+/// The verdict on a PDF and the three signature files beside it, with the library, as
+/// `dpa verify` gives it; an error when a file cannot be read.
+pub fn verdict_of(pdf: &Path, key: &dpa::sign::PublicKey) -> Result<dpa::sign::Verdict, String> {
+    let read = |ext: &str| {
+        let mut path = pdf.as_os_str().to_owned();
+        path.push(ext);
+        fs::read(&path).map_err(|e| format!("{}: {e}", PathBuf::from(path).display()))
+    };
+    let (minisig, sha256, sshsig) = (read(".minisig")?, read(".sha256")?, read(".sshsig")?);
+    let evidence = dpa::sign::Evidence {
+        minisig: Some(&minisig),
+        sha256: Some(&sha256),
+        sshsig: Some(&sshsig),
+    };
+    dpa::sign::verify(pdf, &evidence, key).map_err(|e| e.to_string())
+}

@@ -1,0 +1,411 @@
+//! Issuing: a customer's composed documents become signed bytes, and those are committed
+//! to the output folder together with their register rows.
+//!
+//! In: an [`Issuer`] built once per run (the [`Composer`], the [`KeySet`], the typesetter
+//! and the output policy) and customers. Out: [`Product`]s (signed PDF, signatures and
+//! the register [`Record`]), decided against what the register and the folder already
+//! hold ([`Issuer::prepare`]) and committed by a [`Session`] (see [`session`]).
+//!
+//! The steps of one document, in [`Issuer::make`]: check the text against the fonts,
+//! compose (`compose`), render the unsigned PDF (`pdf`), embed the PDF signature
+//! ([`KeySet::embed`], the seam for PAdES), then make the detached signatures over the
+//! final bytes ([`KeySet::detached`]).
+
+pub mod keys;
+pub mod session;
+
+use chrono::NaiveDate;
+use serde_json::json;
+
+use crate::compose::{ComposeError, Composer, Kind};
+use crate::document::Style;
+use crate::model::Customer;
+use crate::output::OutputError;
+use crate::pdf::{PdfError, Typesetter};
+use crate::register::{FileHash, Record, RegisterError, Row};
+use crate::sign::{self, SignError, Signatures, TrustedComment};
+use crate::template::SigningInfo;
+
+pub use keys::{KeyError, KeySet};
+pub use session::Session;
+
+/// Why a document could not be issued.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error(transparent)]
+    Compose(#[from] ComposeError),
+    #[error("{field} contains {ch}, which no font of the document has")]
+    MissingGlyph { field: String, ch: String },
+    #[error("typesetting failed")]
+    Render(#[source] PdfError),
+    #[error("signing failed")]
+    Sign(#[source] SignError),
+    #[error("{path} already exists with different content; refusing to replace a signed document")]
+    Exists { path: String },
+    #[error(
+        "{path} is damaged, and rebuilding it from the same inputs gives other bytes \
+         (SHA-256 {rebuilt}, the register has {registered})"
+    )]
+    NotReproducible {
+        path: String,
+        registered: String,
+        rebuilt: String,
+    },
+    #[error(
+        "annex version {version} was issued from this output folder with other content \
+         (fingerprint {issued}, {count} documents); this annex file has fingerprint {given}"
+    )]
+    AnnexLabel {
+        version: String,
+        issued: String,
+        count: i64,
+        given: String,
+    },
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error(transparent)]
+    Register(#[from] RegisterError),
+}
+
+impl crate::error::Hint for IssueError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            IssueError::Compose(e) => e.hint(),
+            IssueError::MissingGlyph { .. } => Some(
+                "replace the character in the input file, or spell it with characters of the \
+                 Latin, Greek or Cyrillic scripts"
+                    .into(),
+            ),
+            IssueError::Sign(e) => e.hint(),
+            IssueError::Exists { .. } => Some(
+                "pass --force to replace it (the old signatures are replaced too), or use another --out folder"
+                    .into(),
+            ),
+            IssueError::NotReproducible { .. } => Some(
+                "restore the files from a backup, or pass --force to issue a new document in their place"
+                    .into(),
+            ),
+            IssueError::AnnexLabel { .. } => Some(
+                "give the changed list a new `version` (customers were sent the other one under this label)"
+                    .into(),
+            ),
+            IssueError::Output(e) => e.hint(),
+            IssueError::Register(e) => e.hint(),
+            IssueError::Render(_) => None,
+        }
+    }
+}
+
+impl IssueError {
+    /// Whether the error is about the output folder or the register, not one customer's
+    /// data: a batch stops on it instead of going on with the next customer.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            IssueError::Output(OutputError::Io { .. } | OutputError::Busy { .. })
+                | IssueError::Register(_)
+        )
+    }
+}
+
+/// The output policy.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Also write the raw 64-byte `.sig`.
+    pub raw_sig: bool,
+    /// Replace documents whose content differs.
+    pub force: bool,
+}
+
+/// Everything a run loads once to issue documents.
+pub struct Issuer {
+    composer: Composer,
+    keys: KeySet,
+    typesetter: Typesetter,
+    options: Options,
+}
+
+/// A rendered, signed document not yet written.
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub kind: Kind,
+    pub customer: String,
+    pub pdf_name: String,
+    pub pdf: Vec<u8>,
+    pub signatures: Signatures,
+    pub record: Record,
+}
+
+impl Product {
+    /// The files of the set, as (name in the customer's folder, bytes): signatures, PDF.
+    pub fn files(&self, raw_sig: bool) -> Vec<(String, &[u8])> {
+        let mut files = self.signatures.files(&self.pdf_name, raw_sig);
+        files.push((self.pdf_name.clone(), &self.pdf));
+        files
+    }
+}
+
+/// What to do for one document of a customer.
+#[derive(Debug)]
+pub enum Step {
+    /// Issued before for the same inputs, and every file of the set is intact.
+    Unchanged(Box<Row>),
+    /// Issued before; these files are missing or damaged and are restored from a rebuild
+    /// that is byte for byte the registered document (no new register row).
+    Repair {
+        product: Box<Product>,
+        damaged: Vec<String>,
+    },
+    /// A new document (a new register row); `replaces` when it replaces other content.
+    Issue {
+        product: Box<Product>,
+        replaces: bool,
+    },
+    /// The files are already on disk, identical, but were never recorded: record them.
+    Record(Box<Product>),
+}
+
+impl Issuer {
+    pub fn new(
+        composer: Composer,
+        keys: KeySet,
+        typesetter: Typesetter,
+        options: Options,
+    ) -> Issuer {
+        Issuer {
+            composer,
+            keys,
+            typesetter,
+            options,
+        }
+    }
+
+    pub fn composer(&self) -> &Composer {
+        &self.composer
+    }
+
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
+
+    pub fn typesetter(&self) -> &Typesetter {
+        &self.typesetter
+    }
+
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
+    /// The issue date of a document of this kind: the notice's date for a notice.
+    pub fn issue_date(&self, kind: Kind, issue_date: NaiveDate) -> NaiveDate {
+        match (kind, self.composer.notice()) {
+            (Kind::Notice, Some(n)) => n.date,
+            _ => issue_date,
+        }
+    }
+
+    /// The digest of everything that determines a document's bytes except its issue date,
+    /// which is recorded beside it: a rerun on another day finds the same document.
+    pub fn inputs_digest(&self, kind: Kind, customer: &Customer) -> String {
+        let c = &self.composer;
+        let notice = c.notice().filter(|_| kind == Kind::Notice);
+        let template = c.template(kind).map(|t| t.sha256.as_str()).unwrap_or("");
+        let inputs = json!({
+            "dpa": env!("CARGO_PKG_VERSION"),
+            "kind": kind.as_str(),
+            "vendor": c.vendor(),
+            "annex": c.fingerprint().hex(),
+            "customer": customer,
+            "template": template,
+            "previous": notice.map(|n| n.previous_fingerprint.hex()),
+            "notice_date": notice.map(|n| n.date.to_string()),
+            "key": self.keys.key_id().to_string(),
+            "raw_sig": self.options.raw_sig,
+        });
+        sign::sha256_hex(inputs.to_string().as_bytes())
+    }
+
+    /// The verification line printed in the document.
+    ///
+    /// It reaches the PDF as an escaped value, so Markdown in it would print literally:
+    /// the commands are quoted with typographic quotes, not backticks.
+    fn verify_hint(&self) -> String {
+        let vendor = self.composer.vendor();
+        format!(
+            "Check this document with \u{201c}dpa verify\u{201d} or \u{201c}minisign -Vm\u{201d} and {}'s public key {} (published at {}).",
+            vendor.legal_name,
+            self.keys.key_id(),
+            vendor.website
+        )
+    }
+
+    /// Renders and signs one customer's document of a kind, dated `issued`.
+    pub fn make(
+        &self,
+        kind: Kind,
+        customer: &Customer,
+        issued: NaiveDate,
+    ) -> Result<Product, IssueError> {
+        self.check_glyphs(customer)?;
+        let signing = SigningInfo {
+            key_id: self.keys.key_id().to_string(),
+            issued,
+            verify_hint: self.verify_hint(),
+        };
+        let doc = self.composer.document(kind, customer, &signing)?;
+        let unsigned = self.typesetter.render(&doc).map_err(IssueError::Render)?;
+        let pdf = self.keys.embed(unsigned).map_err(IssueError::Sign)?;
+        let pdf_name = self.composer.file_name(kind);
+        let sha256 = sign::sha256_hex(&pdf);
+        let c = &self.composer;
+        let comment = TrustedComment {
+            file: pdf_name.clone(),
+            sha256: sha256.clone(),
+            annex: c.annex().version.clone(),
+            annex_sha256: c.fingerprint().hex(),
+            customer: customer.id.clone(),
+            issued,
+            key: self.keys.key_id(),
+        };
+        let signatures = self
+            .keys
+            .detached(&pdf_name, &pdf, &comment, self.options.raw_sig)
+            .map_err(IssueError::Sign)?;
+        let mut product = Product {
+            kind,
+            customer: customer.id.clone(),
+            pdf_name: pdf_name.clone(),
+            record: Record {
+                customer_id: customer.id.clone(),
+                kind,
+                annex_version: c.annex().version.clone(),
+                annex_sha256: c.fingerprint().hex(),
+                template_sha256: c.template(kind)?.sha256.clone(),
+                inputs_sha256: self.inputs_digest(kind, customer),
+                pdf_sha256: sha256,
+                key_id: self.keys.key_id().to_string(),
+                issued: issued.to_string(),
+                path: format!("{}/{}", customer.id, pdf_name),
+                files: Vec::new(),
+            },
+            pdf,
+            signatures,
+        };
+        product.record.files = product
+            .files(self.options.raw_sig)
+            .into_iter()
+            .map(|(name, bytes)| FileHash {
+                name,
+                sha256: sign::sha256_hex(bytes),
+            })
+            .collect();
+        Ok(product)
+    }
+
+    /// Decides what a document of a customer needs, against the register's row for the
+    /// same inputs (`known`) and the customer's folder, and makes it when it is needed.
+    ///
+    /// `issue_date` is the run's; `date_chosen` says whether a person set it (flag or
+    /// environment): a default date yields to the date already recorded for these inputs.
+    /// `made` is the document already made for this date, if the caller made it (to find
+    /// bad input before touching the output folder); it is used when it fits.
+    #[allow(clippy::too_many_arguments)]
+    pub fn prepare(
+        &self,
+        session: &Session,
+        kind: Kind,
+        customer: &Customer,
+        known: Option<Row>,
+        issue_date: NaiveDate,
+        date_chosen: bool,
+        made: Option<Product>,
+    ) -> Result<Step, IssueError> {
+        let issue_date = self.issue_date(kind, issue_date);
+        let make = |date: NaiveDate| match &made {
+            Some(p) if p.kind == kind && p.record.issued == date.to_string() => Ok(p.clone()),
+            _ => self.make(kind, customer, date),
+        };
+        let known = known.filter(|row| !date_chosen || row.record.issued == issue_date.to_string());
+        if let Some(row) = known {
+            let damaged = session.damaged(&row.record)?;
+            if damaged.is_empty() {
+                return Ok(Step::Unchanged(Box::new(row)));
+            }
+            let issued = row.record.issued.parse().unwrap_or(issue_date);
+            let product = make(issued)?;
+            if product.record.pdf_sha256 == row.record.pdf_sha256 {
+                return Ok(Step::Repair {
+                    product: Box::new(product),
+                    damaged,
+                });
+            }
+            if !self.options.force {
+                return Err(IssueError::NotReproducible {
+                    path: session.display(&row.record.path),
+                    registered: row.record.pdf_sha256,
+                    rebuilt: product.record.pdf_sha256,
+                });
+            }
+            return Ok(Step::Issue {
+                product: Box::new(product),
+                replaces: true,
+            });
+        }
+        let product = make(issue_date)?;
+        let on_disk = session.read(&customer.id, &product.pdf_name)?;
+        match on_disk {
+            None => Ok(Step::Issue {
+                product: Box::new(product),
+                replaces: false,
+            }),
+            Some(existing) if existing == product.pdf => {
+                if session.damaged(&product.record)?.is_empty() {
+                    Ok(Step::Record(Box::new(product)))
+                } else {
+                    Ok(Step::Issue {
+                        product: Box::new(product),
+                        replaces: true,
+                    })
+                }
+            }
+            Some(_) if self.options.force => Ok(Step::Issue {
+                product: Box::new(product),
+                replaces: true,
+            }),
+            Some(_) => Err(IssueError::Exists {
+                path: session.display(&product.record.path),
+            }),
+        }
+    }
+
+    /// Refuses customer or vendor text with a character no font has, naming the field.
+    fn check_glyphs(&self, customer: &Customer) -> Result<(), IssueError> {
+        let fonts = self.typesetter.fonts();
+        let vendor = self.composer.vendor();
+        let fields = [
+            ("customer.legal_name", customer.legal_name.as_str()),
+            ("customer.address", &customer.address),
+            ("customer.country", &customer.country),
+            ("customer.email", &customer.email),
+            ("customer.signatory.name", &customer.signatory.name),
+            ("customer.signatory.title", &customer.signatory.title),
+            ("vendor.legal_name", &vendor.legal_name),
+            ("vendor.address", &vendor.address),
+            ("vendor.signatory.name", &vendor.signatory.name),
+            ("vendor.signatory.title", &vendor.signatory.title),
+        ];
+        for (field, text) in fields {
+            // Bold covers the same characters as regular in the bundled family; checking
+            // both catches a customer name set in a heading.
+            for style in [Style::Regular, Style::Bold] {
+                if let Some(ch) = fonts.first_missing(text, style) {
+                    return Err(IssueError::MissingGlyph {
+                        field: field.to_string(),
+                        ch: format!("U+{:04X} {:?}", ch as u32, ch),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
