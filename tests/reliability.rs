@@ -398,7 +398,7 @@ impl Drop for Tmpfs {
 fn a_full_disk_in_a_batch_leaves_only_registered_documents_and_a_rerun_completes() {
     let dir = tempfile::tempdir().unwrap();
     let csv = write_csv(dir.path(), "customers.csv", 120);
-    let disk = Tmpfs::mount(&dir.path().join("disk"), "4m");
+    let disk = Tmpfs::mount(&dir.path().join("disk"), "2m");
     let out = disk.0.join("out");
     let run = batch(dir.path(), &csv, &out, &["--issue-date", "2026-06-01"])
         .output()
