@@ -545,7 +545,7 @@ fn entry(e: &Entry) -> Value {
         Ok(Value::Object(map)) => map,
         _ => serde_json::Map::new(),
     };
-    for field in field_names::<Entry>() {
+    for field in crate::model::field_names::<Entry>() {
         map.entry(field.to_string()).or_insert(Value::Null);
     }
     // Addresses print on one line in a table cell.
@@ -561,50 +561,6 @@ fn entry(e: &Entry) -> Value {
         Value::Bool(e.activation == Activation::OptOut),
     );
     Value::Object(map)
-}
-
-/// The field names a serde struct reads, asked of its `Deserialize` implementation.
-fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
-    use serde::de::{self, Visitor};
-    // A deserializer that answers the struct's request with an error after noting the
-    // fields it asked for.
-    struct Probe<'a>(&'a mut &'static [&'static str]);
-    #[derive(Debug)]
-    struct Stop;
-    impl std::fmt::Display for Stop {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("probe")
-        }
-    }
-    impl std::error::Error for Stop {}
-    impl de::Error for Stop {
-        fn custom<M: std::fmt::Display>(_: M) -> Self {
-            Stop
-        }
-    }
-    impl<'de> de::Deserializer<'de> for Probe<'_> {
-        type Error = Stop;
-        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
-            Err(Stop)
-        }
-        fn deserialize_struct<V: Visitor<'de>>(
-            self,
-            _: &'static str,
-            fields: &'static [&'static str],
-            _: V,
-        ) -> Result<V::Value, Stop> {
-            *self.0 = fields;
-            Err(Stop)
-        }
-        serde::forward_to_deserialize_any! {
-            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
-            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
-            identifier ignored_any
-        }
-    }
-    let mut fields: &'static [&'static str] = &[];
-    let _ = T::deserialize(Probe(&mut fields));
-    fields
 }
 
 /// Builds the template context; only annex entries that apply to the customer are included.
@@ -999,7 +955,7 @@ mod tests {
         let v = entry(&e);
         let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();
-        let mut want = field_names::<Entry>().to_vec();
+        let mut want = crate::model::field_names::<Entry>().to_vec();
         want.extend(["opt_in", "opt_out"]);
         want.sort_unstable();
         assert_eq!(keys, want);

@@ -279,71 +279,42 @@ fn pair_replacements(removed: &mut Vec<Placed>, added: &mut Vec<Placed>) -> Vec<
     replaced
 }
 
-/// The fields of one provider that differ, in the order of annex.toml.
+/// The fields of one provider that differ, in the order `Entry` declares them. Generic
+/// over the fields (compared as their serialized values), so a new annex field is
+/// compared without an edit here.
 fn entry_changes(old: &Entry, new: &Entry) -> Vec<FieldChange> {
-    let list = |v: &[String]| (!v.is_empty()).then(|| v.join(", "));
-    let pairs: [(&'static str, Option<String>, Option<String>); 12] = [
-        ("name", Some(old.name.clone()), Some(new.name.clone())),
-        (
-            "function",
-            Some(old.function.clone()),
-            Some(new.function.clone()),
+    let as_map = |e: &Entry| match serde_json::to_value(e) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    let (old, new) = (as_map(old), as_map(new));
+    crate::model::field_names::<Entry>()
+        .iter()
+        .filter(|field| old.get(**field) != new.get(**field))
+        .map(|field| FieldChange {
+            field,
+            old: old.get(*field).and_then(shown_value),
+            new: new.get(*field).and_then(shown_value),
+        })
+        .collect()
+}
+
+/// A field's value as the change table shows it; `None` for an absent or empty one.
+fn shown_value(v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) if items.is_empty() => None,
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(shown_value)
+                .collect::<Vec<_>>()
+                .join(", "),
         ),
-        (
-            "location",
-            Some(old.location.clone()),
-            Some(new.location.clone()),
-        ),
-        (
-            "certifications",
-            list(&old.certifications),
-            list(&new.certifications),
-        ),
-        ("website", old.website.clone(), new.website.clone()),
-        (
-            "legal_address",
-            old.legal_address.clone(),
-            new.legal_address.clone(),
-        ),
-        ("has_access", old.has_access.clone(), new.has_access.clone()),
-        ("no_access", old.no_access.clone(), new.no_access.clone()),
-        (
-            "activation",
-            Some(old.activation.as_str().to_string()),
-            Some(new.activation.as_str().to_string()),
-        ),
-        ("feature", old.feature.clone(), new.feature.clone()),
-        (
-            "transfer_mechanism",
-            list(&old.transfer_mechanism),
-            list(&new.transfer_mechanism),
-        ),
-        ("remarks", list(&old.remarks), list(&new.remarks)),
-    ];
-    let mut out: Vec<FieldChange> = pairs
-        .into_iter()
-        .filter(|(_, o, n)| o != n)
-        .map(|(field, old, new)| FieldChange { field, old, new })
-        .collect();
-    // "SOC 2, ISO" joined hides a split item; compare the lists themselves too.
-    for (field, o, n) in [
-        ("certifications", &old.certifications, &new.certifications),
-        (
-            "transfer_mechanism",
-            &old.transfer_mechanism,
-            &new.transfer_mechanism,
-        ),
-        ("remarks", &old.remarks, &new.remarks),
-    ] {
-        if o != n && !out.iter().any(|f| f.field == field) {
-            out.push(FieldChange {
-                field,
-                old: list(o),
-                new: list(n),
-            });
-        }
+        other => Some(other.to_string()),
     }
-    out
 }
 
 fn section_changes(old: &Annex, new: &Annex) -> Vec<SectionChange> {
