@@ -1,8 +1,11 @@
-//! Build script: records which revision of the source this binary was built from.
+//! Build script: records which revision of the source this binary was built from, and a
+//! digest of the sources that decide a document's bytes.
 //!
-//! Out: the environment variables `DPA_GIT_REVISION` (12 hex digits, or empty) and
-//! `DPA_ENGINE` (`dpa/<version>` plus `+<revision>` when known) for `src/version.rs`, and
-//! `DPA_LONG_VERSION` for `dpa --version`.
+//! Out: the environment variables `DPA_GIT_REVISION` (12 hex digits, or empty),
+//! `DPA_ENGINE` (`dpa/<version>+<16 hex digits of the SHA-256 of src/, fonts/ and
+//! Cargo.lock>`: it changes when the program that renders and signs changes, and not on a
+//! commit that only touches docs or tests) for `src/version.rs`, and `DPA_LONG_VERSION`
+//! for `dpa --version`.
 //! The revision comes from `DPA_REVISION` if a packager sets it, else from `git` when the
 //! package folder is the top of a git checkout; a tarball without `.git` (or a copy inside
 //! someone else's repository) builds with no revision rather than a wrong one. Uncommitted
@@ -25,10 +28,7 @@ fn main() {
         })
         .or_else(|| git_revision(&manifest));
     let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
-    let engine = match &revision {
-        Some(rev) => format!("dpa/{version}+{rev}"),
-        None => format!("dpa/{version}"),
-    };
+    let engine = format!("dpa/{version}+{}", source_digest(&manifest));
     let long_version = match &revision {
         Some(rev) => format!("{version} (git {rev})"),
         None => format!("{version} (no git revision recorded)"),
@@ -39,6 +39,48 @@ fn main() {
     );
     println!("cargo:rustc-env=DPA_LONG_VERSION={long_version}");
     println!("cargo:rustc-env=DPA_ENGINE={engine}");
+}
+
+/// The first 16 hex digits of a SHA-256 over the path and bytes of every file under
+/// `src/` and `fonts/`, and of `Cargo.lock`, in path order.
+fn source_digest(manifest: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let mut files = Vec::new();
+    for dir in ["src", "fonts"] {
+        println!("cargo:rerun-if-changed={dir}");
+        collect(&manifest.join(dir), &mut files);
+    }
+    println!("cargo:rerun-if-changed=Cargo.lock");
+    files.push(manifest.join("Cargo.lock"));
+    files.sort();
+    let mut hash = Sha256::new();
+    for path in files {
+        let name = path.strip_prefix(manifest).unwrap_or(&path);
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        hash.update(name.to_string_lossy().as_bytes());
+        hash.update([0]);
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(&bytes);
+    }
+    hash.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Every file under `dir`, recursively.
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
 }
 
 /// Runs `git ARGS` in `dir`; its trimmed output, or `None` if git is missing or fails.

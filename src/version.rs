@@ -1,4 +1,5 @@
-//! Which build this is: the package version and the git revision it was built from.
+//! Which build this is: the package version, the git revision it was built from, and
+//! the engine's identity.
 //!
 //! In: what `build.rs` recorded at compile time. Out: constants for `dpa --version` and
 //! [`ENGINE`], the engine's identity, for anything that must change when the program that
@@ -12,7 +13,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// source tree without git history and no `DPA_REVISION` was given.
 pub const GIT_REVISION: &str = env!("DPA_GIT_REVISION");
 
-/// The engine's identity: `dpa/<version>+<revision>`, or `dpa/<version>` without a revision.
+/// The engine's identity: `dpa/<version>+<digest of the sources that render and sign>`
+/// (see build.rs); part of every document's inputs digest.
 pub const ENGINE: &str = env!("DPA_ENGINE");
 
 /// The git revision, if known.
@@ -28,18 +30,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn engine_names_version_and_revision() {
-        assert!(ENGINE.starts_with(&format!("dpa/{VERSION}")));
-        match revision() {
-            Some(rev) => {
-                assert!(ENGINE.ends_with(&format!("+{rev}")));
-                assert!(rev.len() >= 7);
-            }
-            None => assert_eq!(ENGINE, format!("dpa/{VERSION}")),
-        }
+    fn engine_names_version_and_source_digest() {
+        let digest = ENGINE
+            .strip_prefix(&format!("dpa/{VERSION}+"))
+            .expect("dpa/<version>+<digest>");
+        assert_eq!(digest.len(), 16);
+        assert!(digest.bytes().all(|b| b.is_ascii_hexdigit()));
         assert!(LONG.starts_with(VERSION));
         if let Some(rev) = revision() {
             assert!(LONG.contains(rev));
+            assert!(rev.len() >= 7);
         }
     }
 }

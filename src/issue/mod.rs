@@ -211,7 +211,9 @@ impl Issuer {
         let notice = c.notice().filter(|_| kind == Kind::Notice);
         let template = c.template(kind).map(|t| t.sha256.as_str()).unwrap_or("");
         let inputs = json!({
-            "dpa": env!("CARGO_PKG_VERSION"),
+            // The program that renders and signs: a new engine re-issues what it would
+            // render differently.
+            "dpa": crate::version::ENGINE,
             "kind": kind.as_str(),
             "vendor": c.vendor(),
             "annex": c.fingerprint().hex(),
