@@ -206,6 +206,32 @@ fn visible(text: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// A warning for each line that holds a bidirectional override, embedding or isolate
+/// (U+202A to U+202E, U+2066 to U+2069). [`visible`] drops them like the harmless marks,
+/// but these change the order in which the text around them is shown, so what the page
+/// displayed may differ from what was imported: the reader is told where to compare.
+fn direction_overrides(text: &str) -> Vec<Warning> {
+    let reorders = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let found: Vec<String> = line
+                .chars()
+                .filter(|c| reorders(*c))
+                .map(|c| format!("U+{:04X}", c as u32))
+                .collect();
+            (!found.is_empty()).then(|| Warning {
+                line: i + 1,
+                message: format!(
+                    "dropped the text-direction control {} (it can make a page show text in \
+                     another order than it is stored): compare this line with the page",
+                    found.join(", ")
+                ),
+            })
+        })
+        .collect()
+}
+
 /// Characters that show nothing: bidirectional marks and zero-width characters.
 /// "Stripe" with a zero-width space inside is still Stripe.
 fn invisible(c: char) -> bool {
@@ -248,6 +274,7 @@ pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError>
         PageFormat::Text => false,
         PageFormat::Auto => html::looks_like_html(text),
     };
+    let overrides = direction_overrides(text);
     let text = visible(text);
     let page = if is_html {
         html::read(&text).map_err(|limit| match limit {
@@ -263,7 +290,8 @@ pub fn import(text: &str, opts: &ImportOptions) -> Result<Imported, ImportError>
     } else {
         Page::read(&text)
     };
-    let mut warnings = page.warnings.clone();
+    let mut warnings = overrides;
+    warnings.extend(page.warnings.iter().cloned());
     let mut found = Found::default();
     walk(&page, &mut found, &mut warnings);
     if found.sections.iter().all(|s| s.entries.is_empty()) {
@@ -1154,6 +1182,29 @@ fn split_list(text: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_direction_override_is_dropped_with_a_warning_naming_its_line() {
+        let page = "# Acme subprocessors\n\nLast updated: June 26, 2026\n\n\
+                    | Name | Function | Location |\n|---|---|---|\n\
+                    | Amazon \u{202E}SU\u{202C} | Hosting | United States |\n";
+        let opts = ImportOptions {
+            vendor: Some("Acme".into()),
+            source: "page.md".into(),
+            ..ImportOptions::default()
+        };
+        let imported = import(page, &opts).unwrap();
+        let name = &imported.annex.sections[0].entries[0].name;
+        assert!(!name.contains('\u{202E}'), "{name:?}");
+        let warning = imported
+            .warnings
+            .iter()
+            .find(|w| w.message.contains("U+202E"))
+            .expect("a warning about U+202E");
+        assert_eq!(warning.line, 7, "{warning}");
+        assert_eq!(name, "Amazon SU");
+        assert!(warning.message.contains("U+202C"), "{warning}");
+    }
 
     #[test]
     fn invisible_characters_of_a_page_do_not_reach_the_annex() {
