@@ -117,6 +117,13 @@ pub struct InputArgs {
     /// The private signing key (PKCS#8 PEM). Or set DPA_SIGNING_KEY to the PEM text.
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// The P-256 key of the signature embedded in the PDF (pdf-signing.key). Or set
+    /// DPA_PDF_SIGNING_KEY to the PEM text.
+    #[arg(long, value_name = "FILE")]
+    pub pdf_key: Option<PathBuf>,
+    /// The certificate chain of --pdf-key, leaf first (pdf-signing.chain.pem, or a CA's).
+    #[arg(long, value_name = "CHAIN.pem")]
+    pub cert: Option<PathBuf>,
     /// Output folder; documents go to OUT/<customer-id>/.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

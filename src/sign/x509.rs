@@ -103,6 +103,12 @@ impl PdfSigningKey {
         Ok(key)
     }
 
+    /// Reads the PEM text from the environment variable `var` (for CI systems).
+    pub fn from_env(var: &str) -> Result<PdfSigningKey, SignError> {
+        let text = keys::secret_env_text(var)?;
+        PdfSigningKey::parse_pem(&text, &format!("from ${var}"))
+    }
+
     /// Parses PEM text; `origin` names its source in errors. Other key types are named.
     pub fn parse_pem(text: &str, origin: &str) -> Result<PdfSigningKey, SignError> {
         let format_error = |detail: &str| SignError::SecretKeyFormat {
@@ -374,11 +380,17 @@ impl CertChain {
                 )));
             }
         }
+        self.check_validity(at)
+    }
+
+    /// Checks only that every certificate is valid at `at` (the cheap part of
+    /// [`CertChain::check`], for each document's own signing time).
+    pub fn check_validity(&self, at: DateTime<Utc>) -> Result<(), SignError> {
         for cert in &self.certs {
             let (not_before, not_after) = pkix::validity(cert);
             if at < not_before || at > not_after {
                 return Err(SignError::CertificateExpired {
-                    origin: origin.clone(),
+                    origin: self.origin.clone(),
                     subject: pkix::subject(cert),
                     not_before,
                     not_after,
