@@ -291,7 +291,7 @@ fn required<'a>(
 }
 
 /// Today's date in UTC: the program's only clock read.
-fn today_utc() -> NaiveDate {
+pub fn today_utc() -> NaiveDate {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

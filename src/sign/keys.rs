@@ -560,7 +560,6 @@ pub(crate) fn folder_warnings(dir: &Path) -> Vec<KeyWarning> {
     Vec::new()
 }
 
-/// Reads a secret key file's text after the permission check; the warning is for demo keys.
 /// The PEM text of a secret key held in an environment variable (set, UTF-8, not empty).
 pub(crate) fn secret_env_text(var_name: &str) -> Result<Zeroizing<String>, SignError> {
     let value = std::env::var_os(var_name).ok_or_else(|| SignError::KeyEnv {
@@ -580,6 +579,7 @@ pub(crate) fn secret_env_text(var_name: &str) -> Result<Zeroizing<String>, SignE
     Ok(text)
 }
 
+/// Reads a secret key file's text after the permission check; the warning is for demo keys.
 pub(crate) fn read_secret_text(
     path: &Path,
 ) -> Result<(Zeroizing<String>, Option<KeyWarning>), SignError> {
