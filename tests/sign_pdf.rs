@@ -133,18 +133,7 @@ fn certify(dir: &Path, input: &str, output: &str) {
 /// A DPA without the embedded signature (a config with no PDF key), so that these tests
 /// can certify it with pyHanko, independently of dpa's own signing.
 fn issue(out: &Path) -> PathBuf {
-    let config = out.with_file_name("unsigned-dpa.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "vendor = {:?}\nannex = {:?}\ntemplate = {:?}\nkey = {:?}\n",
-            fixture("fixtures/segmetrics/vendor.toml"),
-            fixture("fixtures/segmetrics/annex.toml"),
-            fixture("templates/dpa.md.hbs"),
-            fixture("fixtures/keys/demo-only.key"),
-        ),
-    )
-    .unwrap();
+    let config = unsigned_config(&out.with_file_name("unsigned-dpa.toml"));
     let mut cmd = dpa();
     cmd.arg("generate")
         .arg("--config")

@@ -242,7 +242,12 @@ fn print_embedded(e: &VendorRevision, root_given: bool) -> std::io::Result<()> {
         )?;
     }
     match &e.certification {
-        None => say!("  PDF signature: none (the document was issued without one)")?,
+        None if e.reasons.is_empty() => {
+            say!("  PDF signature: none (the document was issued without one)")?
+        }
+        None => {
+            say!("  PDF signature: none that holds over the vendor's document (see the reasons)")?
+        }
         Some(sig) => {
             let state = if sig.valid() { "intact" } else { "NOT intact" };
             let kind = match sig.signature.certification {

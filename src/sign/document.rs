@@ -138,12 +138,14 @@ pub fn examine(bytes: &[u8], end: usize, anchors: &TrustAnchors) -> VendorRevisi
                 out.certification = Some(sig)
             }
             Some(r) if r > revision => out.later_signatures.push(sig),
+            // Not over a revision: its byte range is broken (every reason is given), or
+            // it covers less than the vendor's document.
+            _ if !sig.reasons.is_empty() => out.reasons.push(format!(
+                "the signature in field {field} does not hold: {}",
+                sig.reasons.join("; ")
+            )),
             _ => out.reasons.push(format!(
-                "the signature in field {field} does not cover a revision at or after the vendor's ({})",
-                sig.reasons
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| "it covers an earlier part of the file".into())
+                "the signature in field {field} covers only part of the vendor's document"
             )),
         }
     }
