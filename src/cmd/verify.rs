@@ -34,8 +34,10 @@ struct Output<'a> {
     annex: Option<&'a AnnexCheck>,
 }
 
-/// PDFs larger than this are not DPAs; the embedded signatures are read from memory.
-const MAX_PDF: u64 = 256 * 1024 * 1024;
+/// The signatures inside a PDF are read from memory, for files up to this size (a DPA is
+/// about 60 KB, countersigned a few hundred); a larger file is checked by its detached
+/// signatures alone, streamed, so memory stays bounded whatever the file.
+const MAX_PDF_IN_MEMORY: u64 = 32 * 1024 * 1024;
 
 pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     if is_stdin(&args.pdf) {
@@ -62,17 +64,36 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         Some(path) => TrustAnchors::new(CertChain::load(path)?.certificates().to_vec()),
         None => TrustAnchors::default(),
     };
-    let bytes = read_pdf(&args.pdf)?;
-    let (mut verdict, signed_end) =
-        dpa::sign::verify::verify_vendor_revision(&args.pdf, &evidence, &args.pubkey, &bytes)?;
-    // The vendor's document ends where its detached signatures say; when they do not
-    // verify, where the PDF's certification signature says, so its state is still shown.
-    let end = if verdict.valid {
-        signed_end
-    } else {
-        document::certified_end(&bytes).unwrap_or(bytes.len())
+    let (mut verdict, embedded) = match read_pdf(&args.pdf)? {
+        Some(bytes) => {
+            let (verdict, signed_end) = dpa::sign::verify::verify_vendor_revision(
+                &args.pdf,
+                &evidence,
+                &args.pubkey,
+                &bytes,
+            )?;
+            // The vendor's document ends where its detached signatures say; when they do
+            // not verify, where the PDF's certification says, so its state is still shown.
+            let end = if verdict.valid {
+                signed_end
+            } else {
+                document::certified_end(&bytes).unwrap_or(bytes.len())
+            };
+            (verdict, document::examine(&bytes, end, &anchors))
+        }
+        None => {
+            let verdict = dpa::sign::verify_with_key_file(&args.pdf, &evidence, &args.pubkey)?;
+            let len = std::fs::metadata(&args.pdf).map_or(0, |m| m.len());
+            let why = format!(
+                "it is larger than {} MiB, which no DPA is",
+                MAX_PDF_IN_MEMORY >> 20
+            );
+            (
+                verdict,
+                VendorRevision::not_examined(usize::try_from(len).unwrap_or(usize::MAX), why),
+            )
+        }
     };
-    let embedded = document::examine(&bytes, end, &anchors);
     for detail in &embedded.reasons {
         verdict.reasons.push(Reason::EmbeddedSignature {
             detail: detail.clone(),
@@ -106,21 +127,22 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     print::answer(printed, code)
 }
 
-/// Reads the PDF, bounded in size.
-fn read_pdf(path: &Path) -> Result<Vec<u8>> {
+/// Reads the PDF into memory, or `None` when it is larger than [`MAX_PDF_IN_MEMORY`].
+fn read_pdf(path: &Path) -> Result<Option<Vec<u8>>> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", shown(path)))?;
+    // Decided before reading, so a huge file never reaches memory.
+    let len = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", shown(path)))?
+        .len();
+    if len > MAX_PDF_IN_MEMORY {
+        return Ok(None);
+    }
     let mut bytes = Vec::new();
-    file.take(MAX_PDF + 1)
+    file.take(MAX_PDF_IN_MEMORY + 1)
         .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read {}", shown(path)))?;
-    if bytes.len() as u64 > MAX_PDF {
-        anyhow::bail!(
-            "{} is larger than {} MiB, which no DPA is",
-            shown(path),
-            MAX_PDF >> 20
-        );
-    }
-    Ok(bytes)
+    Ok((bytes.len() as u64 <= MAX_PDF_IN_MEMORY).then_some(bytes))
 }
 
 /// Reads `explicit`, or PDF path + `.ext` if it exists; bounded in size.
@@ -242,6 +264,10 @@ fn print_embedded(e: &VendorRevision, root_given: bool) -> std::io::Result<()> {
         )?;
     }
     match &e.certification {
+        None if e.not_examined.is_some() => say!(
+            "  PDF signature: not examined, {}",
+            Escaped(e.not_examined.as_deref().unwrap_or(""))
+        )?,
         None if e.reasons.is_empty() => {
             say!("  PDF signature: none (the document was issued without one)")?
         }

@@ -40,9 +40,30 @@ pub struct VendorRevision {
     pub only_permitted_changes: bool,
     /// Every reason the vendor's document, or what was added to it, is not valid.
     pub reasons: Vec<String>,
+    /// Why nothing inside the PDF was examined (not a readable PDF, too large), when so;
+    /// the detached signatures still decide.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_examined: Option<String>,
 }
 
 impl VendorRevision {
+    /// The answer when the PDF's insides were not examined, and why.
+    pub fn not_examined(len: usize, why: String) -> VendorRevision {
+        VendorRevision {
+            revision: 0,
+            end: len,
+            revisions: 0,
+            whole_file: true,
+            certification: None,
+            trust_checked: false,
+            later_signatures: Vec::new(),
+            changes: Vec::new(),
+            only_permitted_changes: true,
+            reasons: Vec::new(),
+            not_examined: Some(why),
+        }
+    }
+
     /// True when the vendor's signature holds, nothing but permitted changes followed
     /// and every later signature is intact.
     pub fn valid(&self) -> bool {
@@ -115,10 +136,16 @@ pub fn examine(bytes: &[u8], end: usize, anchors: &TrustAnchors) -> VendorRevisi
         changes: Vec::new(),
         only_permitted_changes: true,
         reasons: Vec::new(),
+        not_examined: None,
     };
+    // A file no PDF reader can open has no signature inside to check: the detached
+    // signatures alone decide, as for a document issued without one.
     if let Some(unreadable) = &verdict.unreadable {
-        out.reasons
-            .push(format!("the PDF cannot be read: {unreadable}"));
+        out.not_examined = Some(format!("it cannot be read as a PDF: {unreadable}"));
+        return out;
+    }
+    if revision == 0 && verdict.signatures.is_empty() {
+        out.not_examined = Some("it has no signature inside".into());
         return out;
     }
     if revision == 0 {
@@ -224,10 +251,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn garbage_is_not_valid_and_never_panics() {
+    fn garbage_has_nothing_to_examine_and_never_panics() {
         for bad in [&b""[..], b"%PDF-", b"hello", b"%PDF-1.7\n%%EOF"] {
             let v = examine(bad, bad.len(), &TrustAnchors::default());
-            assert!(!v.valid(), "{bad:?}");
+            assert!(v.not_examined.is_some(), "{bad:?}");
+            assert!(v.certification.is_none() && v.later_signatures.is_empty());
         }
     }
 
