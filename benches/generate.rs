@@ -31,16 +31,32 @@ fn fixture(rel: &str) -> PathBuf {
     root().join(rel)
 }
 
-/// Builds the issuer the way `dpa generate` does with the repository's dpa.toml.
+/// Builds the issuer the way `dpa generate` does with the repository's dpa.toml, but
+/// without the embedded PDF signature (the figures before issue 12, for comparison).
 fn build_setup() -> Issuer {
+    build_setup_with(false)
+}
+
+/// The issuer with (`pdf`) or without the embedded signature's key and demo chain.
+fn build_setup_with(pdf: bool) -> Issuer {
     let vendor = dpa::load::vendor(fixture("fixtures/segmetrics/vendor.toml")).expect("vendor");
     let annex = dpa::load::annex(fixture("fixtures/segmetrics/annex.toml")).expect("annex");
     let template = TemplateFile::read(&fixture("templates/dpa.md.hbs")).expect("template");
     let key = SecretKey::load(&fixture("fixtures/keys/demo-only.key")).expect("key");
     let typesetter = Typesetter::new(PageSetup::default()).expect("fonts");
+    let mut keys = KeySet::from_ed25519(key);
+    if pdf {
+        let signer = dpa::sign::x509::PdfSigner::load(
+            &fixture("fixtures/keys/demo-only-pdf.key"),
+            &fixture("fixtures/keys/demo-only-pdf.chain.pem"),
+            dpa::sign::x509::start_of_day(chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()),
+        )
+        .expect("pdf signer");
+        keys = keys.with_pdf(signer).expect("pdf keys");
+    }
     Issuer::new(
         Composer::new(vendor, annex, template, None).expect("annex vendor"),
-        KeySet::from_ed25519(key),
+        keys,
         typesetter,
         Options::default(),
     )
@@ -155,6 +171,36 @@ fn benches(c: &mut Criterion) {
                     .expect("load");
             setup
                 .make(Kind::Dpa, &customer, customer.effective)
+                .expect("dpa")
+        })
+    });
+    g.finish();
+
+    // The embedded signature's cost: the same document with and without it, in one run.
+    let certified = build_setup_with(true);
+    let signed_pdf = certified
+        .make(Kind::Dpa, &customer, issued)
+        .expect("certified dpa")
+        .pdf;
+    println!(
+        "certified: {} bytes, unsigned: {} bytes, difference {} bytes ({} reserved for the CMS)",
+        signed_pdf.len(),
+        pdf.len(),
+        signed_pdf.len() as i64 - pdf.len() as i64,
+        certified.keys().pdf().map_or(0, |p| p.contents_size())
+    );
+    let mut g = c.benchmark_group("pades");
+    g.bench_function("dpa_unsigned", |b| {
+        b.iter(|| {
+            setup
+                .make(Kind::Dpa, black_box(&customer), issued)
+                .expect("dpa")
+        })
+    });
+    g.bench_function("dpa_certified", |b| {
+        b.iter(|| {
+            certified
+                .make(Kind::Dpa, black_box(&customer), issued)
                 .expect("dpa")
         })
     });

@@ -75,23 +75,44 @@ pub enum Command {
     Man(ManArgs),
 }
 
-/// Make a new Ed25519 signing key (four files in DIR).
+/// Make the vendor's signing keys: for the detached signatures and for the PDF signature.
 ///
 /// Writes DIR/signing.key (the private key, mode 0600: back it up, keep it secret) and three
 /// public files to publish: DIR/signing.pub.pem (openssl, dpa verify), DIR/signing.minisign.pub
-/// (minisign, dpa verify) and DIR/allowed_signers (ssh-keygen). Existing files are never
-/// overwritten. It prints the key id and fingerprint to publish beside the public files.
+/// (minisign, dpa verify) and DIR/allowed_signers (ssh-keygen). It also writes the key of the
+/// signature PDF readers show: DIR/pdf-signing.key (ECDSA P-256, mode 0600), its certificate
+/// chain DIR/pdf-signing.chain.pem and the root certificate DIR/pdf-root.pem to publish. By
+/// default the chain is a new root of your own and a certificate in the vendor's legal name
+/// (from --vendor or dpa.toml); with --cert and --pdf-key, a chain a CA issued to you is
+/// used instead. Existing files are never overwritten: all seven files are written, or none.
+/// It prints the key id and both fingerprints to publish beside the public files.
 ///
-/// Exit codes: 0 the key was made; 2 an error (for example a key file already exists).
+/// Exit codes: 0 the keys were made; 2 an error (for example a key file already exists, or a
+/// certificate that does not match the key, has expired or is listed out of order).
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  dpa keygen --out keys --identity privacy@example.com")]
+#[command(after_help = "Examples:
+  dpa keygen --out keys --identity privacy@example.com
+  dpa keygen --out keys --cert ca-chain.pem --pdf-key ca-issued.key")]
 pub struct KeygenArgs {
     /// Folder to write the key files into (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Signer identity for ssh-keygen's allowed_signers (usually the vendor's privacy e-mail).
+    /// Signer identity for ssh-keygen's allowed_signers and the certificate's e-mail
+    /// (default: the vendor's e-mail).
     #[arg(long, value_name = "EMAIL")]
     pub identity: Option<String>,
+    /// The vendor file whose legal name the new certificate carries (default: dpa.toml's).
+    #[arg(long, value_name = "FILE")]
+    pub vendor: Option<PathBuf>,
+    /// A certificate chain issued by a CA (PEM, your certificate first, then its issuers)
+    /// to use for the PDF signature instead of a new root of your own; needs --pdf-key.
+    #[arg(long, value_name = "CHAIN.pem", requires = "pdf_key")]
+    pub cert: Option<PathBuf>,
+    /// The P-256 private key (PKCS#8 PEM) the --cert chain was issued for.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub pdf_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArg,
 }
 
 /// The `--config` option, for the commands that read dpa.toml.
@@ -117,6 +138,13 @@ pub struct InputArgs {
     /// The private signing key (PKCS#8 PEM). Or set DPA_SIGNING_KEY to the PEM text.
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// The P-256 key of the signature embedded in the PDF (pdf-signing.key). Or set
+    /// DPA_PDF_SIGNING_KEY to the PEM text.
+    #[arg(long, value_name = "FILE")]
+    pub pdf_key: Option<PathBuf>,
+    /// The certificate chain of --pdf-key, leaf first (pdf-signing.chain.pem, or a CA's).
+    #[arg(long, value_name = "CHAIN.pem")]
+    pub cert: Option<PathBuf>,
     /// Output folder; documents go to OUT/<customer-id>/.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -172,12 +200,19 @@ pub struct GenerateArgs {
 /// counts. The PDF must be a file, not standard input: its name and the signature files
 /// beside it are part of the check.
 ///
+/// It also checks the signature embedded in the PDF (who signed, when, intact, the whole
+/// file or not) against the vendor's root certificate given with --cert. A file the customer
+/// has countersigned is still the vendor's document: verify says which revision is the
+/// vendor's, who signed after it, and whether anything but signing the empty fields changed.
+///
 /// Exit codes: 0 valid; 1 not valid (each reason is printed: altered document, signature of
-/// another document, edited comment, another key, damaged signature, other annex); 2 could
-/// not check (for example the key file is missing).
+/// another document, edited comment, another key, damaged signature, other annex, a PDF
+/// signature that does not hold or content changed after it); 2 could not check (for
+/// example the key file is missing).
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   dpa verify out/mueller-soehne/segmetrics-inc-dpa-2026-05-26.pdf --pubkey fixtures/keys/demo-only.minisign.pub
+  dpa verify out/mueller-soehne/segmetrics-inc-dpa-2026-05-26.pdf --pubkey fixtures/keys/demo-only.minisign.pub --cert fixtures/keys/demo-only-pdf-root.pem
   dpa verify out/mueller-soehne/segmetrics-inc-dpa-2026-05-26.pdf --pubkey fixtures/keys/demo-only.pub.pem --annex fixtures/segmetrics/annex.toml --json")]
 pub struct VerifyArgs {
     /// The PDF to check.
@@ -185,6 +220,11 @@ pub struct VerifyArgs {
     /// The vendor's public key: signing.pub.pem or signing.minisign.pub. Only this key counts.
     #[arg(long, value_name = "FILE")]
     pub pubkey: PathBuf,
+    /// The vendor's published root certificate (pdf-root.pem, PEM): the PDF signature must
+    /// lead to it. Without it, who signed inside the PDF is shown but not checked against a
+    /// root (a certificate carried in the file proves nothing by itself).
+    #[arg(long, value_name = "ROOT.pem")]
+    pub cert: Option<PathBuf>,
     /// Also check that this annex file is the one the DPA was signed with (`-`: standard input).
     #[arg(long, value_name = "FILE")]
     pub annex: Option<PathBuf>,

@@ -7,7 +7,7 @@
 //! so that messages can say where a wrong value was set.
 //!
 //! Precedence: a flag, then the environment (`DPA_SIGNING_KEY` for the key,
-//! `SOURCE_DATE_EPOCH` for the issue date), then `dpa.toml`, then the default. Today's
+//! `DPA_PDF_SIGNING_KEY` for the PDF signing key, `SOURCE_DATE_EPOCH` for the issue date), then `dpa.toml`, then the default. Today's
 //! date is the only clock read of the program, and only as the last default of the issue
 //! date; it is then recorded (register, trusted comment, PDF metadata), so a document can
 //! be rebuilt byte for byte from its recorded inputs.
@@ -23,6 +23,9 @@ use crate::model::Config;
 
 /// The environment variable that may hold the signing key's PEM text (for CI systems).
 pub const KEY_ENV: &str = "DPA_SIGNING_KEY";
+
+/// The environment variable that may hold the PDF signing key's PEM text (P-256).
+pub const PDF_KEY_ENV: &str = "DPA_PDF_SIGNING_KEY";
 
 /// The environment variable of reproducible builds: seconds since 1970 (UTC).
 pub const DATE_ENV: &str = "SOURCE_DATE_EPOCH";
@@ -81,6 +84,10 @@ pub struct Flags {
     pub annex: Option<PathBuf>,
     pub template: Option<PathBuf>,
     pub key: Option<PathBuf>,
+    /// `--pdf-key FILE`: the P-256 key of the embedded PDF signature.
+    pub pdf_key: Option<PathBuf>,
+    /// `--cert CHAIN.pem`: its certificate chain, leaf first.
+    pub cert: Option<PathBuf>,
     pub out: Option<PathBuf>,
     pub issue_date: Option<NaiveDate>,
 }
@@ -96,6 +103,18 @@ pub enum KeySource {
     Missing,
 }
 
+/// Where the key and certificate chain of the embedded PDF signature come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PdfSource {
+    /// A P-256 key (file or environment variable) and its chain file.
+    Signed {
+        key: KeySource,
+        chain: Sourced<PathBuf>,
+    },
+    /// Neither given: documents carry only the detached signatures.
+    Unsigned,
+}
+
 /// Every input of a run, validated and resolved once (ripgrep's "high-level args").
 #[derive(Debug, Clone)]
 pub struct Resolved {
@@ -105,6 +124,8 @@ pub struct Resolved {
     pub annex: Option<Sourced<PathBuf>>,
     pub template: Option<Sourced<PathBuf>>,
     pub key: KeySource,
+    /// The embedded PDF signature's key and chain.
+    pub pdf: PdfSource,
     pub out: Sourced<PathBuf>,
     /// The day the vendor signs: `--issue-date`, else `$SOURCE_DATE_EPOCH`, else today.
     pub issue_date: Sourced<NaiveDate>,
@@ -123,6 +144,10 @@ pub enum ConfigError {
         flag: &'static str,
         key: &'static str,
     },
+    #[error("a PDF signing key is given ({key}) but no certificate chain for it")]
+    PdfWithoutCert { key: String },
+    #[error("a certificate chain is given ({cert}) but no PDF signing key for it")]
+    CertWithoutPdfKey { cert: String },
 }
 
 impl From<LoadError> for ConfigError {
@@ -142,6 +167,12 @@ impl crate::error::Hint for ConfigError {
             ConfigError::Missing { flag, key, .. } => {
                 Some(format!("pass {flag} or set `{key}` in dpa.toml"))
             }
+            ConfigError::PdfWithoutCert { .. } => Some(
+                "pass --cert CHAIN.pem or set `cert` in dpa.toml (dpa keygen writes pdf-signing.chain.pem)".into(),
+            ),
+            ConfigError::CertWithoutPdfKey { .. } => Some(format!(
+                "pass --pdf-key FILE, set {PDF_KEY_ENV}, or set `pdf_key` in dpa.toml (dpa keygen writes pdf-signing.key)"
+            )),
         }
     }
 }
@@ -176,12 +207,36 @@ impl Resolved {
                 _ => None,
             }
         };
-        let key_file = pick(&flags.key, "--key", &config.key, "key");
-        let key = match key_file {
+        // A key flag wins over the environment, which wins over dpa.toml.
+        let key_source = |file: Option<Sourced<PathBuf>>, var: &'static str| match file {
             Some(file) if matches!(file.origin, Origin::Flag(_)) => KeySource::File(file),
-            _ if env(KEY_ENV).is_some() => KeySource::Env(KEY_ENV),
+            _ if env(var).is_some() => KeySource::Env(var),
             Some(file) => KeySource::File(file),
             None => KeySource::Missing,
+        };
+        let key = key_source(pick(&flags.key, "--key", &config.key, "key"), KEY_ENV);
+        let pdf_key = key_source(
+            pick(&flags.pdf_key, "--pdf-key", &config.pdf_key, "pdf_key"),
+            PDF_KEY_ENV,
+        );
+        let chain = pick(&flags.cert, "--cert", &config.cert, "cert");
+        let pdf = match (pdf_key, chain) {
+            (KeySource::Missing, None) => PdfSource::Unsigned,
+            (KeySource::Missing, Some(chain)) => {
+                return Err(ConfigError::CertWithoutPdfKey {
+                    cert: format!("{} from {}", chain.value.display(), chain.origin),
+                });
+            }
+            (key, None) => {
+                return Err(ConfigError::PdfWithoutCert {
+                    key: match key {
+                        KeySource::File(f) => format!("{} from {}", f.value.display(), f.origin),
+                        KeySource::Env(var) => format!("${var}"),
+                        KeySource::Missing => String::new(),
+                    },
+                });
+            }
+            (key, Some(chain)) => PdfSource::Signed { key, chain },
         };
         let out = pick(&flags.out, "--out", &config.out, "out")
             .unwrap_or_else(|| Sourced::new(PathBuf::from("out"), Origin::Default));
@@ -196,6 +251,7 @@ impl Resolved {
             template: pick(&flags.template, "--template", &config.template, "template"),
             config: config_path,
             key,
+            pdf,
             out,
             issue_date,
         })
@@ -235,7 +291,7 @@ fn required<'a>(
 }
 
 /// Today's date in UTC: the program's only clock read.
-fn today_utc() -> NaiveDate {
+pub fn today_utc() -> NaiveDate {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -318,6 +374,42 @@ mod tests {
         assert!(matches!(&r.key, KeySource::File(f) if f.origin == Origin::Flag("--key")));
         assert_eq!(r.annex.unwrap().origin, Origin::Flag("--annex"));
         assert_eq!(r.issue_date.value, date(2026, 7, 1));
+    }
+
+    #[test]
+    fn the_pdf_key_and_its_chain_come_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("dpa.toml");
+        std::fs::write(&config, "pdf_key = \"p.key\"\ncert = \"c.pem\"\n").unwrap();
+        let mut flags = Flags {
+            config: Some(config.clone()),
+            ..Flags::default()
+        };
+        let r = resolve(&flags, &[]).unwrap();
+        match &r.pdf {
+            PdfSource::Signed { key, chain } => {
+                assert!(matches!(key, KeySource::File(f) if f.value == dir.path().join("p.key")));
+                assert_eq!(chain.value, dir.path().join("c.pem"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let r = resolve(&flags, &[(PDF_KEY_ENV, "pem")]).unwrap();
+        assert!(matches!(
+            &r.pdf,
+            PdfSource::Signed {
+                key: KeySource::Env(_),
+                ..
+            }
+        ));
+        std::fs::write(&config, "pdf_key = \"p.key\"\n").unwrap();
+        let err = resolve(&flags, &[]).unwrap_err();
+        assert!(err.to_string().contains("no certificate chain"), "{err}");
+        flags.pdf_key = None;
+        std::fs::write(&config, "cert = \"c.pem\"\n").unwrap();
+        let err = resolve(&flags, &[]).unwrap_err();
+        assert!(err.to_string().contains("no PDF signing key"), "{err}");
+        std::fs::write(&config, "").unwrap();
+        assert_eq!(resolve(&flags, &[]).unwrap().pdf, PdfSource::Unsigned);
     }
 
     #[test]

@@ -164,6 +164,10 @@ pub struct Config {
     pub annex: Option<std::path::PathBuf>,
     pub template: Option<std::path::PathBuf>,
     pub key: Option<std::path::PathBuf>,
+    /// The P-256 key of the signature embedded in the PDF.
+    pub pdf_key: Option<std::path::PathBuf>,
+    /// The certificate chain of `pdf_key`, leaf first.
+    pub cert: Option<std::path::PathBuf>,
     pub out: Option<std::path::PathBuf>,
 }
 

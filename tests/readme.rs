@@ -6,7 +6,7 @@
 //! README order, as one `bash -euo pipefail` script in that folder, and must succeed. Only the
 //! cargo commands that build or test this repository itself are left out, by exact line; the
 //! test fails if one of them disappears from the README, so the list cannot go stale.
-//! Needs bash, minisign, ssh-keygen, openssl and sha256sum, as the README's readers do.
+//! Needs bash, minisign, ssh-keygen, openssl, sha256sum, pdfsig, certutil and pyHanko, as the README's readers do.
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -130,9 +130,14 @@ fn certify(dir: &Path, input: &str, output: &str) {
     );
 }
 
+/// A DPA without the embedded signature (a config with no PDF key), so that these tests
+/// can certify it with pyHanko, independently of dpa's own signing.
 fn issue(out: &Path) -> PathBuf {
+    let config = unsigned_config(&out.with_file_name("unsigned-dpa.toml"));
     let mut cmd = dpa();
     cmd.arg("generate")
+        .arg("--config")
+        .arg(&config)
         .arg("--customer")
         .arg(fixture("fixtures/customers/acme-widgets-us.toml"))
         .arg("--out")

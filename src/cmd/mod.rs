@@ -73,6 +73,8 @@ pub fn flags(config: Option<PathBuf>, args: &InputArgs, issue_date: Option<Naive
         annex: args.annex.clone(),
         template: args.template.clone(),
         key: args.key.clone(),
+        pdf_key: args.pdf_key.clone(),
+        cert: args.cert.clone(),
         out: args.out.clone(),
         issue_date,
     }
@@ -138,8 +140,8 @@ pub fn build_issuer(
         None => None,
     };
     let composer = Composer::new(vendor, annex, template, notice)?;
-    let keys = KeySet::load(&resolved.key)?;
-    if let Some(warning) = keys.warning() {
+    let keys = KeySet::load(&resolved.key, &resolved.pdf, resolved.issue_date.value)?;
+    for warning in keys.warnings() {
         print::warn(format_args!("{warning}"));
     }
     let typesetter = dpa::pdf::Typesetter::new(dpa::layout::PageSetup::default())

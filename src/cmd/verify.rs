@@ -1,4 +1,6 @@
-//! `dpa verify`: a plain answer on whether a DPA is the one the vendor signed.
+//! `dpa verify`: a plain answer on whether a DPA is the one the vendor signed, with its
+//! detached signatures and the signatures inside the PDF (the vendor's certification and
+//! any countersignature after it).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -8,7 +10,11 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use dpa::annex_check::AnnexCheck;
-use dpa::sign::{Evidence, Verdict};
+use dpa::sign::document::{self, VendorRevision};
+use dpa::sign::pdfsig::SignatureVerdict;
+use dpa::sign::pkix::TrustAnchors;
+use dpa::sign::x509::CertChain;
+use dpa::sign::{Evidence, Reason, Verdict};
 use dpa::untrusted::{Escaped, path as shown};
 
 use crate::cli::VerifyArgs;
@@ -22,9 +28,16 @@ const MAX_SIGNATURE_FILE: u64 = 64 * 1024;
 struct Output<'a> {
     #[serde(flatten)]
     verdict: &'a Verdict,
+    /// The signatures inside the PDF: the vendor's revision and what followed it.
+    embedded: &'a VendorRevision,
     #[serde(skip_serializing_if = "Option::is_none")]
     annex: Option<&'a AnnexCheck>,
 }
+
+/// The signatures inside a PDF are read from memory, for files up to this size (a DPA is
+/// about 60 KB, countersigned a few hundred); a larger file is checked by its detached
+/// signatures alone, streamed, so memory stays bounded whatever the file.
+const MAX_PDF_IN_MEMORY: u64 = 32 * 1024 * 1024;
 
 pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     if is_stdin(&args.pdf) {
@@ -47,7 +60,46 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         sha256: sha256.as_deref(),
         sshsig: sshsig.as_deref(),
     };
-    let mut verdict = dpa::sign::verify_with_key_file(&args.pdf, &evidence, &args.pubkey)?;
+    let anchors = match &args.cert {
+        Some(path) => TrustAnchors::new(CertChain::load(path)?.certificates().to_vec()),
+        None => TrustAnchors::default(),
+    };
+    let (mut verdict, embedded) = match read_pdf(&args.pdf)? {
+        Some(bytes) => {
+            let (verdict, signed_end) = dpa::sign::verify::verify_vendor_revision(
+                &args.pdf,
+                &evidence,
+                &args.pubkey,
+                &bytes,
+            )?;
+            // The vendor's document ends where its detached signatures say; when they do
+            // not verify, where the PDF's certification says, so its state is still shown.
+            let end = if verdict.valid {
+                signed_end
+            } else {
+                document::certified_end(&bytes).unwrap_or(bytes.len())
+            };
+            (verdict, document::examine(&bytes, end, &anchors))
+        }
+        None => {
+            let verdict = dpa::sign::verify_with_key_file(&args.pdf, &evidence, &args.pubkey)?;
+            let len = std::fs::metadata(&args.pdf).map_or(0, |m| m.len());
+            let why = format!(
+                "it is larger than {} MiB, which no DPA is",
+                MAX_PDF_IN_MEMORY >> 20
+            );
+            (
+                verdict,
+                VendorRevision::not_examined(usize::try_from(len).unwrap_or(usize::MAX), why),
+            )
+        }
+    };
+    for detail in &embedded.reasons {
+        verdict.reasons.push(Reason::EmbeddedSignature {
+            detail: detail.clone(),
+        });
+    }
+    verdict.valid = verdict.valid && embedded.valid();
 
     let annex = match &args.annex {
         Some(path) => Some(dpa::annex_check::check(&args.pdf, path, &mut verdict)?),
@@ -62,14 +114,35 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let printed = if args.json {
         print::json(&Output {
             verdict: &verdict,
+            embedded: &embedded,
             annex: annex.as_ref(),
         })
     } else if !print::quiet() {
-        print_human(&verdict, annex.as_ref()).map_err(Into::into)
+        print_human(&verdict, &embedded, annex.as_ref())
+            .and_then(|()| print_embedded(&embedded, args.cert.is_some()))
+            .map_err(Into::into)
     } else {
         Ok(())
     };
     print::answer(printed, code)
+}
+
+/// Reads the PDF into memory, or `None` when it is larger than [`MAX_PDF_IN_MEMORY`].
+fn read_pdf(path: &Path) -> Result<Option<Vec<u8>>> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", shown(path)))?;
+    // Decided before reading, so a huge file never reaches memory.
+    let len = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", shown(path)))?
+        .len();
+    if len > MAX_PDF_IN_MEMORY {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_PDF_IN_MEMORY + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", shown(path)))?;
+    Ok((bytes.len() as u64 <= MAX_PDF_IN_MEMORY).then_some(bytes))
 }
 
 /// Reads `explicit`, or PDF path + `.ext` if it exists; bounded in size.
@@ -95,10 +168,26 @@ fn evidence_file(pdf: &Path, explicit: Option<&Path>, ext: &str) -> Result<Optio
     Ok(Some(bytes))
 }
 
-fn print_human(verdict: &Verdict, annex: Option<&AnnexCheck>) -> std::io::Result<()> {
+fn print_human(
+    verdict: &Verdict,
+    embedded: &VendorRevision,
+    annex: Option<&AnnexCheck>,
+) -> std::io::Result<()> {
     let file = Escaped(&verdict.file);
-    if verdict.valid {
+    let countersigned = embedded.countersigned_by();
+    if verdict.valid && embedded.whole_file {
         say!("VALID: {file} is the document the vendor signed.")?;
+    } else if verdict.valid {
+        let by = if countersigned.is_empty() {
+            "nobody".to_string()
+        } else {
+            countersigned.join("; ")
+        };
+        say!(
+            "VALID: {file} is the document the vendor signed (revision {}), countersigned by {}; nothing else changed.",
+            embedded.revision,
+            Escaped(&by)
+        )?;
     } else {
         say!("NOT VALID: {file}")?;
         for reason in &verdict.reasons {
@@ -117,7 +206,11 @@ fn print_human(verdict: &Verdict, annex: Option<&AnnexCheck>) -> std::io::Result
         say!("  your key:      {id} (SHA-256 {fp})")?;
     }
     if let Some(sha) = &verdict.sha256 {
-        say!("  pdf sha256:    {sha}")?;
+        if embedded.whole_file {
+            say!("  pdf sha256:    {sha}")?;
+        } else {
+            say!("  pdf sha256:    {sha} (of the vendor's revision, as signed)")?;
+        }
     }
     let checked: Vec<&str> = [
         (verdict.checked.minisig, "minisig"),
@@ -156,6 +249,108 @@ fn print_human(verdict: &Verdict, annex: Option<&AnnexCheck>) -> std::io::Result
                 "  annex file {annex_file} not compared: the signature did not verify, so which annex was signed is unknown."
             )?,
         }
+    }
+    Ok(())
+}
+
+/// The signatures inside the PDF, for people.
+fn print_embedded(e: &VendorRevision, root_given: bool) -> std::io::Result<()> {
+    if e.revisions > 1 {
+        say!(
+            "  vendor's revision: {} of {} (the file's first {} bytes)",
+            e.revision,
+            e.revisions,
+            e.end
+        )?;
+    }
+    match &e.certification {
+        None if e.not_examined.is_some() => say!(
+            "  PDF signature: not examined, {}",
+            Escaped(e.not_examined.as_deref().unwrap_or(""))
+        )?,
+        None if e.reasons.is_empty() => {
+            say!("  PDF signature: none (the document was issued without one)")?
+        }
+        None => {
+            say!("  PDF signature: none that holds over the vendor's document (see the reasons)")?
+        }
+        Some(sig) => {
+            let state = if sig.valid() { "intact" } else { "NOT intact" };
+            let kind = match sig.signature.certification {
+                Some(1) => "certification, no changes allowed",
+                Some(2) => "certification, only filling in and signing fields allowed",
+                Some(_) => "certification, form filling and comments allowed",
+                None => "approval",
+            };
+            say!(
+                "  PDF signature: {state}, {kind} (field {})",
+                Escaped(sig.signature.field.as_deref().unwrap_or("-"))
+            )?;
+            signer_lines(sig)?;
+            let trust = match &sig.trust {
+                Some(t) if t.is_trusted() => "leads to the root you gave (--cert)".to_string(),
+                Some(dpa::sign::cms::Trust::Untrusted { problem }) if root_given => {
+                    format!("does NOT lead to the root you gave: {problem}")
+                }
+                _ => {
+                    "not checked: pass --cert with the vendor's published pdf-root.pem".to_string()
+                }
+            };
+            say!("    certificate:   {}", Escaped(&trust))?;
+            let coverage = if e.whole_file {
+                "the whole file"
+            } else {
+                "the vendor's revision; later revisions follow"
+            };
+            say!("    covers:        {coverage}")?;
+        }
+    }
+    if !e.whole_file {
+        if e.only_permitted_changes {
+            say!(
+                "  changes after the vendor's revision: only signature fields signed (no other change)"
+            )?;
+        } else {
+            say!("  changes after the vendor's revision: NOT only signatures:")?;
+        }
+        for change in &e.changes {
+            say!("    - {}", Escaped(&change.to_string()))?;
+        }
+    }
+    for sig in &e.later_signatures {
+        let state = if sig.intact && sig.signature.problems.is_empty() {
+            "intact"
+        } else {
+            "NOT intact"
+        };
+        say!(
+            "  countersigned:  {state}, field {} (revision {})",
+            Escaped(sig.signature.field.as_deref().unwrap_or("-")),
+            sig.signature
+                .revision
+                .map_or_else(|| "?".to_string(), |r| r.to_string())
+        )?;
+        signer_lines(sig)?;
+        say!(
+            "    certificate:   the signer's own; recorded as evidence, not checked against a root"
+        )?;
+    }
+    Ok(())
+}
+
+fn signer_lines(sig: &SignatureVerdict) -> std::io::Result<()> {
+    match &sig.signer {
+        Some(c) => {
+            say!("    signed by:     {}", Escaped(&c.subject))?;
+            say!("    cert sha256:   {}", c.sha256)?;
+        }
+        None => say!("    signed by:     (no certificate found)")?,
+    }
+    if let Some(t) = sig.checked_at {
+        say!(
+            "    signed at:     {} (as the signer states it)",
+            t.format("%Y-%m-%d %H:%M:%S UTC")
+        )?;
     }
     Ok(())
 }

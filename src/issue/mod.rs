@@ -7,9 +7,10 @@
 //! hold ([`Issuer::prepare`]) and committed by a [`Session`] (see [`session`]).
 //!
 //! The steps of one document, in [`Issuer::make`]: check the text against the fonts,
-//! compose (`compose`), render the unsigned PDF (`pdf`), embed the PDF signature
-//! ([`KeySet::embed`], the seam for PAdES), then make the detached signatures over the
-//! final bytes ([`KeySet::detached`]).
+//! compose (`compose`), render the PDF with the signature fields and placeholders
+//! (`pdf`, [`SigningPlan`]), embed the PAdES certification signature ([`KeySet::embed`])
+//! when a PDF signing key is given, then make the detached signatures over the final
+//! bytes ([`KeySet::detached`]), which therefore cover the embedded signature too.
 
 pub mod keys;
 pub mod session;
@@ -21,12 +22,12 @@ use crate::compose::{ComposeError, Composer, Kind};
 use crate::document::Style;
 use crate::model::Customer;
 use crate::output::OutputError;
-use crate::pdf::{PdfError, Typesetter};
+use crate::pdf::{PdfError, SigningPlan, Typesetter};
 use crate::register::{FileHash, Record, RegisterError, Row};
 use crate::sign::{self, SignError, Signatures, TrustedComment};
 use crate::template::SigningInfo;
 
-pub use keys::{KeyError, KeySet};
+pub use keys::{EmbedError, KeyError, KeySet, PdfKeys};
 pub use session::Session;
 
 /// Why a document could not be issued.
@@ -40,6 +41,8 @@ pub enum IssueError {
     Render(#[source] PdfError),
     #[error("signing failed")]
     Sign(#[source] SignError),
+    #[error("the signature embedded in the PDF could not be made")]
+    Embed(#[source] keys::EmbedError),
     #[error("{path} already exists with different content; refusing to replace a signed document")]
     Exists { path: String },
     #[error(
@@ -77,6 +80,8 @@ impl crate::error::Hint for IssueError {
                     .into(),
             ),
             IssueError::Sign(e) => e.hint(),
+            IssueError::Embed(keys::EmbedError::Sign(e)) => e.hint(),
+            IssueError::Embed(_) => None,
             IssueError::Exists { .. } => Some(
                 "pass --force to replace it (the old signatures are replaced too), or use another --out folder"
                     .into(),
@@ -106,6 +111,20 @@ impl IssueError {
                 | IssueError::Register(_)
         )
     }
+}
+
+/// The name of the vendor's signature field (`/T`) in every document.
+pub const VENDOR_FIELD: &str = "Processor signature";
+
+/// The name of the customer's empty signature field: named for the customer by id, since
+/// a period (common in legal names) would split a field name into a hierarchy.
+pub fn customer_field(customer_id: &str) -> String {
+    format!("Controller signature ({customer_id})")
+}
+
+/// The signing time of a document issued on `date`: 00:00 UTC that day, never the clock.
+fn x509_time(date: NaiveDate) -> chrono::NaiveDateTime {
+    date.and_time(chrono::NaiveTime::MIN)
 }
 
 /// The output policy.
@@ -222,6 +241,7 @@ impl Issuer {
             "previous": notice.map(|n| n.previous_fingerprint.hex()),
             "notice_date": notice.map(|n| n.date.to_string()),
             "key": self.keys.key_id().to_string(),
+            "pdf_cert": self.keys.pdf().map(PdfKeys::cert_sha256),
             "raw_sig": self.options.raw_sig,
         });
         sign::sha256_hex(inputs.to_string().as_bytes())
@@ -241,6 +261,45 @@ impl Issuer {
         )
     }
 
+    /// What the embedded signature of a document says and shows.
+    fn signing_plan(
+        &self,
+        kind: Kind,
+        customer: &Customer,
+        issued: NaiveDate,
+        pdf_keys: &PdfKeys,
+    ) -> SigningPlan {
+        let vendor = self.composer.vendor();
+        let what = match kind {
+            Kind::Dpa => "Data Processing Agreement",
+            Kind::Notice => "Notice of a change of subprocessors",
+        };
+        // The certificate's name, not the vendor file's: the appearance must say what
+        // a reader's signature panel says (a demo certificate says it is one).
+        let signer = pdf_keys
+            .signer_name()
+            .unwrap_or_else(|| vendor.legal_name.clone());
+        SigningPlan {
+            vendor_field: VENDOR_FIELD.to_string(),
+            appearance: vec![
+                format!("Digitally signed by {signer}"),
+                format!("{}, {}", vendor.signatory.name, vendor.signatory.title),
+                format!(
+                    "{} \u{b7} certificate {}",
+                    crate::template::long_date(issued),
+                    pdf_keys.cert_id()
+                ),
+            ],
+            name: vendor.legal_name.clone(),
+            reason: format!("{what} issued to {}", customer.legal_name),
+            location: vendor.address.clone(),
+            contact_info: vendor.email.clone(),
+            signed_at: x509_time(issued),
+            contents_size: pdf_keys.contents_size(),
+            customer_field: Some(customer_field(&customer.id)),
+        }
+    }
+
     /// Renders and signs one customer's document of a kind, dated `issued`.
     pub fn make(
         &self,
@@ -255,8 +314,19 @@ impl Issuer {
             verify_hint: self.verify_hint(),
         };
         let doc = self.composer.document(kind, customer, &signing)?;
-        let unsigned = self.typesetter.render(&doc).map_err(IssueError::Render)?;
-        let pdf = self.keys.embed(unsigned).map_err(IssueError::Sign)?;
+        let pdf = match self.keys.pdf() {
+            None => self.typesetter.render(&doc).map_err(IssueError::Render)?,
+            Some(pdf_keys) => {
+                let plan = self.signing_plan(kind, customer, issued, pdf_keys);
+                let written = self
+                    .typesetter
+                    .render_for_signing(&doc, &plan)
+                    .map_err(IssueError::Render)?;
+                self.keys
+                    .embed(written, issued)
+                    .map_err(IssueError::Embed)?
+            }
+        };
         let pdf_name = self.composer.file_name(kind);
         let sha256 = sign::sha256_hex(&pdf);
         let c = &self.composer;

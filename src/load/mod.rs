@@ -108,6 +108,8 @@ pub fn config(path: impl AsRef<Path>) -> Result<Config, LoadError> {
         annex: resolve(config.annex),
         template: resolve(config.template),
         key: resolve(config.key),
+        pdf_key: resolve(config.pdf_key),
+        cert: resolve(config.cert),
         out: resolve(config.out),
     })
 }

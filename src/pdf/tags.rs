@@ -185,6 +185,19 @@ impl<'a> Tagger<'a> {
             if let Some(p) = home {
                 el.pair(Name(b"Pg"), page_ids[p]);
             }
+            // A form field's element holds its widget alone, written as the bare object
+            // reference: validators (pyHanko) recognise a signed field's widget in the
+            // structure tree only at `/K /Obj`, and otherwise call signing it an illegal
+            // change to a certified document.
+            if let [Kid::Annotation(p, annotation)] = kids.as_slice() {
+                el.insert(Name(b"K"))
+                    .dict()
+                    .pair(Name(b"Type"), Name(b"OBJR"))
+                    .pair(Name(b"Obj"), *annotation)
+                    .pair(Name(b"Pg"), page_ids[*p]);
+                el.finish();
+                continue;
+            }
             let mut children = el.insert(Name(b"K")).array();
             for kid in kids {
                 match *kid {

@@ -335,20 +335,7 @@ impl SecretKey {
 
     /// Reads the PEM text of a key from an environment variable, for CI systems.
     pub fn from_env(var_name: &str) -> Result<SecretKey, SignError> {
-        let value = std::env::var_os(var_name).ok_or_else(|| SignError::KeyEnv {
-            var: var_name.to_string(),
-            detail: "it is not set".into(),
-        })?;
-        let text = Zeroizing::new(value.into_string().map_err(|_| SignError::KeyEnv {
-            var: var_name.to_string(),
-            detail: "its value is not UTF-8".into(),
-        })?);
-        if text.trim().is_empty() {
-            return Err(SignError::KeyEnv {
-                var: var_name.to_string(),
-                detail: "it is empty".into(),
-            });
-        }
+        let text = secret_env_text(var_name)?;
         SecretKey::parse_pem(&text, &format!("from ${var_name}"))
     }
 
@@ -571,6 +558,25 @@ pub(crate) fn folder_warnings(dir: &Path) -> Vec<KeyWarning> {
     }
     let _ = dir;
     Vec::new()
+}
+
+/// The PEM text of a secret key held in an environment variable (set, UTF-8, not empty).
+pub(crate) fn secret_env_text(var_name: &str) -> Result<Zeroizing<String>, SignError> {
+    let value = std::env::var_os(var_name).ok_or_else(|| SignError::KeyEnv {
+        var: var_name.to_string(),
+        detail: "it is not set".into(),
+    })?;
+    let text = Zeroizing::new(value.into_string().map_err(|_| SignError::KeyEnv {
+        var: var_name.to_string(),
+        detail: "its value is not UTF-8".into(),
+    })?);
+    if text.trim().is_empty() {
+        return Err(SignError::KeyEnv {
+            var: var_name.to_string(),
+            detail: "it is empty".into(),
+        });
+    }
+    Ok(text)
 }
 
 /// Reads a secret key file's text after the permission check; the warning is for demo keys.

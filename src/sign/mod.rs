@@ -21,6 +21,7 @@
 pub mod changes;
 pub mod cms;
 pub mod comment;
+pub mod document;
 pub mod keys;
 pub mod minisign;
 pub mod pdfsig;

@@ -438,6 +438,29 @@ pub fn subject(cert: &Certificate) -> String {
     escape_untrusted(&cert.tbs_certificate.subject.to_string())
 }
 
+/// The subject's common name (the last one, when there are several), safe to print.
+pub fn common_name(cert: &Certificate) -> Option<String> {
+    cert.tbs_certificate
+        .subject
+        .0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .filter(|atv| atv.oid == oid::COMMON_NAME)
+        .filter_map(|atv| {
+            atv.value
+                .decode_as::<der::asn1::Utf8StringRef<'_>>()
+                .map(|s| s.as_str().to_string())
+                .or_else(|_| {
+                    atv.value
+                        .decode_as::<der::asn1::PrintableStringRef<'_>>()
+                        .map(|s| s.as_str().to_string())
+                })
+                .ok()
+        })
+        .next_back()
+        .map(|cn| escape_untrusted(&cn))
+}
+
 /// A certificate's issuer as an RFC 4514 string, safe to print.
 pub fn issuer(cert: &Certificate) -> String {
     escape_untrusted(&cert.tbs_certificate.issuer.to_string())

@@ -88,6 +88,9 @@ pub enum Reason {
     SshsigInvalid { problem: SshsigProblem },
     /// The supplied public key is a small-order point that would accept any signature.
     WeakKey,
+    /// The signature embedded in the PDF, or what was added to the document after the
+    /// vendor signed it, does not hold (see `sign::document`).
+    EmbeddedSignature { detail: String },
     /// The document is authentic, but was signed with another annex than the one given
     /// to compare with (`dpa verify --annex`, see `annex_check`).
     AnnexMismatch {
@@ -164,6 +167,7 @@ impl fmt::Display for Reason {
             Reason::WeakKey => f.write_str(
                 "the public key you gave is weak (small order) and would accept any signature",
             ),
+            Reason::EmbeddedSignature { detail } => write!(f, "in the PDF: {detail}"),
             Reason::AnnexMismatch {
                 file,
                 version,
@@ -259,11 +263,22 @@ impl Verdict {
 ///
 /// Errors only when the PDF cannot be read; every other problem is a [`Reason`].
 pub fn verify(pdf: &Path, evidence: &Evidence<'_>, key: &PublicKey) -> Result<Verdict, SignError> {
+    verify_prefix(pdf, evidence, key, None)
+}
+
+/// Like [`verify`] for the file's first `len` bytes only (a revision of a file to which
+/// incremental updates were appended); `None` is the whole file.
+pub fn verify_prefix(
+    pdf: &Path,
+    evidence: &Evidence<'_>,
+    key: &PublicKey,
+    len: Option<u64>,
+) -> Result<Verdict, SignError> {
     let file = file_name(pdf);
     let minisig = evidence.minisig.map(SignatureFile::parse);
     let sshsig = evidence.sshsig.map(SshsigFile::parse);
     let want_sha512 = matches!(&sshsig, Some(Ok(s)) if s.hash_alg() == HashAlg::Sha512);
-    let digests = hash_file(pdf, want_sha512)?;
+    let digests = hash_file(pdf, want_sha512, len)?;
     let actual_sha256 = hex::encode(digests.sha256);
 
     let mut verdict = Verdict {
@@ -288,7 +303,7 @@ pub fn verify(pdf: &Path, evidence: &Evidence<'_>, key: &PublicKey) -> Result<Ve
         Some(Ok(signature)) => {
             verdict.checked.minisig = true;
             verdict.signed_by = Some(signature.key_id);
-            check_minisig(&signature, key, &digests, pdf, &mut verdict);
+            check_minisig(&signature, key, &digests, (pdf, len), &mut verdict);
         }
     }
 
@@ -360,12 +375,54 @@ pub fn verify_with_key_file(
     }
 }
 
+/// Like [`verify_with_key_file`], for a file that may have been countersigned: when the
+/// whole file is not the signed document but one of its earlier revisions is (`bytes` are
+/// the file's), the verdict is that revision's, and its length is returned beside it.
+///
+/// The revision is the one whose SHA-256 the authentic trusted comment names, so nothing
+/// is guessed: a prefix counts only if the vendor's signature verifies over it.
+pub fn verify_vendor_revision(
+    pdf: &Path,
+    evidence: &Evidence<'_>,
+    key_path: &Path,
+    bytes: &[u8],
+) -> Result<(Verdict, usize), SignError> {
+    let whole = verify_with_key_file(pdf, evidence, key_path)?;
+    let signed = whole.reasons.iter().find_map(|r| match r {
+        Reason::AlteredDocument {
+            signed_sha256: Some(signed),
+            ..
+        }
+        | Reason::OtherDocument {
+            signed_sha256: signed,
+            ..
+        } => Some(signed.clone()),
+        _ => None,
+    });
+    let Some(signed) = signed else {
+        return Ok((whole, bytes.len()));
+    };
+    let found = super::document::vendor_revision(bytes, |prefix| {
+        prefix.len() < bytes.len() && super::sha256_hex(prefix) == signed
+    });
+    let Some(revision) = found else {
+        return Ok((whole, bytes.len()));
+    };
+    let key = PublicKey::load(key_path)?;
+    let prefix = verify_prefix(pdf, evidence, &key, Some(revision.end as u64))?;
+    if prefix.valid {
+        Ok((prefix, revision.end))
+    } else {
+        Ok((whole, bytes.len()))
+    }
+}
+
 /// Decides the minisign part of the verdict from the two signatures and the comment.
 fn check_minisig(
     signature: &SignatureFile,
     key: &PublicKey,
     digests: &Digests,
-    pdf: &Path,
+    (pdf, len): (&Path, Option<u64>),
     verdict: &mut Verdict,
 ) {
     let file_owned = file_name(pdf);
@@ -419,7 +476,7 @@ fn check_minisig(
                 actual_sha256,
                 detail: None,
             });
-        } else if let Some(detail) = identity_mismatch(pdf, &comment) {
+        } else if let Some(detail) = identity_mismatch(pdf, len, &comment) {
             // Every customer's DPA has the same file name; the document says whose it is.
             verdict.reasons.push(Reason::OtherDocument {
                 signed_file: comment.file.clone(),
@@ -470,11 +527,14 @@ const MAX_IDENTITY_READ: u64 = 64 * 1024 * 1024;
 /// dpa writes `customer=ID,annex=VERSION` into the PDF's Keywords; a document that names
 /// another customer or annex than the signed comment is another document, not an altered
 /// one. `None` when the metadata is absent, unreadable, or agrees.
-fn identity_mismatch(pdf: &Path, comment: &TrustedComment) -> Option<String> {
+fn identity_mismatch(pdf: &Path, len: Option<u64>, comment: &TrustedComment) -> Option<String> {
     if std::fs::metadata(pdf).ok()?.len() > MAX_IDENTITY_READ {
         return None;
     }
-    let bytes = std::fs::read(pdf).ok()?;
+    let mut bytes = std::fs::read(pdf).ok()?;
+    if let Some(len) = len.and_then(|l| usize::try_from(l).ok()) {
+        bytes.truncate(len);
+    }
     let parsed = hayro_syntax::Pdf::new(bytes).ok()?;
     let keywords = super::pdfsig::decode_text(parsed.metadata().keywords.as_deref()?);
     let field = |name: &str| {
@@ -512,14 +572,17 @@ struct Digests {
     sha512: Option<[u8; 64]>,
 }
 
-/// Hashes the file in chunks: SHA-256, BLAKE2b-512 and, when asked, SHA-512.
-fn hash_file(path: &Path, want_sha512: bool) -> Result<Digests, SignError> {
+/// Hashes the file (or its first `len` bytes) in chunks: SHA-256, BLAKE2b-512 and, when
+/// asked, SHA-512.
+fn hash_file(path: &Path, want_sha512: bool, len: Option<u64>) -> Result<Digests, SignError> {
     let io_error = |source| SignError::Io {
         action: "read document",
         path: path.to_path_buf(),
         source,
     };
-    let mut file = File::open(path).map_err(io_error)?;
+    let mut file = File::open(path)
+        .map_err(io_error)?
+        .take(len.unwrap_or(u64::MAX));
     let mut sha256 = Sha256::new();
     let mut blake = Blake2b512::new();
     let mut sha512 = want_sha512.then(Sha512::new);

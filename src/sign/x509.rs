@@ -103,6 +103,12 @@ impl PdfSigningKey {
         Ok(key)
     }
 
+    /// Reads the PEM text from the environment variable `var` (for CI systems).
+    pub fn from_env(var: &str) -> Result<PdfSigningKey, SignError> {
+        let text = keys::secret_env_text(var)?;
+        PdfSigningKey::parse_pem(&text, &format!("from ${var}"))
+    }
+
     /// Parses PEM text; `origin` names its source in errors. Other key types are named.
     pub fn parse_pem(text: &str, origin: &str) -> Result<PdfSigningKey, SignError> {
         let format_error = |detail: &str| SignError::SecretKeyFormat {
@@ -374,11 +380,17 @@ impl CertChain {
                 )));
             }
         }
+        self.check_validity(at)
+    }
+
+    /// Checks only that every certificate is valid at `at` (the cheap part of
+    /// [`CertChain::check`], for each document's own signing time).
+    pub fn check_validity(&self, at: DateTime<Utc>) -> Result<(), SignError> {
         for cert in &self.certs {
             let (not_before, not_after) = pkix::validity(cert);
             if at < not_before || at > not_after {
                 return Err(SignError::CertificateExpired {
-                    origin: origin.clone(),
+                    origin: self.origin.clone(),
                     subject: pkix::subject(cert),
                     not_before,
                     not_after,
@@ -644,12 +656,74 @@ pub fn generate(
     subject: &ChainSubject,
     not_before: NaiveDate,
 ) -> Result<PdfKeyInfo, SignError> {
+    let (key, chain) = new_default(subject, not_before)?;
+    write_files(dir, &key, &chain)
+}
+
+/// A new key and the default chain for it; the root's key is dropped once it has signed.
+fn new_default(
+    subject: &ChainSubject,
+    not_before: NaiveDate,
+) -> Result<(PdfSigningKey, CertChain), SignError> {
     let key = PdfSigningKey::generate();
     let root_key = PdfSigningKey::generate();
     let chain = issue_default_chain(&key, &root_key, subject, not_before, DEFAULT_YEARS)?;
     // The root key has signed the only certificate it will ever sign.
     drop(root_key);
-    write_files(dir, &key, &chain)
+    Ok((key, chain))
+}
+
+/// Where the PDF signing identity of a new key set comes from.
+pub enum PdfIdentity {
+    /// A new key and the default chain (root + leaf) for this subject, valid from the day.
+    Default(ChainSubject, NaiveDate),
+    /// A key and the chain a CA issued for it, already checked with [`CertChain::check`].
+    Import(PdfSigningKey, CertChain),
+}
+
+/// Writes both key sets into `dir`: the Ed25519 key files of the detached signatures and
+/// the PDF signing key with its chain; all seven files or none.
+pub fn generate_all(
+    dir: &Path,
+    identity: &str,
+    pdf: PdfIdentity,
+) -> Result<(keys::KeyInfo, PdfKeyInfo), SignError> {
+    // Every name is checked before anything is written, so a second run changes nothing.
+    let names = [
+        keys::SECRET_KEY_FILE,
+        keys::PUBLIC_PEM_FILE,
+        keys::MINISIGN_PUB_FILE,
+        keys::ALLOWED_SIGNERS_FILE,
+        PDF_KEY_FILE,
+        PDF_CHAIN_FILE,
+        PDF_ROOT_FILE,
+    ];
+    for name in names {
+        let path = dir.join(name);
+        if fs::symlink_metadata(&path).is_ok() {
+            return Err(SignError::KeyExists { path });
+        }
+    }
+    let (key, chain) = match pdf {
+        PdfIdentity::Default(subject, not_before) => new_default(&subject, not_before)?,
+        PdfIdentity::Import(key, chain) => (key, chain),
+    };
+    let ed25519 = keys::generate(dir, identity)?;
+    match write_files(dir, &key, &chain) {
+        Ok(pdf) => Ok((ed25519, pdf)),
+        Err(err) => {
+            for path in [
+                &ed25519.secret_key,
+                &ed25519.public_pem,
+                &ed25519.minisign_pub,
+                &ed25519.allowed_signers,
+            ] {
+                // Best effort: these files were created by this call a moment ago.
+                let _ = fs::remove_file(path);
+            }
+            Err(err)
+        }
+    }
 }
 
 /// Writes `key` and `chain` as the three PDF signing files in `dir`.

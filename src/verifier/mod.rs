@@ -82,6 +82,7 @@ pub fn page_reason(reason: &Reason) -> Option<&'static str> {
         | Reason::MalformedSha256File
         | Reason::SshsigInvalid { .. }
         | Reason::WeakKey
+        | Reason::EmbeddedSignature { .. }
         | Reason::AnnexMismatch { .. } => return None,
     })
 }

@@ -25,6 +25,7 @@ pub fn dpa() -> Command {
     let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("dpa");
     cmd.current_dir(root())
         .env_remove("DPA_SIGNING_KEY")
+        .env_remove("DPA_PDF_SIGNING_KEY")
         .env_remove("SOURCE_DATE_EPOCH");
     cmd
 }
@@ -42,6 +43,23 @@ impl Run {
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+}
+
+/// Writes a config at `path` like the repository's dpa.toml but without a PDF key, for
+/// documents issued with no embedded signature.
+pub fn unsigned_config(path: &Path) -> PathBuf {
+    std::fs::write(
+        path,
+        format!(
+            "vendor = {:?}\nannex = {:?}\ntemplate = {:?}\nkey = {:?}\n",
+            fixture("fixtures/segmetrics/vendor.toml"),
+            fixture("fixtures/segmetrics/annex.toml"),
+            fixture("templates/dpa.md.hbs"),
+            fixture("fixtures/keys/demo-only.key"),
+        ),
+    )
+    .unwrap();
+    path.to_path_buf()
 }
 
 /// Runs a prepared command and checks it did not panic, whatever its exit code.
