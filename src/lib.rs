@@ -16,6 +16,7 @@ pub mod batch;
 pub mod document;
 pub mod generate;
 pub mod layout;
+pub mod legal;
 pub mod load;
 pub mod markup;
 pub mod model;

@@ -497,7 +497,7 @@ pub fn long_date(date: NaiveDate) -> String {
 }
 
 /// Joins address lines into one line: "Königstraße 12, 70173 Stuttgart".
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     address_lines(text).join(", ")
 }
 
@@ -512,7 +512,7 @@ fn signatory(s: &Signatory) -> Value {
     json!({ "name": s.name, "title": s.title })
 }
 
-fn entry(e: &Entry) -> Value {
+pub(crate) fn entry(e: &Entry) -> Value {
     json!({
         "name": e.name,
         "function": e.function,
@@ -570,7 +570,7 @@ pub fn context(
             })
         })
         .collect();
-    json!({
+    let mut context = json!({
         "vendor": {
             "legal_name": vendor.legal_name,
             "address": one_line(&vendor.address),
@@ -615,7 +615,12 @@ pub fn context(
             "issued_text": long_date(signing.issued),
             "verify_hint": signing.verify_hint,
         },
-    })
+    });
+    // The vendor's processing facts, transfer parts, dates, specimen and full list.
+    if let Some(map) = context.as_object_mut() {
+        map.extend(crate::legal::context(vendor, annex, customer, signing));
+    }
+    context
 }
 
 // ---------------------------------------------------------------------------------------
