@@ -35,6 +35,9 @@
 //!   an opt-in entry only when the customer enabled its feature;
 //! - `fingerprint`: `full` (64 hex digits), `grouped` (in fours), `short` (16 digits in fours);
 //! - `signing`: `key_id`, `issued`, `verify_hint`.
+//! - from [`crate::legal::context`]: `processing`, `transfers`, `issue`, `specimen` and
+//!   `published` (every provider of the list, each marked with its use for the customer);
+//!   templates/dpa.md.hbs lists their fields at its top.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
