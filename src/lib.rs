@@ -28,6 +28,7 @@ pub mod document;
 pub mod error;
 pub mod issue;
 pub mod layout;
+pub mod legal;
 pub mod load;
 pub mod markup;
 pub mod model;

@@ -121,6 +121,7 @@ pub fn build_issuer(
 ) -> Result<Issuer> {
     let vendor = dpa::load::vendor(resolved.vendor()?)?;
     let annex = dpa::load::annex(resolved.annex()?)?;
+    dpa::load::check_facts(resolved.vendor()?, &vendor, &annex)?;
     let template_path = resolved.template()?;
     let template = TemplateFile::read(template_path)?;
     let notice = match notice {

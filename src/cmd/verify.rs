@@ -24,6 +24,8 @@ struct Output<'a> {
     verdict: &'a Verdict,
     #[serde(skip_serializing_if = "Option::is_none")]
     annex: Option<&'a AnnexCheck>,
+    /// Signed with one of the public demo keys (`dpa::legal::DEMO_KEY_IDS`): a specimen.
+    demo_key: bool,
 }
 
 pub fn run(args: VerifyArgs) -> Result<ExitCode> {
@@ -54,6 +56,11 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         None => None,
     };
 
+    // The demo keys' secret halves are published: a signature by one shows nothing.
+    let demo_key = verdict.valid
+        && verdict
+            .key_id
+            .is_some_and(|k| dpa::legal::is_demo_key(&k.to_string()));
     let code = if verdict.valid {
         ExitCode::SUCCESS
     } else {
@@ -63,9 +70,10 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         print::json(&Output {
             verdict: &verdict,
             annex: annex.as_ref(),
+            demo_key,
         })
     } else if !print::quiet() {
-        print_human(&verdict, annex.as_ref()).map_err(Into::into)
+        print_human(&verdict, annex.as_ref(), demo_key).map_err(Into::into)
     } else {
         Ok(())
     };
@@ -95,10 +103,19 @@ fn evidence_file(pdf: &Path, explicit: Option<&Path>, ext: &str) -> Result<Optio
     Ok(Some(bytes))
 }
 
-fn print_human(verdict: &Verdict, annex: Option<&AnnexCheck>) -> std::io::Result<()> {
+fn print_human(
+    verdict: &Verdict,
+    annex: Option<&AnnexCheck>,
+    demo_key: bool,
+) -> std::io::Result<()> {
     let file = Escaped(&verdict.file);
     if verdict.valid {
         say!("VALID: {file} is the document the vendor signed.")?;
+        if demo_key {
+            say!(
+                "  SPECIMEN: signed with a demo key, whose secret key is published; the signature shows nothing about who signed, and the document is not binding."
+            )?;
+        }
     } else {
         say!("NOT VALID: {file}")?;
         for reason in &verdict.reasons {
