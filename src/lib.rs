@@ -34,6 +34,7 @@ pub mod markup;
 pub mod model;
 pub mod output;
 pub mod pdf;
+pub mod rebuild;
 pub mod register;
 pub mod sign;
 pub mod template;

@@ -230,13 +230,19 @@ fn the_transfer_parts_follow_the_vendor_and_the_customer_country() {
         for phrase in [
             "Module Two (transfer controller to processor)",
             "Option 2, general written authorisation",
-            "Annex IV: International transfers",
             "C. Competent supervisory authority",
         ] {
             assert_eq!(contains_text(t, phrase), scc, "{what}: {phrase}");
         }
         let uk = transfers && d.customer.country == "GB";
         let swiss = transfers && d.customer.country == "CH";
+        // Annex IV holds the terms between the Parties: the SCCs, or the UK or Swiss part
+        // for onward transfers.
+        assert_eq!(
+            contains_text(t, "Annex IV: International transfers"),
+            scc || uk || swiss,
+            "{what}: Annex IV"
+        );
         assert_eq!(
             contains_text(t, "International Data Transfer Addendum"),
             uk,
@@ -307,7 +313,7 @@ fn opt_in_providers_have_one_meaning_and_no_internal_key_appears() {
     let mueller = find("segmetrics", "mueller-soehne");
     assert!(contains_text(
         &mueller.text,
-        "OpenAI (not used for this Controller unless it switches on AI Features)"
+        "(not used for this Controller unless it switches on AI Features)"
     ));
     assert!(!contains_text(
         &mueller.text,
@@ -316,7 +322,7 @@ fn opt_in_providers_have_one_meaning_and_no_internal_key_appears() {
     let datenwerk = find("segmetrics", "datenwerk-ai");
     assert!(contains_text(
         &datenwerk.text,
-        "OpenAI (used for AI Features, which the Controller has switched on)"
+        "(used for AI Features, which the Controller has switched on)"
     ));
     assert!(!contains_text(
         &datenwerk.text,
@@ -461,4 +467,48 @@ fn a_vendor_without_its_processing_facts_is_refused_naming_the_field() {
         );
         assert!(!out.exists() || files_under(&out).is_empty(), "wrote files");
     }
+}
+
+#[test]
+fn verify_rebuild_says_identical_for_the_real_inputs_and_names_the_first_difference() {
+    let d = all()
+        .iter()
+        .find(|d| d.vendor_name == "segmetrics" && d.customer.id == "mueller-soehne")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let verify = |customer: &Path, annex: &str| {
+        run(dpa()
+            .arg("verify")
+            .arg(&d.pdf)
+            .arg("--pubkey")
+            .arg(fixture("fixtures/keys/demo-only.minisign.pub"))
+            .arg("--rebuild")
+            .arg("--customer")
+            .arg(customer)
+            .arg("--vendor")
+            .arg(fixture("fixtures/segmetrics/vendor.toml"))
+            .arg("--annex")
+            .arg(fixture(&format!("fixtures/segmetrics/{annex}"))))
+    };
+    let real = fixture("fixtures/customers/mueller-soehne.toml");
+    // The issue date (3 June 2026) comes from the signed comment, not from today.
+    let same = ok(verify(&real, "annex.toml"));
+    assert!(same.stdout.contains("REBUILD: identical"), "{same:#?}");
+
+    // A customer field changed: every recorded input matches, the bytes do not.
+    let changed = dir.path().join("mueller-soehne.toml");
+    let text = fs::read_to_string(&real).unwrap();
+    fs::write(&changed, text.replace("Müller", "Mueller")).unwrap();
+    let run = verify(&changed, "annex.toml");
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.stdout.contains("REBUILD: differs: document:"),
+        "{run:#?}"
+    );
+    assert!(run.stdout.contains("first differing byte: "), "{run:#?}");
+
+    // Another annex: named before anything is rebuilt.
+    let run = verify(&real, "annex-next.toml");
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.stdout.contains("REBUILD: differs: file:"), "{run:#?}");
 }

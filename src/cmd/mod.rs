@@ -22,6 +22,7 @@ mod completions;
 mod generate;
 mod keygen;
 pub mod print;
+mod rebuild;
 mod register;
 mod verifier;
 mod verify;

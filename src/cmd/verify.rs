@@ -26,6 +26,9 @@ struct Output<'a> {
     annex: Option<&'a AnnexCheck>,
     /// Signed with one of the public demo keys (`dpa::legal::DEMO_KEY_IDS`): a specimen.
     demo_key: bool,
+    /// With --rebuild: whether the inputs make this PDF.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rebuild: Option<dpa::rebuild::Outcome>,
 }
 
 pub fn run(args: VerifyArgs) -> Result<ExitCode> {
@@ -61,7 +64,17 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         && verdict
             .key_id
             .is_some_and(|k| dpa::legal::is_demo_key(&k.to_string()));
-    let code = if verdict.valid {
+    let rebuild = if args.rebuild {
+        let pdf = std::fs::read(&args.pdf)
+            .with_context(|| format!("cannot read {}", shown(&args.pdf)))?;
+        Some(crate::cmd::rebuild::run(&args, &verdict, &pdf)?)
+    } else {
+        None
+    };
+    let rebuilt = rebuild
+        .as_ref()
+        .is_none_or(|r| *r == dpa::rebuild::Outcome::Identical);
+    let code = if verdict.valid && rebuilt {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -71,9 +84,12 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
             verdict: &verdict,
             annex: annex.as_ref(),
             demo_key,
+            rebuild: rebuild.clone(),
         })
     } else if !print::quiet() {
-        print_human(&verdict, annex.as_ref(), demo_key).map_err(Into::into)
+        print_human(&verdict, annex.as_ref(), demo_key)
+            .and_then(|()| print_rebuild(rebuild.as_ref()))
+            .map_err(Into::into)
     } else {
         Ok(())
     };
@@ -175,4 +191,24 @@ fn print_human(
         }
     }
     Ok(())
+}
+
+fn print_rebuild(outcome: Option<&dpa::rebuild::Outcome>) -> std::io::Result<()> {
+    match outcome {
+        None => Ok(()),
+        Some(dpa::rebuild::Outcome::Identical) => say!(
+            "REBUILD: identical: these inputs and the recorded issue date make this PDF byte for byte."
+        ),
+        Some(dpa::rebuild::Outcome::Differs {
+            input,
+            detail,
+            first_byte,
+        }) => {
+            say!("REBUILD: differs: {input}: {}", Escaped(detail))?;
+            match first_byte {
+                Some(at) => say!("  first differing byte: {at}"),
+                None => Ok(()),
+            }
+        }
+    }
 }
