@@ -240,6 +240,31 @@ pub struct VerifyArgs {
     /// Print the verdict as a JSON object (errors too).
     #[arg(long)]
     pub json: bool,
+    /// Also rebuild the DPA from its inputs (--customer, and the vendor, annex, template
+    /// and key of ./dpa.toml or the flags) on the issue date its signature records, and
+    /// say whether that is this PDF byte for byte, or the first difference.
+    #[arg(long, requires = "customer")]
+    pub rebuild: bool,
+    #[command(flatten)]
+    pub inputs: RebuildArgs,
+}
+
+/// The inputs of `dpa verify --rebuild`; each of vendor, template and key defaults to the
+/// value in ./dpa.toml, and the annex is `--annex` (or dpa.toml's).
+#[derive(Debug, Args, Clone, Default)]
+pub struct RebuildArgs {
+    /// With --rebuild: the customer file the DPA was made from.
+    #[arg(long, value_name = "FILE", requires = "rebuild")]
+    pub customer: Option<PathBuf>,
+    /// With --rebuild: the vendor file.
+    #[arg(long, value_name = "FILE", requires = "rebuild")]
+    pub vendor: Option<PathBuf>,
+    /// With --rebuild: the DPA template.
+    #[arg(long, value_name = "FILE", requires = "rebuild")]
+    pub template: Option<PathBuf>,
+    /// With --rebuild: the private signing key (or DPA_SIGNING_KEY).
+    #[arg(long, value_name = "FILE", requires = "rebuild")]
+    pub key: Option<PathBuf>,
 }
 
 /// Regenerate every customer's DPA, and with --previous a signed change notice.

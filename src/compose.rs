@@ -188,6 +188,14 @@ impl Composer {
         if kind == Kind::Notice {
             let notice = self.notice.as_ref().ok_or(ComposeError::NoNotice)?;
             template::add_notice_context(&mut context, &self.vendor, &self.annex, notice);
+        } else if let Some(notice) = &self.notice
+            && let Some(issue) = context.get_mut("issue").and_then(|i| i.as_object_mut())
+        {
+            // A DPA issued with a change notice is the consolidated version it refers to.
+            issue.insert(
+                "notice_date_text".into(),
+                template::long_date(notice.date).into(),
+            );
         }
         Ok(self.template(kind)?.template.render(&context)?)
     }
@@ -201,8 +209,19 @@ impl Composer {
     ) -> Result<Document, ComposeError> {
         let markdown = self.markdown(kind, customer, signing)?;
         // Only the DPA is signed by both parties; the notice is signed by the vendor alone.
-        let signatures =
+        let mut signatures =
             (kind == Kind::Dpa).then(|| signature_block(&self.vendor, customer, signing));
+        if let Some(block) = &mut signatures
+            && crate::legal::is_consolidated(&self.annex, customer)
+        {
+            // The Controller signed the Agreement when it was concluded; a list change
+            // needs no new signature (clause 13.5), so its lines are marked, not left blank.
+            block.customer.date = Some("not required (clause 13.5)".to_string());
+            block.customer.signed = Some(
+                "No signature needed: the Controller signed the Agreement when it was concluded (clause 13.5)"
+                    .to_string(),
+            );
+        }
         let blocks: Vec<Block> =
             markup::parse(&markdown, signatures.as_ref()).map_err(|source| {
                 ComposeError::Markup {
@@ -212,13 +231,18 @@ impl Composer {
                     source,
                 }
             })?;
+        // A specimen says so on every page, not only in a paragraph a reader may skip.
+        let specimen =
+            crate::legal::Specimen::of(&self.vendor, &self.annex, customer, &signing.key_id);
         Ok(Document {
             meta: self.metadata(kind, customer, signing.issued),
             blocks,
             footer: footer(&self.annex, &self.fingerprint),
             attachments: vec![self.attachment.clone()],
             lang: None,
-            watermark: None,
+            watermark: specimen
+                .any()
+                .then(|| crate::legal::SPECIMEN_MARK.to_string()),
         })
     }
 

@@ -24,6 +24,9 @@ pub struct Vendor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subprocessors_url: Option<String>,
     pub signatory: Signatory,
+    /// The vendor's facts about its processing; `generate` needs them (see `legal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing: Option<Processing>,
 }
 
 /// A person who signs for a party.
@@ -367,6 +370,11 @@ pub fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] 
     let _ = T::deserialize(Probe(&mut fields));
     fields
 }
+
+// The vendor's processing facts live in their own file, so that the types above and
+// these can change without touching each other.
+mod processing;
+pub use processing::{Contact, Measure, Processing, Representative, Transfers, UkEnding};
 
 #[cfg(test)]
 mod tests {

@@ -507,13 +507,10 @@ fn embed_fonts(
     let lines = pages
         .iter()
         .flat_map(|p| {
-            p.items
-                .iter()
-                .filter_map(|i| match i {
-                    Item::Line(l) => Some(l),
-                    _ => None,
-                })
-                .chain(p.watermark.as_ref())
+            p.items.iter().filter_map(|i| match i {
+                Item::Line(l) => Some(l),
+                _ => None,
+            })
         })
         .chain(extra);
     for line in lines {
@@ -1001,7 +998,7 @@ fn content(
     }
     // Under the text, so it never hides a letter.
     if let Some(mark) = &page.watermark {
-        watermark(&mut out, page, mark, fonts, faces);
+        watermark(&mut out, page, mark, fonts);
     }
     out.extend_from_slice(b"BT\n0 g\n");
     let mut font: Option<(Face, f32)> = None;
@@ -1112,15 +1109,10 @@ fn content(
 }
 
 /// Draws the watermark across the page, light grey, at the angle of the diagonal, as
-/// page furniture: screen readers skip it, and pdftotext (which drops diagonal text)
-/// does not show it at all.
-fn watermark(
-    out: &mut Vec<u8>,
-    page: &Page,
-    mark: &crate::layout::Line,
-    fonts: &Fonts,
-    faces: &BTreeMap<Face, Embedded>,
-) {
+/// page furniture that screen readers skip. Its letters are drawn as the glyphs'
+/// outlines, not as text: pdftotext keeps some diagonal characters, and stray letters of
+/// the mark would otherwise land inside the extracted wording of the page.
+fn watermark(out: &mut Vec<u8>, page: &Page, mark: &crate::layout::Line, fonts: &Fonts) {
     let angle = (page.height / page.width).atan();
     let (sin, cos) = angle.sin_cos();
     out.extend_from_slice(b"/Artifact<</Type/Pagination/Subtype/Watermark>>BDC\nq 0.82 g\n");
@@ -1128,31 +1120,89 @@ fn watermark(
         num(out, v);
         out.push(b' ');
     }
-    out.extend_from_slice(b"cm\nBT\n0 Tw 0 Tc\n");
+    out.extend_from_slice(b"cm\n");
     let m = fonts.metrics(Face::Bold);
     // Centred on the page: the line is set from -width/2, lowered by half its cap height.
     let lift = -m.cap_height * mark.size / 2000.0;
-    let mut first = true;
     for run in &mark.runs {
-        let Some(embedded) = faces.get(&run.face) else {
-            continue;
-        };
-        out.push(b'/');
-        out.extend_from_slice(resource(run.face).as_bytes());
-        out.push(b' ');
-        num(out, mark.size);
-        out.extend_from_slice(b" Tf\n");
-        if first {
-            num(out, run.x);
-            out.push(b' ');
-            num(out, lift);
-            out.extend_from_slice(b" Td\n");
-            first = false;
+        let parsed = fonts.parsed(run.face);
+        let scale = mark.size / f32::from(parsed.units_per_em());
+        let mut x = run.x;
+        for c in run.text.chars() {
+            if let Some(gid) = fonts.glyph_id(run.face, c) {
+                let mut pen = Outline {
+                    out,
+                    scale,
+                    x,
+                    y: lift,
+                    last: (0.0, 0.0),
+                };
+                if parsed
+                    .outline_glyph(ttf_parser::GlyphId(gid), &mut pen)
+                    .is_some()
+                {
+                    out.extend_from_slice(b"f\n");
+                }
+            }
+            x += f32::from(fonts.advance(run.face, c)) * mark.size / 1000.0;
         }
-        glyph_string(out, &run.text, fonts, run.face, embedded);
-        out.extend_from_slice(b"Tj\n");
     }
-    out.extend_from_slice(b"ET\nQ\nEMC\n");
+    out.extend_from_slice(b"Q\nEMC\n");
+}
+
+/// Writes a glyph's outline as PDF path operators, scaled from font units and moved to
+/// its place on the line; quadratic curves (TrueType) become the cubic ones PDF draws.
+struct Outline<'a> {
+    out: &'a mut Vec<u8>,
+    scale: f32,
+    x: f32,
+    y: f32,
+    /// The current point, in font units, for converting quadratic curves.
+    last: (f32, f32),
+}
+
+impl Outline<'_> {
+    fn point(&mut self, x: f32, y: f32) {
+        num(self.out, self.x + x * self.scale);
+        self.out.push(b' ');
+        num(self.out, self.y + y * self.scale);
+        self.out.push(b' ');
+    }
+}
+
+impl ttf_parser::OutlineBuilder for Outline<'_> {
+    fn move_to(&mut self, x: f32, y: f32) {
+        self.point(x, y);
+        self.out.extend_from_slice(b"m\n");
+        self.last = (x, y);
+    }
+
+    fn line_to(&mut self, x: f32, y: f32) {
+        self.point(x, y);
+        self.out.extend_from_slice(b"l\n");
+        self.last = (x, y);
+    }
+
+    fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
+        let (x0, y0) = self.last;
+        self.point(x0 + 2.0 / 3.0 * (x1 - x0), y0 + 2.0 / 3.0 * (y1 - y0));
+        self.point(x + 2.0 / 3.0 * (x1 - x), y + 2.0 / 3.0 * (y1 - y));
+        self.point(x, y);
+        self.out.extend_from_slice(b"c\n");
+        self.last = (x, y);
+    }
+
+    fn curve_to(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, x: f32, y: f32) {
+        self.point(x1, y1);
+        self.point(x2, y2);
+        self.point(x, y);
+        self.out.extend_from_slice(b"c\n");
+        self.last = (x, y);
+    }
+
+    fn close(&mut self) {
+        self.out.extend_from_slice(b"h\n");
+    }
 }
 
 /// The content of the vendor's signature widget: its lines of text, top down, inside

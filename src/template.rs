@@ -37,6 +37,9 @@
 //!   an opt-in entry only when the customer enabled its feature;
 //! - `fingerprint`: `full` (64 hex digits), `grouped` (in fours), `short` (16 digits in fours);
 //! - `signing`: `key_id`, `issued`, `verify_hint`.
+//! - from [`crate::legal::context`]: `processing`, `transfers`, `issue`, `specimen` and
+//!   `published` (every provider of the list, each marked with its use for the customer);
+//!   templates/dpa.md.hbs lists their fields at its top.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -521,7 +524,7 @@ pub fn long_date(date: NaiveDate) -> String {
 }
 
 /// Joins address lines into one line: "Königstraße 12, 70173 Stuttgart".
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     address_lines(text).join(", ")
 }
 
@@ -540,7 +543,7 @@ fn signatory(s: &Signatory) -> Value {
 /// optional field that is absent is null, so `{{#if}}` can test it), plus `opt_in` and
 /// `opt_out`. Built from the model's serde form, so a new field reaches the template
 /// without an edit here.
-fn entry(e: &Entry) -> Value {
+pub(crate) fn entry(e: &Entry) -> Value {
     let mut map = match serde_json::to_value(e) {
         Ok(Value::Object(map)) => map,
         _ => serde_json::Map::new(),
@@ -608,7 +611,7 @@ pub fn context(
             })
         })
         .collect();
-    json!({
+    let mut context = json!({
         "vendor": {
             "legal_name": vendor.legal_name,
             "address": one_line(&vendor.address),
@@ -654,7 +657,12 @@ pub fn context(
             "issued_text": long_date(signing.issued),
             "verify_hint": signing.verify_hint,
         },
-    })
+    });
+    // The vendor's processing facts, transfer parts, dates, specimen and full list.
+    if let Some(map) = context.as_object_mut() {
+        map.extend(crate::legal::context(vendor, annex, customer, signing));
+    }
+    context
 }
 
 /// Adds what a change notice prints to a DPA context: `previous` (the replaced annex:
@@ -684,7 +692,12 @@ pub fn add_notice_context(
     );
     map.insert(
         "changes".into(),
-        changes_context(&notice.diff, &notice.previous, annex),
+        changes_context(
+            &notice.diff,
+            &notice.previous,
+            annex,
+            vendor.processing.as_ref().map(|p| &p.features),
+        ),
     );
     map.insert(
         "notice".into(),
@@ -703,12 +716,14 @@ pub fn add_notice_context(
 ///
 /// Every provider carries `subprocessor`: whether its section (in the new annex, or the old
 /// one for a removal) lists Subprocessors or providers that see account data only, which a
-/// notice must tell apart. Field changes carry a readable `label` and `old`/`new` as null
-/// where the field is absent.
+/// notice must tell apart. An opt-in provider carries `feature`: its feature in the
+/// vendor's words (`[processing.features]`), never the key. Field changes carry a readable
+/// `label` and `old`/`new` as null where the field is absent.
 fn changes_context(
     diff: &crate::annex::diff::AnnexDiff,
     old: &Annex,
     new: &Annex,
+    features: Option<&std::collections::BTreeMap<String, String>>,
 ) -> serde_json::Value {
     let is_subprocessor = |annex: &Annex, section: &str| {
         annex
@@ -725,6 +740,7 @@ fn changes_context(
             "activation": e.activation.as_str(),
             "opt_in": e.activation == Activation::OptIn,
             "opt_out": e.activation == Activation::OptOut,
+            "feature": e.feature.as_ref().and_then(|f| features.and_then(|m| m.get(f))),
             "section": section,
             "subprocessor": is_subprocessor(annex, section),
         })

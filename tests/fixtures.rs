@@ -13,7 +13,7 @@ use dpa::markup::MarkupError;
 use dpa::model::{Activation, Annex, Customer, Vendor};
 use dpa::template::{SigningInfo, Template, TemplateFile};
 
-const VENDORS: [&str; 3] = ["segmetrics", "postgres-ai", "caplena"];
+const VENDORS: [&str; 4] = ["segmetrics", "postgres-ai", "caplena", "eea-only"];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -157,50 +157,49 @@ fn every_fixture_vendor_and_customer_assembles_with_its_providers() {
             let doc = result.unwrap_or_else(|e| panic!("{v} {}: {e}", c.id));
             let text = text(&doc.blocks);
             let what = format!("{v} × {}", c.id);
+            // Annex III prints every provider of the list the fingerprint covers; an opt-in
+            // provider says in words whether it is used for this customer (clause 6.5).
+            let words = |e: &dpa::model::Entry| {
+                let key = e.feature.as_ref().unwrap();
+                vendor.processing.as_ref().unwrap().features[key].clone()
+            };
             for section in &annex.sections {
                 assert!(text.contains(&section.title), "{what}: {}", section.title);
                 for e in &section.entries {
-                    if e.applies_to(&c.features) {
-                        for fact in [&e.name, &e.function, &e.location] {
-                            assert!(text.contains(&straight(fact)), "{what}: missing {fact}");
-                        }
-                        for fact in e
-                            .certifications
-                            .iter()
-                            .chain(&e.website)
-                            .chain(&e.legal_address)
-                        {
-                            assert!(text.contains(&straight(fact)), "{what}: missing {fact}");
-                        }
-                        for fact in e.has_access.iter().chain(&e.no_access) {
-                            assert!(
-                                text.contains(&straight(fact.trim_end_matches('.'))),
-                                "{what}: missing {fact}"
-                            );
-                        }
-                    } else {
-                        assert_eq!(e.activation, Activation::OptIn);
+                    for fact in [&e.name, &e.function, &e.location] {
+                        assert!(text.contains(&straight(fact)), "{what}: missing {fact}");
+                    }
+                    for fact in e
+                        .certifications
+                        .iter()
+                        .chain(&e.website)
+                        .chain(&e.legal_address)
+                    {
+                        assert!(text.contains(&straight(fact)), "{what}: missing {fact}");
+                    }
+                    for fact in e.has_access.iter().chain(&e.no_access) {
                         assert!(
-                            !text.contains(&e.name),
-                            "{what}: {} should be absent",
-                            e.name
+                            text.contains(&straight(fact.trim_end_matches('.'))),
+                            "{what}: missing {fact}"
                         );
+                    }
+                    if e.activation == Activation::OptIn {
+                        let used = format!(
+                            "(used for {}, which the Controller has switched on)",
+                            words(e)
+                        );
+                        let unused = format!(
+                            "(not used for this Controller unless it switches on {})",
+                            words(e)
+                        );
+                        let enabled = e.applies_to(&c.features);
+                        assert_eq!(text.contains(&used), enabled, "{what}: {used}");
+                        assert_eq!(text.contains(&unused), !enabled, "{what}: {unused}");
                     }
                 }
             }
-            let opt_in = annex
-                .sections
-                .iter()
-                .flat_map(|s| &s.entries)
-                .filter(|e| e.activation == Activation::OptIn);
-            for e in opt_in {
-                let marked = format!("{} (opt-in: ai)", e.name);
-                assert_eq!(
-                    text.contains(&marked),
-                    c.features.contains(&"ai".to_string()),
-                    "{what}: {marked}"
-                );
-            }
+            // Feature keys are internal; they never reach the document.
+            assert!(!text.contains("opt-in: ai"), "{what}");
             assert!(text.contains(&c.legal_name), "{what}");
             assert!(text.contains(&fp.grouped()), "{what}");
             assert!(
@@ -222,12 +221,16 @@ fn every_fixture_vendor_and_customer_assembles_with_its_providers() {
                 .filter(|b| matches!(b, Block::Signatures(_)))
                 .collect();
             assert_eq!(sigs.len(), 1, "{what}");
+            // Annexes I to III, and Annex IV where terms on transfers apply between the parties.
+            let plan = dpa::legal::plan(vendor.processing.as_ref().unwrap(), c);
+            let annex_iv = plan.scc || plan.uk || plan.swiss;
             assert_eq!(
                 doc.blocks
                     .iter()
                     .filter(|b| **b == Block::PageBreak)
                     .count(),
-                3
+                3 + usize::from(annex_iv),
+                "{what}"
             );
         }
     }

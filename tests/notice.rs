@@ -457,7 +457,8 @@ fn every_kind_of_change_is_described() {
     assert!(
         text.contains(
             "Model Lab will be engaged. Function: AI summaries. Location of processing: United \
-             States. It is used only for an optional feature"
+             States. It is used only for AI Features, an Optional Feature (clause 6.5 of the \
+             Agreement)"
         ),
         "{text}"
     );

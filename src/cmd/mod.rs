@@ -22,6 +22,7 @@ mod completions;
 mod generate;
 mod keygen;
 pub mod print;
+mod rebuild;
 mod register;
 mod verifier;
 mod verify;
@@ -123,6 +124,7 @@ pub fn build_issuer(
 ) -> Result<Issuer> {
     let vendor = dpa::load::vendor(resolved.vendor()?)?;
     let annex = dpa::load::annex(resolved.annex()?)?;
+    dpa::load::check_facts(resolved.vendor()?, &vendor, &annex)?;
     let template_path = resolved.template()?;
     let template = TemplateFile::read(template_path)?;
     let notice = match notice {

@@ -32,6 +32,11 @@ struct Output<'a> {
     embedded: &'a VendorRevision,
     #[serde(skip_serializing_if = "Option::is_none")]
     annex: Option<&'a AnnexCheck>,
+    /// Signed with one of the public demo keys (`dpa::legal::DEMO_KEY_IDS`): a specimen.
+    demo_key: bool,
+    /// With --rebuild: whether the inputs make this PDF.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rebuild: Option<dpa::rebuild::Outcome>,
 }
 
 /// The signatures inside a PDF are read from memory, for files up to this size (a DPA is
@@ -106,7 +111,24 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         None => None,
     };
 
-    let code = if verdict.valid {
+    // The demo keys' secret halves are published: a signature by one shows nothing.
+    let demo_key = verdict.valid
+        && verdict
+            .key_id
+            .is_some_and(|k| dpa::legal::is_demo_key(&k.to_string()));
+    let rebuild = if args.rebuild {
+        let pdf = std::fs::read(&args.pdf)
+            .with_context(|| format!("cannot read {}", shown(&args.pdf)))?;
+        // A countersigned file is compared by its vendor's revision, what dpa issued.
+        let issued = &pdf[..embedded.end.min(pdf.len())];
+        Some(crate::cmd::rebuild::run(&args, &verdict, issued)?)
+    } else {
+        None
+    };
+    let rebuilt = rebuild
+        .as_ref()
+        .is_none_or(|r| *r == dpa::rebuild::Outcome::Identical);
+    let code = if verdict.valid && rebuilt {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -116,10 +138,13 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
             verdict: &verdict,
             embedded: &embedded,
             annex: annex.as_ref(),
+            demo_key,
+            rebuild: rebuild.clone(),
         })
     } else if !print::quiet() {
-        print_human(&verdict, &embedded, annex.as_ref())
+        print_human(&verdict, &embedded, annex.as_ref(), demo_key)
             .and_then(|()| print_embedded(&embedded, args.cert.is_some()))
+            .and_then(|()| print_rebuild(rebuild.as_ref()))
             .map_err(Into::into)
     } else {
         Ok(())
@@ -172,6 +197,7 @@ fn print_human(
     verdict: &Verdict,
     embedded: &VendorRevision,
     annex: Option<&AnnexCheck>,
+    demo_key: bool,
 ) -> std::io::Result<()> {
     let file = Escaped(&verdict.file);
     let countersigned = embedded.countersigned_by();
@@ -193,6 +219,11 @@ fn print_human(
         for reason in &verdict.reasons {
             say!("  reason: {}", Escaped(&reason.to_string()))?;
         }
+    }
+    if verdict.valid && demo_key {
+        say!(
+            "  SPECIMEN: signed with a demo key, whose secret key is published; the signature shows nothing about who signed, and the document is not binding."
+        )?;
     }
     if let Some(c) = &verdict.comment {
         say!("  customer:      {}", Escaped(&c.customer))?;
@@ -353,4 +384,24 @@ fn signer_lines(sig: &SignatureVerdict) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+fn print_rebuild(outcome: Option<&dpa::rebuild::Outcome>) -> std::io::Result<()> {
+    match outcome {
+        None => Ok(()),
+        Some(dpa::rebuild::Outcome::Identical) => say!(
+            "REBUILD: identical: these inputs and the recorded issue date make this PDF byte for byte."
+        ),
+        Some(dpa::rebuild::Outcome::Differs {
+            input,
+            detail,
+            first_byte,
+        }) => {
+            say!("REBUILD: differs: {input}: {}", Escaped(detail))?;
+            match first_byte {
+                Some(at) => say!("  first differing byte: {at}"),
+                None => Ok(()),
+            }
+        }
+    }
 }

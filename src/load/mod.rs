@@ -157,6 +157,23 @@ pub fn check_annex_vendor(vendor: &Vendor, annex: &Annex) -> Result<(), LoadErro
     }
 }
 
+/// Checks that the vendor states every processing fact a DPA prints, for this annex
+/// ([`crate::legal::check_facts`]); the error names `vendor.toml`'s line and field.
+pub fn check_facts(path: &Path, vendor: &Vendor, annex: &Annex) -> Result<(), LoadError> {
+    let Err(e) = crate::legal::check_facts(vendor, annex) else {
+        return Ok(());
+    };
+    // The file is read again only to place the error: the vendor was loaded from it.
+    let source = Source::read(path, FileKind::Vendor)?;
+    // A missing field has no line of its own: `locate` points at its nearest parent.
+    Err(LoadError::Invalid {
+        at: source.locate(&e.path),
+        field_path: path_text(&e.path),
+        message: e.message,
+        hint: e.hint,
+    })
+}
+
 /// The opt-in feature names the annex knows, sorted.
 pub fn known_features(annex: &Annex) -> Vec<String> {
     let set: BTreeSet<&str> = annex

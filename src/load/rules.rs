@@ -336,6 +336,24 @@ pub fn check_vendor(v: &Vendor) -> Result<(), Problem> {
         check_website(vec![key("subprocessors_url")], url)?;
     }
     check_signatory(&[key("signatory")], &v.signatory)?;
+    if let Some(p) = &v.processing {
+        let processing = || vec![key("processing")];
+        check_email(
+            [processing(), vec![key("contact"), key("email")]].concat(),
+            &p.contact.email,
+        )?;
+        for (name, rep) in [
+            ("eu_representative", &p.eu_representative),
+            ("uk_representative", &p.uk_representative),
+        ] {
+            if let Some(rep) = rep {
+                check_email(
+                    [processing(), vec![key(name), key("email")]].concat(),
+                    &rep.email,
+                )?;
+            }
+        }
+    }
     check_all_text(v)
 }
 

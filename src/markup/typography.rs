@@ -5,7 +5,7 @@
 //! reader (pdftotext extracts the same words), with
 //! - straight quotes and apostrophes turned typographic (never inside code spans);
 //! - bare URLs and e-mail addresses made links;
-//! - inside links, invisible break opportunities (U+200B) after `/`, `.`, `@` and `-`,
+//! - inside links, invisible break opportunities (U+200B) after `/`, `.` and `@`,
 //!   never inside `https://`, so an address breaks where a reader expects, without a
 //!   hyphen;
 //! - a word joiner (U+2060) after each space that must not break: between "clause",
@@ -135,8 +135,9 @@ fn split_links(run: Run, out: &mut Vec<Run>) {
     }
 }
 
-/// Adds a break opportunity after each `/`, `.`, `@` and `-` of an address (but not in
-/// its scheme, nor at its end).
+/// Adds a break opportunity after each `/`, `.` and `@` of an address (but not in its
+/// scheme, nor at its end). Not after `-`: a hyphen at a line end reads as a hyphenation,
+/// and pdftotext drops it, so "privacy@har-" / "bour.example" would copy as another address.
 fn break_points(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let scheme_end = text.find("://").map_or(0, |i| i + 3);
@@ -148,8 +149,12 @@ fn break_points(text: &str) -> String {
         if i + c.len_utf8() == scheme_end {
             // Never "https:// / www…".
             out.push(JOIN);
-        } else if i >= scheme_end && inside && matches!(c, '/' | '.' | '@' | '-') {
+        } else if i >= scheme_end && inside && matches!(c, '/' | '.' | '@') {
             out.push(BREAK);
+        } else if inside && c == '-' {
+            // Line breaking would allow a break after a hyphen; inside an address it is
+            // refused (see above).
+            out.push(JOIN);
         }
     }
     out

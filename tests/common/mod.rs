@@ -173,14 +173,19 @@ pub fn pdf_text(pdf: &Path, page: Option<u32>) -> String {
 }
 
 /// Text as a reader sees it: lines joined, runs of white space collapsed to one space,
-/// soft hyphens (U+00AD) dropped.
+/// soft hyphens (U+00AD) dropped, and typographic quotes read as the straight ones the
+/// inputs are written with (the markup stage curls them).
 pub fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for word in text.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(word.chars().filter(|&c| c != '\u{AD}'));
+        out.extend(word.chars().filter(|&c| c != '\u{AD}').map(|c| match c {
+            '\u{2018}' | '\u{2019}' => '\'',
+            '\u{201C}' | '\u{201D}' => '"',
+            c => c,
+        }));
     }
     out
 }
