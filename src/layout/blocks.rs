@@ -36,6 +36,9 @@ pub(super) struct Slab {
     pub space_before: f32,
     /// No page may end right after this slab.
     pub keep_with_next: bool,
+    /// The keep is a preference (a heading with its whole introduction and the start of
+    /// its table), given up when honouring it would leave a page more than half empty.
+    pub soft_keep: bool,
     /// Text lines the slab counts as when a heading keeps with the next two lines.
     pub lines: u32,
     pub kind: SlabKind,
@@ -307,6 +310,7 @@ impl Builder<'_> {
                         height: 0.0,
                         space_before: 0.0,
                         keep_with_next: false,
+                        soft_keep: false,
                         lines: 0,
                         kind: SlabKind::PageBreak,
                         items: Vec::new(),
@@ -387,6 +391,7 @@ impl Builder<'_> {
                     height: spec.leading,
                     space_before: 0.0,
                     keep_with_next: true,
+                    soft_keep: false,
                     lines: 1,
                     kind: SlabKind::Text,
                     items: vec![m],
@@ -412,6 +417,7 @@ impl Builder<'_> {
                 height: spec.leading,
                 space_before: 0.0,
                 keep_with_next: keep,
+                soft_keep: false,
                 lines: 1,
                 kind: SlabKind::Text,
                 items,
@@ -515,6 +521,7 @@ impl Builder<'_> {
                                 height: body.leading,
                                 space_before: 0.0,
                                 keep_with_next: true,
+                                soft_keep: false,
                                 lines: 1,
                                 kind: SlabKind::Text,
                                 items: vec![m],
@@ -603,6 +610,7 @@ impl Builder<'_> {
             height: header_height,
             space_before: 0.0,
             keep_with_next: true,
+            soft_keep: false,
             lines: 0,
             kind: SlabKind::TableHeader(id),
             items: header_items,
@@ -666,6 +674,7 @@ impl Builder<'_> {
                     height,
                     space_before: 0.0,
                     keep_with_next: false,
+                    soft_keep: false,
                     lines: 1,
                     kind: SlabKind::TableRow(id),
                     items,
@@ -1038,6 +1047,7 @@ impl Builder<'_> {
             height,
             space_before: 0.0,
             keep_with_next: false,
+            soft_keep: false,
             lines: 1,
             kind: SlabKind::Signature,
             items,
@@ -1113,11 +1123,15 @@ impl Builder<'_> {
                 && matches!(self.slabs[j].kind, SlabKind::TableHeader(_))
                 && lines <= SHORT_INTRODUCTION
             {
-                // Introduction, header and the first row keep with what follows.
+                // Introduction, header and the first row keep with what follows, where
+                // a page has room for them (see `soft_keep`).
                 let first_row = j + 1;
                 let last = first_row.min(self.slabs.len() - 1);
                 for slab in &mut self.slabs[h..=last] {
-                    slab.keep_with_next = true;
+                    if !slab.keep_with_next {
+                        slab.keep_with_next = true;
+                        slab.soft_keep = true;
+                    }
                 }
                 if let Some(second) = self.slabs.get(first_row + 1)
                     && !matches!(second.kind, SlabKind::TableRow(_))
@@ -1138,6 +1152,7 @@ impl Builder<'_> {
                 counted += self.slabs[j].lines;
                 if counted < 2 {
                     self.slabs[j].keep_with_next = true;
+                    self.slabs[j].soft_keep = false;
                 }
                 j += 1;
             }
