@@ -7,7 +7,9 @@
 //!   its paragraph has a mean gap between 0.17 and 0.50 em (PROBES.md, "Measuring
 //!   typography");
 //! - no line ends inside a reference ("clause / 6.3"), a certification, a date, a key id
-//!   or a URL's scheme, and hyphenated words split where the dictionary allows;
+//!   or a URL's scheme (nor leaves one group of a key id or fingerprint alone), and
+//!   hyphenated words split where the dictionary allows;
+//! - the key id reads in groups of four wherever it is printed;
 //! - no straight quote or apostrophe in the extracted text;
 //! - the PDF is tagged (headings, lists, tables, links), with an outline of every
 //!   numbered clause and annex and clickable links.
@@ -259,7 +261,11 @@ fn no_line_ends_inside_a_reference_date_certification_key_or_url() {
                 || (month(e) && s.len() >= 4 && s[..4].chars().all(|c| c.is_ascii_digit()))
             {
                 Some("date")
-            } else if hex_group(e) && hex_group(s) && !prev.is_some_and(hex_group) {
+            } else if hex_group(e)
+                && hex_group(s)
+                && (!prev.is_some_and(hex_group) || !b.get(1).is_some_and(|w| hex_group(&w.text)))
+            {
+                // A group of a key id or fingerprint alone before or after the break.
                 Some("key id or fingerprint")
             } else if e.ends_with("://") || e.ends_with(':') && s.starts_with("//") {
                 Some("URL scheme")
@@ -310,6 +316,32 @@ fn no_line_ends_inside_a_reference_date_certification_key_or_url() {
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
     println!("{hyphenated} hyphenated line ends checked");
+}
+
+#[test]
+fn key_ids_read_in_groups_of_four_everywhere() {
+    // The key id of the demo key, as `dpa keygen` and minisign print it.
+    const KEY_ID: &str = "4A988A749CF5D816";
+    let grouped = "4A98 8A74 9CF5 D816";
+    for path in documents() {
+        let text = tool("pdftotext", &["-enc", "UTF-8"], path);
+        let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            !words.contains(KEY_ID),
+            "{}: {KEY_ID} ungrouped",
+            path.display()
+        );
+        // Every mention of the key is its four groups, in the paragraphs and the
+        // signature block alike (a DPA names it three times, a notice once).
+        let mentions = words.matches(grouped).count();
+        assert!(mentions >= 1, "{}: {words}", path.display());
+        assert_eq!(
+            words.matches("4A98").count(),
+            mentions,
+            "{}",
+            path.display()
+        );
+    }
 }
 
 #[test]
