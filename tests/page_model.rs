@@ -1,11 +1,13 @@
-//! How full the pages of every fixture document are, read from the layout's own page
-//! model: all vendor × customer DPAs and the change notices.
+//! Every fixture document (all vendor × customer DPAs and the change notices) read from
+//! the layout's own page model:
 //!
-//! Issue 15: no page is left more than half empty before a block that could have started
-//! on it, unless a page break was asked for. Every block of the fixture documents (a
-//! paragraph's first lines, a table row, the signature block) is shorter than half a page,
-//! so there the rule reads: every page that ends in the flow of the text is at least half
-//! full.
+//! - how full the pages are. Issue 15: no page is left more than half empty before a
+//!   block that could have started on it, unless a page break was asked for. Every block
+//!   of the fixture documents (a paragraph's first lines, a table row, the signature
+//!   block) is shorter than half a page, so there the rule reads: every page that ends in
+//!   the flow of the text is at least half full;
+//! - links: an e-mail address or URL broken over lines reads, joined, exactly as its
+//!   address (no hyphen added at a break).
 
 use std::path::{Path, PathBuf};
 
@@ -212,4 +214,48 @@ fn the_signature_block_follows_its_section_on_a_page_with_room_for_it() {
         assert!(ink_bottom(page) <= page.text_box.bottom() + 0.01, "{name}");
     }
     assert_eq!(seen, wanted.len());
+}
+
+/// The text a line draws, without the invisible break marks.
+fn visible(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '\u{AD}' | '\u{200B}' | '\u{2060}' | '\u{FEFF}'))
+        .collect()
+}
+
+#[test]
+fn every_address_reads_as_itself_across_line_breaks() {
+    let mut links = 0;
+    let mut broken = 0;
+    for (name, doc) in documents() {
+        let layout = lay_out(&doc);
+        // Each link's glyphs in reading order, and on how many lines they lie.
+        let mut drawn: Vec<(String, usize)> = vec![(String::new(), 0); layout.nodes.len()];
+        for item in layout.pages.iter().flat_map(|p| &p.items) {
+            let Item::Line(line) = item else { continue };
+            let mut on_line = Vec::new();
+            for run in &line.runs {
+                if let Some(id) = run.link {
+                    drawn[id as usize].0.push_str(&visible(&run.text));
+                    if !on_line.contains(&id) {
+                        on_line.push(id);
+                        drawn[id as usize].1 += 1;
+                    }
+                }
+            }
+        }
+        for (node, (text, lines)) in layout.nodes.iter().zip(drawn) {
+            let dpa::layout::NodeKind::Link(target) = &node.kind else {
+                continue;
+            };
+            links += 1;
+            broken += usize::from(lines > 1);
+            let address = target.strip_prefix("mailto:").unwrap_or(target);
+            assert_eq!(text, address, "{name}: a link drawn over {lines} lines");
+        }
+    }
+    println!("{links} links, {broken} broken over lines");
+    assert!(links > 200, "only {links} links");
+    // The check means something only if addresses do break over lines.
+    assert!(broken > 10, "only {broken} links broken over lines");
 }
