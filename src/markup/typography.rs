@@ -100,10 +100,17 @@ fn group_hex(text: &str) -> Option<String> {
                 || w.bytes().all(|b| !b.is_ascii_uppercase()))
             && w.bytes().any(|b| b.is_ascii_alphabetic())
     };
-    let words = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() >= MIN_GROUPED_HEX);
-    if !words.clone().any(is_token) {
+    // Most text has no run of twelve hex digits: find that out in one pass over bytes.
+    let mut run = 0;
+    let long = text.bytes().any(|b| {
+        run = if b.is_ascii_hexdigit() { run + 1 } else { 0 };
+        run >= MIN_GROUPED_HEX
+    });
+    if !long
+        || !text
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w.len() >= MIN_GROUPED_HEX && is_token(w))
+    {
         return None;
     }
     let mut out = String::with_capacity(text.len() + 8);
