@@ -21,7 +21,7 @@
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use thiserror::Error;
 
-use crate::document::{Block, Cell, List, ListItem, Run, SignatureBlock, Style, Table};
+use crate::document::{Block, Cell, List, ListItem, Party, Run, SignatureBlock, Style, Table};
 
 mod typography;
 
@@ -403,7 +403,8 @@ impl<'s> Builder<'s> {
             let block = self
                 .signatures
                 .ok_or(MarkupError::NoSignatures { line: self.line })?;
-            self.root.push(Block::Signatures(Box::new(block.clone())));
+            self.root
+                .push(Block::Signatures(Box::new(signature_text(block))));
         } else if let Some(numbers) = directive.strip_prefix("widths:") {
             let mut widths = Vec::new();
             for word in numbers.split_whitespace() {
@@ -557,6 +558,23 @@ fn finish_runs(runs: Vec<Run>) -> Vec<Run> {
         }
     }
     typography::finish(out)
+}
+
+/// The signature block with its lines set like running text: key ids in groups, the
+/// spaces of dates and references bound.
+fn signature_text(block: &SignatureBlock) -> SignatureBlock {
+    let party = |p: &Party| Party {
+        caption: typography::finish_text(&p.caption),
+        organisation: typography::finish_text(&p.organisation),
+        name: p.name.as_deref().map(typography::finish_text),
+        title: p.title.as_deref().map(typography::finish_text),
+        date: p.date.as_deref().map(typography::finish_text),
+        signed: p.signed.as_deref().map(typography::finish_text),
+    };
+    SignatureBlock {
+        vendor: party(&block.vendor),
+        customer: party(&block.customer),
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,11 @@
 //!   its paragraph has a mean gap between 0.17 and 0.50 em (PROBES.md, "Measuring
 //!   typography");
 //! - no line ends inside a reference ("clause / 6.3"), a certification, a date, a key id
-//!   or a URL's scheme, and hyphenated words split where the dictionary allows;
+//!   or a URL's scheme (nor leaves one group of a key id or fingerprint alone), and
+//!   hyphenated words split where the dictionary allows;
+//! - the key id reads in groups of four wherever it is printed;
+//! - e-mail addresses and URLs (the vendors', the customers', the providers') break only
+//!   after "/", ".", "@" or "-", never with a hyphen added;
 //! - no straight quote or apostrophe in the extracted text;
 //! - the PDF is tagged (headings, lists, tables, links), with an outline of every
 //!   numbered clause and annex and clickable links.
@@ -229,6 +233,91 @@ fn hex_group(word: &str) -> bool {
         && w.chars().any(|c| c.is_ascii_digit())
 }
 
+/// Every e-mail address and URL the fixture documents print: the vendors' and
+/// customers' addresses, the vendors' websites and list pages, the providers' websites.
+fn addresses() -> Vec<String> {
+    let mut out = Vec::new();
+    for vendor in VENDORS {
+        let v = dpa::load::vendor(root().join(format!("fixtures/{vendor}/vendor.toml"))).unwrap();
+        out.extend([v.email, v.website]);
+        out.extend(v.subprocessors_url);
+        for annex in ["annex.toml", "annex-next.toml"] {
+            let path = root().join(format!("fixtures/{vendor}/{annex}"));
+            if path.exists() {
+                let a = dpa::load::annex(path).unwrap();
+                let sites = a.sections.into_iter().flat_map(|s| s.entries);
+                out.extend(sites.filter_map(|e| e.website));
+            }
+        }
+    }
+    for entry in std::fs::read_dir(root().join("fixtures/customers")).unwrap() {
+        out.push(dpa::load::customer(entry.unwrap().path()).unwrap().email);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Why a line end that falls inside an address (`e` ends one line, `s` starts the next)
+/// is wrong: an address breaks only after "/", ".", "@" or "-", never with a hyphen
+/// added.
+fn address_break(e: &str, s: &str, addresses: &[String]) -> Option<&'static str> {
+    let trim = |t: String| {
+        t.trim_start_matches(['(', '“', '‘'])
+            .trim_end_matches(['.', ',', ';', ':', ')', '”', '’'])
+            .to_string()
+    };
+    let inside = |t: &str| !t.is_empty() && addresses.iter().any(|a| a.contains(t));
+    let joined = trim(format!("{e}{s}"));
+    if let Some(left) = e.strip_suffix('-') {
+        let unhyphenated = trim(format!("{left}{s}"));
+        if joined.contains(['@', '.', '/', ':']) && inside(&unhyphenated) && !inside(&joined) {
+            return Some("hyphen added inside an address");
+        }
+    }
+    if joined.contains(['@', '/']) && inside(&joined) && !e.ends_with(['/', '.', '@', '-']) {
+        return Some("address broken elsewhere than after / . @ -");
+    }
+    None
+}
+
+#[test]
+fn addresses_break_only_after_separators_and_never_with_an_added_hyphen() {
+    let addresses = addresses();
+    assert!(
+        addresses
+            .iter()
+            .any(|a| a == "datenschutz@mueller-soehne.example")
+    );
+    let fake = ["privacy@harbour-finch.example".to_string()];
+    assert!(address_break("privacy@har-", "bour-finch.example", &fake).is_some());
+    assert!(address_break("privacy@harbour-", "finch.example.", &fake).is_none());
+    assert!(address_break("privacy@harbour-fi", "nch.example", &fake).is_some());
+    let mut broken = 0;
+    let mut bad = Vec::new();
+    for path in documents() {
+        for pair in lines(path).windows(2) {
+            let ((page, a), (next_page, b)) = (&pair[0], &pair[1]);
+            let (Some(end), Some(start)) = (a.last(), b.first()) else {
+                continue;
+            };
+            if next_page != page || (b[0].x_min - a[0].x_min).abs() > 40.0 {
+                continue;
+            }
+            let (e, s) = (end.text.as_str(), start.text.as_str());
+            broken += usize::from(addresses.iter().any(|x| x.contains(e) && e.len() > 4));
+            if let Some(reason) = address_break(e, s, &addresses) {
+                bad.push(format!("{reason}: {e:?} / {s:?} in {}", path.display()));
+            }
+        }
+    }
+    assert!(
+        broken > 10,
+        "only {broken} line ends inside an address: nothing was checked"
+    );
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
 #[test]
 fn no_line_ends_inside_a_reference_date_certification_key_or_url() {
     let h = Standard::from_embedded(Language::EnglishUS).unwrap();
@@ -259,7 +348,11 @@ fn no_line_ends_inside_a_reference_date_certification_key_or_url() {
                 || (month(e) && s.len() >= 4 && s[..4].chars().all(|c| c.is_ascii_digit()))
             {
                 Some("date")
-            } else if hex_group(e) && hex_group(s) && !prev.is_some_and(hex_group) {
+            } else if hex_group(e)
+                && hex_group(s)
+                && (!prev.is_some_and(hex_group) || !b.get(1).is_some_and(|w| hex_group(&w.text)))
+            {
+                // A group of a key id or fingerprint alone before or after the break.
                 Some("key id or fingerprint")
             } else if e.ends_with("://") || e.ends_with(':') && s.starts_with("//") {
                 Some("URL scheme")
@@ -310,6 +403,32 @@ fn no_line_ends_inside_a_reference_date_certification_key_or_url() {
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
     println!("{hyphenated} hyphenated line ends checked");
+}
+
+#[test]
+fn key_ids_read_in_groups_of_four_everywhere() {
+    // The key id of the demo key, as `dpa keygen` and minisign print it.
+    const KEY_ID: &str = "4A988A749CF5D816";
+    let grouped = "4A98 8A74 9CF5 D816";
+    for path in documents() {
+        let text = tool("pdftotext", &["-enc", "UTF-8"], path);
+        let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            !words.contains(KEY_ID),
+            "{}: {KEY_ID} ungrouped",
+            path.display()
+        );
+        // Every mention of the key is its four groups, in the paragraphs and the
+        // signature block alike (a DPA names it three times, a notice once).
+        let mentions = words.matches(grouped).count();
+        assert!(mentions >= 1, "{}: {words}", path.display());
+        assert_eq!(
+            words.matches("4A98").count(),
+            mentions,
+            "{}",
+            path.display()
+        );
+    }
 }
 
 #[test]

@@ -5,7 +5,9 @@
 //! strip of items (one text line, one table row, the signature block) with the space
 //! above it and whether a page may end after it. The keep rules live here: headings keep
 //! with the next two lines, paragraphs leave no widow or orphan, the table header keeps
-//! with the first row, the signature block keeps with the text before it.
+//! with the first row, the signature block keeps with the text before it. What is taller
+//! than a page is cut between its lines: a table row, a table header (one taller than a
+//! quarter page is set once instead of repeated), the signature block.
 
 use hyphenation::{Language, Load, Standard};
 use std::sync::OnceLock;
@@ -36,6 +38,9 @@ pub(super) struct Slab {
     pub space_before: f32,
     /// No page may end right after this slab.
     pub keep_with_next: bool,
+    /// The keep is a preference (a heading with its whole introduction and the start of
+    /// its table), given up when honouring it would leave a page more than half empty.
+    pub soft_keep: bool,
     /// Text lines the slab counts as when a heading keeps with the next two lines.
     pub lines: u32,
     pub kind: SlabKind,
@@ -54,6 +59,10 @@ pub(super) struct Built {
     /// relative to the slab's top.
     pub signature: Option<(usize, Rect, Rect, (u32, u32))>,
 }
+
+/// The tallest table header, as a share of the text box, that is repeated on every page
+/// the table spans.
+const MAX_REPEATED_HEADER: f32 = 0.25;
 
 /// Type sizes and spacing derived from the base size.
 #[derive(Debug, Clone, Copy)]
@@ -307,6 +316,7 @@ impl Builder<'_> {
                         height: 0.0,
                         space_before: 0.0,
                         keep_with_next: false,
+                        soft_keep: false,
                         lines: 0,
                         kind: SlabKind::PageBreak,
                         items: Vec::new(),
@@ -387,6 +397,7 @@ impl Builder<'_> {
                     height: spec.leading,
                     space_before: 0.0,
                     keep_with_next: true,
+                    soft_keep: false,
                     lines: 1,
                     kind: SlabKind::Text,
                     items: vec![m],
@@ -412,6 +423,7 @@ impl Builder<'_> {
                 height: spec.leading,
                 space_before: 0.0,
                 keep_with_next: keep,
+                soft_keep: false,
                 lines: 1,
                 kind: SlabKind::Text,
                 items,
@@ -515,6 +527,7 @@ impl Builder<'_> {
                                 height: body.leading,
                                 space_before: 0.0,
                                 keep_with_next: true,
+                                soft_keep: false,
                                 lines: 1,
                                 kind: SlabKind::Text,
                                 items: vec![m],
@@ -586,50 +599,69 @@ impl Builder<'_> {
             Role::TableHeader { table: id },
             NodeKind::HeaderCell,
         )?;
-        let header_height = header_row.0;
-        let mut header_items = vec![Item::Fill(Fill {
-            rect: Rect {
-                x,
-                y: 0.0,
-                width: measure,
-                height: header_height,
-            },
-            gray: 0.92,
-        })];
-        header_items.push(rule(x, measure, 0.0, 0.8, 0.0));
-        header_items.extend(header_row.1.into_iter().flatten());
-        header_items.push(rule(x, measure, header_height, 0.5, 0.0));
-        let header_slab = Slab {
-            height: header_height,
-            space_before: 0.0,
-            keep_with_next: true,
-            lines: 0,
-            kind: SlabKind::TableHeader(id),
-            items: header_items,
+        let (header_height, header_cells) = header_row;
+        let has_header = !table.header.is_empty();
+        // A header repeats on every page the table spans only while it leaves most of the
+        // page to the rows; a taller one (hundreds of words in a heading cell) is set once,
+        // cut between its lines like a row taller than a page.
+        let page_height = self.text_box.height;
+        let repeat = has_header && header_height <= MAX_REPEATED_HEADER * page_height;
+        let lines_per_page = |reserved: f32| {
+            let room = page_height - reserved - 1.0;
+            (((room - 2.0 * pad_y) / spec.leading).floor() as usize).max(1)
         };
-        // A table without a header row has nothing to repeat on later pages.
-        self.headers.push(if table.header.is_empty() {
-            Slab {
-                items: Vec::new(),
-                ..header_slab.clone()
+        let header_pieces = row_pieces(header_cells, lines_per_page(0.0), spec.leading, pad_y);
+        let pieces = header_pieces.len();
+        let mut header_slabs = Vec::with_capacity(pieces);
+        for (k, (height, lines)) in header_pieces.into_iter().enumerate() {
+            let mut items = vec![Item::Fill(Fill {
+                rect: Rect {
+                    x,
+                    y: 0.0,
+                    width: measure,
+                    height,
+                },
+                gray: 0.92,
+            })];
+            if k == 0 {
+                items.push(rule(x, measure, 0.0, 0.8, 0.0));
             }
-        } else {
-            header_slab.clone()
+            items.extend(lines);
+            if k + 1 == pieces {
+                items.push(rule(x, measure, height, 0.5, 0.0));
+            }
+            header_slabs.push(Slab {
+                height,
+                space_before: 0.0,
+                keep_with_next: true,
+                soft_keep: false,
+                lines: 0,
+                kind: SlabKind::TableHeader(id),
+                items,
+            });
+        }
+        // A table without a header row (or with one too tall) repeats nothing.
+        self.headers.push(match header_slabs.first() {
+            Some(h) if repeat => h.clone(),
+            _ => Slab {
+                height: 0.0,
+                space_before: 0.0,
+                keep_with_next: true,
+                soft_keep: false,
+                lines: 0,
+                kind: SlabKind::TableHeader(id),
+                items: Vec::new(),
+            },
         });
         let table_gap = 0.8 * self.body().leading;
         self.space(table_gap);
-        if !table.header.is_empty() {
-            self.push(header_slab);
+        if has_header {
+            for slab in header_slabs {
+                self.push(slab);
+            }
         }
         // A row taller than a page (minus its repeated header) is cut into pieces.
-        let max_height = self.text_box.height
-            - if table.header.is_empty() {
-                0.0
-            } else {
-                header_height
-            }
-            - 1.0;
-        let max_lines = (((max_height - 2.0 * pad_y) / spec.leading).floor() as usize).max(1);
+        let max_lines = lines_per_page(if repeat { header_height } else { 0.0 });
         for (r, cells) in rows.iter().enumerate() {
             let last_row = r + 1 == rows.len();
             let (_, cell_lines) = self.row(
@@ -642,21 +674,10 @@ impl Builder<'_> {
                 Role::TableCell { table: id },
                 NodeKind::Cell,
             )?;
-            let depth = cell_lines.iter().map(Vec::len).max().unwrap_or(0).max(1);
-            // Each piece of the row takes the next `max_lines` lines of every cell.
-            let mut cells: Vec<_> = cell_lines.into_iter().map(Vec::into_iter).collect();
-            let mut from = 0;
-            while from < depth {
-                let to = (from + max_lines).min(depth);
-                let height = (to - from) as f32 * spec.leading + 2.0 * pad_y;
-                let mut items = Vec::new();
-                for cell in &mut cells {
-                    for mut item in cell.by_ref().take(to - from) {
-                        item.shift(0.0, -(from as f32) * spec.leading);
-                        items.push(item);
-                    }
-                }
-                let closing = last_row && to == depth;
+            let row_pieces = row_pieces(cell_lines, max_lines, spec.leading, pad_y);
+            let count = row_pieces.len();
+            for (k, (height, mut items)) in row_pieces.into_iter().enumerate() {
+                let closing = last_row && k + 1 == count;
                 items.push(if closing {
                     rule(x, measure, height, 0.8, 0.0)
                 } else {
@@ -666,11 +687,11 @@ impl Builder<'_> {
                     height,
                     space_before: 0.0,
                     keep_with_next: false,
+                    soft_keep: false,
                     lines: 1,
                     kind: SlabKind::TableRow(id),
                     items,
                 });
-                from = to;
             }
         }
         self.pending_space = table_gap;
@@ -969,6 +990,8 @@ impl Builder<'_> {
             ("Title:", |p| &p.title),
             ("Date:", |p| &p.date),
         ];
+        // Where a block taller than a page may be cut: after each line of a field.
+        let mut row_cuts = vec![y];
         for (f, (label, get)) in fields.into_iter().enumerate() {
             let row_h = 1.9 * body.leading;
             let baseline_y = y + row_h - (body.leading - self.baseline(body));
@@ -1025,6 +1048,8 @@ impl Builder<'_> {
                     })),
                 }
             }
+            let extra_lines = (extra / body.leading).round() as usize;
+            row_cuts.extend((0..=extra_lines).map(|k| y + row_h + k as f32 * body.leading));
             y += row_h + extra;
         }
         let height = y + 0.4 * body.leading;
@@ -1034,16 +1059,47 @@ impl Builder<'_> {
             prev.keep_with_next = true;
         }
         self.space(1.2 * body.leading);
-        self.push(Slab {
-            height,
-            space_before: 0.0,
-            keep_with_next: false,
-            lines: 1,
-            kind: SlabKind::Signature,
-            items,
-        });
+        // A block taller than a page (a legal name of thousands of characters) is cut
+        // between its lines of text, which keep together as far as a page allows; the
+        // signature zone with its rule and label stays whole.
+        let pieces = if height > self.text_box.height {
+            let mut cuts = Vec::new();
+            let caption_lines = (top / body.leading).round() as usize;
+            cuts.extend((1..caption_lines).map(|k| k as f32 * body.leading));
+            cuts.push(top);
+            cuts.extend(row_cuts);
+            if let Some(last) = cuts.last_mut() {
+                *last = height;
+            }
+            bands(items, &cuts)
+        } else {
+            vec![(0.0, height, items)]
+        };
+        let count = pieces.len();
+        // The band that holds the signature zone; the widgets' areas are relative to it.
+        let zone = pieces
+            .iter()
+            .rposition(|b| b.0 <= zone_top)
+            .unwrap_or_default();
+        let zone_slab = self.slabs.len() + zone;
+        let in_zone = |r: Rect| Rect {
+            y: r.y - pieces[zone].0,
+            ..r
+        };
+        let areas = (in_zone(areas.0), in_zone(areas.1));
+        for (k, (_, band_height, items)) in pieces.into_iter().enumerate() {
+            self.push(Slab {
+                height: band_height,
+                space_before: 0.0,
+                keep_with_next: k + 1 < count,
+                soft_keep: false,
+                lines: 1,
+                kind: SlabKind::Signature,
+                items,
+            });
+        }
         self.signature = Some((
-            self.slabs.len() - 1,
+            zone_slab,
             areas.0,
             areas.1,
             (party_nodes[0], party_nodes[1]),
@@ -1113,11 +1169,15 @@ impl Builder<'_> {
                 && matches!(self.slabs[j].kind, SlabKind::TableHeader(_))
                 && lines <= SHORT_INTRODUCTION
             {
-                // Introduction, header and the first row keep with what follows.
+                // Introduction, header and the first row keep with what follows, where
+                // a page has room for them (see `soft_keep`).
                 let first_row = j + 1;
                 let last = first_row.min(self.slabs.len() - 1);
                 for slab in &mut self.slabs[h..=last] {
-                    slab.keep_with_next = true;
+                    if !slab.keep_with_next {
+                        slab.keep_with_next = true;
+                        slab.soft_keep = true;
+                    }
                 }
                 if let Some(second) = self.slabs.get(first_row + 1)
                     && !matches!(second.kind, SlabKind::TableRow(_))
@@ -1138,11 +1198,63 @@ impl Builder<'_> {
                 counted += self.slabs[j].lines;
                 if counted < 2 {
                     self.slabs[j].keep_with_next = true;
+                    self.slabs[j].soft_keep = false;
                 }
                 j += 1;
             }
         }
     }
+}
+
+/// Cuts a table row into pieces of at most `max_lines` lines of every cell: each piece's
+/// height and its line items, moved up to the piece's top (one piece for most rows).
+fn row_pieces(
+    cell_lines: Vec<Vec<Item>>,
+    max_lines: usize,
+    leading: f32,
+    pad_y: f32,
+) -> Vec<(f32, Vec<Item>)> {
+    let depth = cell_lines.iter().map(Vec::len).max().unwrap_or(0).max(1);
+    let mut cells: Vec<_> = cell_lines.into_iter().map(Vec::into_iter).collect();
+    let mut out = Vec::with_capacity(1);
+    let mut from = 0;
+    while from < depth {
+        let to = (from + max_lines).min(depth);
+        let height = (to - from) as f32 * leading + 2.0 * pad_y;
+        let mut items = Vec::new();
+        for cell in &mut cells {
+            for mut item in cell.by_ref().take(to - from) {
+                item.shift(0.0, -(from as f32) * leading);
+                items.push(item);
+            }
+        }
+        out.push((height, items));
+        from = to;
+    }
+    out
+}
+
+/// Cuts a strip of items into bands at `cuts` (the bands' bottoms, increasing, the last
+/// the strip's height): each item goes to the band its baseline (a rule's or fill's top)
+/// lies in, moved up to the band's top. Returns each band's top, height and items.
+fn bands(items: Vec<Item>, cuts: &[f32]) -> Vec<(f32, f32, Vec<Item>)> {
+    let mut out: Vec<(f32, f32, Vec<Item>)> = Vec::with_capacity(cuts.len());
+    let mut top = 0.0;
+    for &bottom in cuts {
+        out.push((top, bottom - top, Vec::new()));
+        top = bottom;
+    }
+    for mut item in items {
+        let at = match &item {
+            Item::Line(l) => l.baseline,
+            Item::Rule(r) => r.y1.min(r.y2),
+            Item::Fill(f) => f.rect.y,
+        };
+        let k = cuts.partition_point(|&c| c <= at).min(out.len() - 1);
+        item.shift(0.0, -out[k].0);
+        out[k].2.push(item);
+    }
+    out
 }
 
 /// Splits `measure` between columns with natural widths `max` and minimum widths `min`.

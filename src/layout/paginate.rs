@@ -3,8 +3,12 @@
 //! In: the slabs from `blocks` with their keep rules. Out: [`Page`]s. A page ends at the
 //! last slab that fits, moved back to the nearest slab after which a break is allowed;
 //! a page that starts inside a table begins with that table's header. Only when a run of
-//! kept-together slabs is taller than a page is a keep rule broken. Footers ("Page N of
-//! M" and the document's footer text) are added once the page count is known.
+//! kept-together slabs is taller than a page is a keep rule broken. A page that would end
+//! with a hole of more than a quarter of it first lets its gaps shrink (a quarter each, as
+//! far as needed) to take the next slab; one that would be more than half empty gives up
+//! the soft keeps (a heading with its whole introduction and the start of its table).
+//! Footers ("Page N of M" and the document's footer text) are added once the page count
+//! is known.
 
 use super::blocks::{Built, SlabKind};
 use super::para::{self, Align, ParaStyle};
@@ -14,12 +18,23 @@ use super::{
 };
 use crate::document::{Document, Run, Style};
 
-/// Slabs placed on one page: (slab index, or a table header, and its top `y`).
+/// Slabs placed on one page: (slab index, or a table header, and its top `y`). A slab
+/// also carries how much the gaps above it on the page, its own included, may shrink.
 #[derive(Debug, Clone, Copy)]
 enum Placed {
-    Slab(usize, f32),
+    Slab(usize, f32, f32),
     Header(u32, f32),
 }
+
+/// The share of its natural size a vertical gap may give up, like TeX's shrinkable glue
+/// between paragraphs: only on a page that would otherwise end with a hole.
+const GAP_SHRINK: f32 = 0.25;
+/// A page whose best break leaves more than this share of it empty shrinks its gaps, if
+/// that makes room for what comes next.
+const HOLE_TO_SHRINK: f32 = 0.25;
+/// A page whose best break leaves more than this share of it empty gives up soft keeps
+/// (issue 15: no page more than half empty before a block that could start on it).
+const HOLE_TO_BREAK_SOFT_KEEP: f32 = 0.5;
 
 pub(super) fn paginate(
     built: Built,
@@ -38,7 +53,9 @@ pub(super) fn paginate(
     let capacity = text_box.height;
     let mut pages: Vec<Vec<Placed>> = Vec::new();
     let mut page: Vec<Placed> = Vec::new();
+    // The natural bottom of what is on the page, and how much its gaps may shrink.
     let mut y = 0.0f32;
+    let mut give = 0.0f32;
     let mut i = 0;
     // A page holding only a repeated table header counts as empty.
     let has_content = |page: &[Placed]| page.iter().any(|p| matches!(p, Placed::Slab(..)));
@@ -46,8 +63,8 @@ pub(super) fn paginate(
         let slab = &slabs[i];
         if slab.kind == SlabKind::PageBreak {
             if has_content(&page) {
-                pages.push(std::mem::take(&mut page));
-                y = 0.0;
+                pages.push(settle(std::mem::take(&mut page), &slabs, capacity));
+                (y, give) = (0.0, 0.0);
             }
             i += 1;
             continue;
@@ -64,25 +81,43 @@ pub(super) fn paginate(
         } else {
             0.0
         };
-        if y + gap + slab.height <= capacity + 0.001 || !has_content(&page) {
-            page.push(Placed::Slab(i, y + gap));
-            y += gap + slab.height;
+        let bottom = y + gap + slab.height;
+        let place = |page: &mut Vec<Placed>, y: &mut f32, give: &mut f32| {
+            *give += gap * GAP_SHRINK;
+            page.push(Placed::Slab(i, *y + gap, *give));
+            *y = bottom;
+        };
+        if bottom <= capacity + 0.001 || !has_content(&page) {
+            place(&mut page, &mut y, &mut give);
             i += 1;
             continue;
         }
-        // The slab does not fit: end the page after the last slab that allows it.
-        let mut cut = None;
-        for (k, p) in page.iter().enumerate().rev() {
-            if let Placed::Slab(j, _) = *p
-                && !slabs[j].keep_with_next
-            {
-                cut = Some(k);
-                break;
-            }
+        // The slab does not fit: the page would end after the last slab that allows it.
+        let last_break = |soft: bool| {
+            page.iter().rposition(|p| {
+                matches!(*p, Placed::Slab(j, ..)
+                    if !slabs[j].keep_with_next || (soft && slabs[j].soft_keep))
+            })
+        };
+        let hole = |cut: Option<usize>| match cut.map(|k| page[k]) {
+            Some(Placed::Slab(j, top, _)) => capacity - top - slabs[j].height,
+            _ => 0.0,
+        };
+        let mut cut = last_break(false);
+        // Rather than leave a hole, take the slab with the page's gaps shrunk.
+        if hole(cut) > HOLE_TO_SHRINK * capacity
+            && bottom - give - gap * GAP_SHRINK <= capacity + 0.001
+        {
+            place(&mut page, &mut y, &mut give);
+            i += 1;
+            continue;
+        }
+        if hole(cut) > HOLE_TO_BREAK_SOFT_KEEP * capacity {
+            cut = last_break(true);
         }
         match cut {
             Some(k) if has_content(&page[..=k]) => {
-                if let Some(Placed::Slab(j, _)) = page.get(k + 1) {
+                if let Some(Placed::Slab(j, ..)) = page.get(k + 1) {
                     i = *j;
                 }
                 page.truncate(k + 1);
@@ -90,8 +125,8 @@ pub(super) fn paginate(
             // Everything on the page is kept together: break here anyway.
             _ => {}
         }
-        pages.push(std::mem::take(&mut page));
-        y = 0.0;
+        pages.push(settle(std::mem::take(&mut page), &slabs, capacity));
+        (y, give) = (0.0, 0.0);
         if pages.len() > super::MAX_PAGES {
             return Err(LayoutError::TooManyPages {
                 limit: super::MAX_PAGES,
@@ -99,7 +134,7 @@ pub(super) fn paginate(
         }
     }
     if has_content(&page) || pages.is_empty() {
-        pages.push(page);
+        pages.push(settle(page, &slabs, capacity));
     }
 
     let (width, height) = setup.paper.size();
@@ -128,7 +163,7 @@ pub(super) fn paginate(
             // Every slab lands on exactly one page, so its items move; only repeated
             // table headers are copied, and a repeated header is page furniture.
             let (slab_items, top, repeated) = match p {
-                Placed::Slab(j, top) => {
+                Placed::Slab(j, top, _) => {
                     landed[j] = (n, text_box.y + top);
                     (std::mem::take(&mut slabs[j].items), top, false)
                 }
@@ -186,6 +221,25 @@ pub(super) fn paginate(
         outline,
         signatures,
     })
+}
+
+/// Moves the slabs of a page that runs past `capacity` up, each gap shrunk by the same
+/// share of what it may give, so that the page ends at the bottom of its text box.
+fn settle(mut page: Vec<Placed>, slabs: &[super::blocks::Slab], capacity: f32) -> Vec<Placed> {
+    let (bottom, give) = page.iter().fold((0.0f32, 0.0f32), |(b, g), p| match *p {
+        Placed::Slab(j, top, give) => (b.max(top + slabs[j].height), g.max(give)),
+        Placed::Header(..) => (b, g),
+    });
+    if bottom <= capacity + 0.001 || give <= 0.0 {
+        return page;
+    }
+    let share = ((bottom - capacity) / give).min(1.0);
+    for p in &mut page {
+        if let Placed::Slab(_, top, give) = p {
+            *top -= *give * share;
+        }
+    }
+    page
 }
 
 /// Adds the rule, the footer text (left) and "Page N of M" (right) to a page.
@@ -281,5 +335,137 @@ pub(super) fn footer_line(
         index: 0,
         of: 1,
         justified: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::blocks::{Built, Slab, SlabKind};
+    use super::super::{Fonts, Item, Layout, PageSetup, Rect, Role};
+    use crate::document::{Document, Metadata};
+
+    /// A4 with 72 pt margins: the text box is 697.89 pt tall.
+    fn text_box() -> Rect {
+        Rect {
+            x: 72.0,
+            y: 72.0,
+            width: 451.276,
+            height: 697.89,
+        }
+    }
+
+    /// A slab of one marker line, so where it landed can be read from the pages.
+    fn slab(height: f32, gap: f32, keep: bool, kind: SlabKind, mark: u32) -> Slab {
+        let fonts = Fonts::embedded().unwrap();
+        let set = super::para::set_single("x", crate::document::Style::Regular, 11.0, &fonts);
+        let mut line = super::footer_line(set.unwrap(), 72.0, height, 10.0, 11.0, mark);
+        line.role = Role::Body;
+        Slab {
+            height,
+            space_before: gap,
+            keep_with_next: keep,
+            soft_keep: false,
+            lines: 1,
+            kind,
+            items: vec![Item::Line(line)],
+        }
+    }
+
+    fn lay_out(slabs: Vec<Slab>) -> Layout {
+        let doc = Document {
+            meta: Metadata {
+                title: "t".into(),
+                author: "a".into(),
+                subject: "s".into(),
+                keywords: Vec::new(),
+                date: chrono::NaiveDate::default(),
+            },
+            blocks: Vec::new(),
+            footer: String::new(),
+            attachments: Vec::new(),
+            lang: None,
+            watermark: None,
+        };
+        let built = Built {
+            slabs,
+            headers: Vec::new(),
+            nodes: Vec::new(),
+            outline: Vec::new(),
+            signature: None,
+        };
+        let fonts = Fonts::embedded().unwrap();
+        super::paginate(built, &doc, &fonts, &PageSetup::default(), text_box()).unwrap()
+    }
+
+    /// The page and the bottom of the marker line `mark`.
+    fn landed(layout: &Layout, mark: u32) -> (usize, f32) {
+        layout
+            .pages
+            .iter()
+            .find_map(|p| {
+                p.items.iter().find_map(|i| match i {
+                    Item::Line(l) if l.para == mark => Some((p.number, l.baseline)),
+                    _ => None,
+                })
+            })
+            .unwrap()
+    }
+
+    /// Twenty 14 pt lines 7 pt apart, then an unbreakable block 17 pt below them.
+    fn text_then_block(block: f32) -> Layout {
+        let mut slabs: Vec<Slab> = (0..20)
+            .map(|k| slab(14.0, 7.0, false, SlabKind::Text, k))
+            .collect();
+        slabs.push(slab(block, 17.0, false, SlabKind::Signature, 99));
+        lay_out(slabs)
+    }
+
+    #[test]
+    fn a_block_that_fits_once_the_gaps_shrink_stays_on_the_page() {
+        // Twenty lines with paragraph gaps fill 413 pt; a 290 pt block after a 17 pt gap
+        // overshoots the page by 22 pt, which a quarter of the gaps (37.5 pt) absorbs.
+        let layout = text_then_block(290.0);
+        assert_eq!(layout.pages.len(), 1, "the block went to a page of its own");
+        let (_, bottom) = landed(&layout, 99);
+        assert!(bottom <= text_box().bottom() + 0.01, "{bottom}");
+        // The gaps gave up what was needed, no more: the block ends at the text box's foot.
+        assert!((bottom - text_box().bottom()).abs() < 0.01, "{bottom}");
+        // The lines keep their order and their gaps stay positive.
+        let tops: Vec<f32> = (0..20).map(|k| landed(&layout, k).1).collect();
+        assert!(tops.windows(2).all(|w| w[1] - w[0] > 14.0), "{tops:?}");
+    }
+
+    #[test]
+    fn a_block_too_tall_even_with_shrunk_gaps_goes_to_the_next_page() {
+        let layout = text_then_block(330.0);
+        assert_eq!(landed(&layout, 99).0, 2);
+        // The first page keeps its natural spacing.
+        assert_eq!(landed(&layout, 1).1 - landed(&layout, 0).1, 21.0);
+    }
+
+    #[test]
+    fn a_soft_keep_gives_way_rather_than_leave_a_page_more_than_half_empty() {
+        // 300 pt of text, then a heading whose introduction and table start (a soft keep
+        // of 440 pt) cannot follow it on the page: the introduction starts on the page.
+        let mut slabs: Vec<Slab> = (0..20)
+            .map(|k| slab(15.0, 0.0, false, SlabKind::Text, k))
+            .collect();
+        slabs.push(slab(20.0, 10.0, true, SlabKind::Heading, 50));
+        for k in 0..20 {
+            let mut s = slab(15.0, 0.0, true, SlabKind::Text, 60 + k);
+            s.soft_keep = k >= 2;
+            slabs.push(s);
+        }
+        slabs.push(slab(30.0, 8.0, true, SlabKind::TableHeader(0), 90));
+        let mut row = slab(80.0, 0.0, true, SlabKind::TableRow(0), 91);
+        row.soft_keep = true;
+        slabs.push(row);
+        slabs.push(slab(80.0, 0.0, false, SlabKind::TableRow(0), 92));
+        let layout = lay_out(slabs);
+        assert_eq!(landed(&layout, 50).0, 1, "the heading moved");
+        assert_eq!(landed(&layout, 61).0, 1, "the heading lost its two lines");
+        // A hard keep stays: the header with its first row.
+        assert_eq!(landed(&layout, 90).0, landed(&layout, 91).0);
+        assert!(landed(&layout, 79).1 <= text_box().bottom());
     }
 }

@@ -8,10 +8,14 @@
 //! - inside links, invisible break opportunities (U+200B) after `/`, `.` and `@`,
 //!   never inside `https://`, so an address breaks where a reader expects, without a
 //!   hyphen;
+//! - long hexadecimal tokens (a key id such as `4A988A749CF5D816`) written in groups of
+//!   four, as fingerprints are: a reader compares them group by group, and a line may
+//!   end between groups (copied text keeps every digit, with a space between groups);
 //! - a word joiner (U+2060) after each space that must not break: between "clause",
 //!   "Article", "Annex", "ISO", "SOC", "Type", "§" … and the number after it, inside a
-//!   date ("1 June 2026"), between the groups of a key id or short fingerprint (in
-//!   fours: a full fingerprint may break after every fourth group), and
+//!   date ("1 June 2026"), between the groups of a key id or fingerprint (a line may end
+//!   only with two groups or more on each side of the break: in the middle of a key id
+//!   or short fingerprint, after every fourth group of a full fingerprint), and
 //!   inside a short parenthesis such as "(opt-in: ai)". The layout keeps such a space
 //!   stretchable but never ends a line there.
 
@@ -59,10 +63,79 @@ pub(super) fn finish(runs: Vec<Run>) -> Vec<Run> {
     for run in &mut linked {
         if run.link.is_some() {
             run.text = break_points(&run.text);
+        } else if let Some(grouped) = group_hex(&run.text) {
+            // Not in a link: an address must stay as it is typed.
+            run.text = grouped;
         }
     }
     bind(&mut linked);
     linked
+}
+
+/// A field set outside the Markdown (the signature block's lines) with the same
+/// grouping and bound spaces as running text.
+pub(super) fn finish_text(text: &str) -> String {
+    let mut runs = [Run::plain(
+        group_hex(text).unwrap_or_else(|| text.to_string()),
+    )];
+    bind(&mut runs);
+    let [run] = runs;
+    run.text
+}
+
+/// The shortest hexadecimal token written in groups: 12 digits (a fingerprint's 64 and a
+/// minisign key id's 16 are longer; years, postcodes and phone numbers have no letters).
+const MIN_GROUPED_HEX: usize = 12;
+
+/// `text` with every long hexadecimal token written in groups of four, or `None` when it
+/// has none. A token is a whole word of hex digits (digits and letters of one case, at
+/// least one of each) whose length is a multiple of four.
+fn group_hex(text: &str) -> Option<String> {
+    let is_token = |w: &str| {
+        w.len() >= MIN_GROUPED_HEX
+            && w.len().is_multiple_of(4)
+            && w.bytes().all(|b| b.is_ascii_hexdigit())
+            && w.bytes().any(|b| b.is_ascii_digit())
+            && (w.bytes().all(|b| !b.is_ascii_lowercase())
+                || w.bytes().all(|b| !b.is_ascii_uppercase()))
+            && w.bytes().any(|b| b.is_ascii_alphabetic())
+    };
+    // Most text has no run of twelve hex digits: find that out in one pass over bytes.
+    let mut run = 0;
+    let long = text.bytes().any(|b| {
+        run = if b.is_ascii_hexdigit() { run + 1 } else { 0 };
+        run >= MIN_GROUPED_HEX
+    });
+    if !long
+        || !text
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w.len() >= MIN_GROUPED_HEX && is_token(w))
+    {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(start) = rest.find(char::is_alphanumeric) {
+        let len = rest[start..]
+            .find(|c: char| !c.is_alphanumeric())
+            .unwrap_or(rest.len() - start);
+        let word = &rest[start..start + len];
+        out.push_str(&rest[..start]);
+        if is_token(word) {
+            for (k, group) in word.as_bytes().chunks(4).enumerate() {
+                if k > 0 {
+                    out.push(' ');
+                }
+                // Hex digits are ASCII: every chunk is a whole string.
+                out.push_str(std::str::from_utf8(group).unwrap_or_default());
+            }
+        } else {
+            out.push_str(word);
+        }
+        rest = &rest[start + len..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// Characters that end a URL or an e-mail address found in running text.
@@ -214,7 +287,10 @@ fn bind(runs: &mut [Run]) {
         .collect();
     // Byte offsets (in `text`) of the spaces to bind.
     let mut bound: Vec<usize> = Vec::new();
-    let mut hex_run = 0usize;
+    // In a run of hex groups: how many groups precede the current space, and how many the
+    // run has.
+    let mut hex_before = 0usize;
+    let mut hex_total = 0usize;
     for k in 0..words.len().saturating_sub(1) {
         let (start, word) = words[k];
         let next = words[k + 1].1;
@@ -229,15 +305,24 @@ fn bind(runs: &mut [Run]) {
             || (MONTHS.contains(&bare) && next.trim_end_matches([',', '.', ';']).len() == 4 && next.starts_with(|c: char| c.is_ascii_digit()))
             // "(opt-in: ai)": a short parenthesis of two words.
             || (word.starts_with('(') && next.ends_with(')') && !word.contains(')') && word.len() + next.len() <= 20);
-        // Key ids and short fingerprints: groups of four hex digits stay together in
-        // fours (a 64-digit fingerprint may break between every fourth group).
+        // Key ids and fingerprints: a line ends between groups only with two groups or
+        // more on each side, in the middle of a short run (a key id, a short fingerprint)
+        // and after every fourth group of a long one (a 64-digit fingerprint).
         if is_hex_group(word) && is_hex_group(next) {
-            hex_run += 1;
-            if !hex_run.is_multiple_of(4) {
+            if hex_before == 0 {
+                hex_total = words[k..]
+                    .iter()
+                    .take_while(|(_, w)| is_hex_group(w))
+                    .count();
+            }
+            hex_before += 1;
+            let step = if hex_total >= 8 { 4 } else { 2 };
+            let after = hex_total - hex_before;
+            if !(hex_before.is_multiple_of(step) && hex_before >= 2 && after >= 2) {
                 bind_here = true;
             }
         } else {
-            hex_run = 0;
+            hex_before = 0;
         }
         if bind_here {
             bound.push(space);
@@ -306,7 +391,7 @@ mod tests {
             "ISO \u{2060}27001",
             "1 \u{2060}June \u{2060}2026",
             "(opt-in: \u{2060}ai)",
-            "key 4A98 \u{2060}8A74 \u{2060}9CF5 \u{2060}D816",
+            "key 4A98 \u{2060}8A74 9CF5 \u{2060}D816",
         ] {
             assert!(text.contains(bound), "{bound:?} in {text:?}");
         }
@@ -317,6 +402,46 @@ mod tests {
                 "under clause 6.3 and Article 28 of the GDPR, Annex III, SOC 2 Type II and ISO 27001 from 1 June 2026 (opt-in: ai) with key 4A98 8A74 9CF5 D816"
             )])
         );
+    }
+
+    #[test]
+    fn long_hex_tokens_are_grouped_in_fours_and_break_only_between_pairs() {
+        let runs = finish(vec![Run::plain(
+            "with the key 4A988A749CF5D816. Check 7e2581fbea483d9b, not 2026, 004930123456789, DEADBEEFCAFE, 4a98BBCC9cf5 or 4A98-8A74.",
+        )]);
+        assert_eq!(
+            joined(&runs),
+            "with the key 4A98 \u{2060}8A74 9CF5 \u{2060}D816. Check 7e25 \u{2060}81fb ea48 \u{2060}3d9b, not 2026, 004930123456789, DEADBEEFCAFE, 4a98BBCC9cf5 or 4A98-8A74."
+        );
+        // A full fingerprint breaks after every fourth group, never before its last two.
+        let full = "0123 4567 89ab 7def 0123 4567 89ab 7def 0123 4567";
+        let text = joined(&finish(vec![Run::plain(format!("Fingerprint {full}"))]));
+        let free: Vec<&str> = text
+            .split(" ")
+            .filter(|w| !w.starts_with('\u{2060}'))
+            .collect();
+        assert_eq!(free, ["Fingerprint", "0123", "0123", "0123"], "{text:?}");
+        // Inside an address nothing changes.
+        let runs = finish(vec![Run::plain(
+            "See https://keys.example/4A988A749CF5D816.pub or 4a988a749cf5d816@keys.example.",
+        )]);
+        assert_eq!(
+            runs.iter().filter(|r| r.link.is_some()).count(),
+            2,
+            "{runs:?}"
+        );
+        let visible: String = joined(&runs)
+            .chars()
+            .filter(|c| *c != BREAK && *c != JOIN)
+            .collect();
+        assert!(visible.contains("/4A988A749CF5D816.pub"), "{visible}");
+        assert!(visible.contains("4a988a749cf5d816@"), "{visible}");
+        // The signature block's lines: grouped and bound alike.
+        assert_eq!(
+            finish_text("Signed electronically with key 4A988A749CF5D816"),
+            "Signed electronically with key 4A98 \u{2060}8A74 9CF5 \u{2060}D816"
+        );
+        assert_eq!(finish_text("1 June 2026"), "1 \u{2060}June \u{2060}2026");
     }
 
     #[test]
