@@ -234,8 +234,8 @@ fn required<'a>(
         .ok_or(ConfigError::Missing { what, flag, key })
 }
 
-/// Today's date in UTC: the program's only clock read.
-fn today_utc() -> NaiveDate {
+/// Today's date in UTC: the program's only clock read (default issue date, status day).
+pub fn today_utc() -> NaiveDate {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
