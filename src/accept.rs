@@ -540,36 +540,33 @@ pub fn record(
             session.commit(vec![set])?;
         }
     }
-    let acceptance = match &accepted {
-        Accepted::Countersigned(e) => Acceptance {
-            customer_id: customer.clone(),
-            annex_version: issued.record.annex_version.clone(),
-            issued_id: issued.id,
-            method: Method::Countersigned,
-            linked: true,
-            accepted_on: e.accepted_on.to_string(),
-            evidence: format!("{customer}/{name}"),
-            evidence_sha256: sha.clone(),
-            evidence_size: bytes.len() as u64,
-            signers: e.signers.clone(),
-            by: None,
-            note: None,
-        },
-        Accepted::Manual { manual, .. } => Acceptance {
-            customer_id: customer.clone(),
-            annex_version: issued.record.annex_version.clone(),
-            issued_id: issued.id,
-            method: Method::Manual,
-            linked: false,
-            accepted_on: manual.accepted_on.to_string(),
-            evidence: format!("{customer}/{name}"),
-            evidence_sha256: sha.clone(),
-            evidence_size: bytes.len() as u64,
-            signers: Vec::new(),
-            by: Some(manual.by.clone()),
-            note: manual.note.clone(),
-        },
+    let mut acceptance = Acceptance {
+        customer_id: customer.clone(),
+        annex_version: issued.record.annex_version.clone(),
+        issued_id: issued.id,
+        method: Method::Countersigned,
+        linked: true,
+        accepted_on: String::new(),
+        evidence: format!("{customer}/{name}"),
+        evidence_sha256: sha.clone(),
+        evidence_size: bytes.len() as u64,
+        signers: Vec::new(),
+        by: None,
+        note: None,
     };
+    match &accepted {
+        Accepted::Countersigned(e) => {
+            acceptance.accepted_on = e.accepted_on.to_string();
+            acceptance.signers = e.signers.clone();
+        }
+        Accepted::Manual { manual, .. } => {
+            acceptance.method = Method::Manual;
+            acceptance.linked = false;
+            acceptance.accepted_on = manual.accepted_on.to_string();
+            acceptance.by = Some(manual.by.clone());
+            acceptance.note = manual.note.clone();
+        }
+    }
     let event = Event::Accepted(acceptance);
     let id = session.register().append(&event)?;
     let hash = session.register().head().hash.clone();
