@@ -64,7 +64,11 @@ fn accepted_text(v: &Version) -> String {
 
 fn state_text(v: &Version) -> String {
     match v.state {
-        State::Accepted | State::DeemedApproved => "accepted".into(),
+        State::Accepted => "accepted".into(),
+        State::DeemedApproved => format!(
+            "deemed approved (no objection by {})",
+            v.deadline.as_deref().unwrap_or("?")
+        ),
         State::Objected => format!(
             "objected (received {})",
             v.objection.as_ref().map_or("?", |o| o.received.as_str())
