@@ -17,6 +17,11 @@
 //! and the revisions may only sign the empty field (its appearance, form resources,
 //! validation data, metadata). The customer's certificate is their own: it is recorded as
 //! evidence and checked against a root only when the user gives one.
+//!
+//! Order of writes: the evidence file first (switched into the customer's folder whole),
+//! then the register row, which is the commit point. A crash in between leaves an evidence
+//! file no row refers to, which the next `dpa accept` of the same file finds (same name,
+//! same bytes) and records; a row never points at a missing file.
 
 use std::path::Path;
 

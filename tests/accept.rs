@@ -491,6 +491,33 @@ fn a_scan_is_recorded_only_as_a_manual_acceptance() {
     let s = status(&out, &["--customer", ACME, "--as-of", "2026-06-11"]);
     assert_eq!(s["customers"][0]["latest_accepted"], Value::Null);
 
+    // A later list issued to the customer supersedes the accepted one: an acceptance of
+    // the earlier list is still recorded, and both commands say what superseded it.
+    let mut cmd = dpa();
+    cmd.args(["generate", "--customer"])
+        .arg(fixture("fixtures/customers/acme-widgets-us.toml"))
+        .arg("--annex")
+        .arg(fixture("fixtures/segmetrics/annex-next.toml"))
+        .args(["--issue-date", "2026-07-20", "--out"])
+        .arg(&out);
+    ok(run(&mut cmd));
+    let s = status(&out, &["--customer", ACME, "--as-of", "2026-08-01"]);
+    let c = &s["customers"][0];
+    assert_eq!(c["latest_issued"]["annex_version"], "2026-07-15");
+    assert_eq!(c["latest_issued"]["state"], "awaiting_signature");
+    assert_eq!(c["latest_accepted"]["annex_version"], "2026-05-26");
+    assert_eq!(c["latest_accepted"]["superseded_by"], "2026-07-15");
+    let second_scan = m.dir.join("scan-again.png");
+    let mut png = std::fs::read(&scan).unwrap();
+    png.extend_from_slice(b"another copy");
+    std::fs::write(&second_scan, png).unwrap();
+    let mut args = manual.to_vec();
+    args.push("--json");
+    let v = json_of(&ok(accept(&out, &second_scan, &args)));
+    assert_eq!(v["already_recorded"], false);
+    assert_eq!(v["superseded_by"]["annex_version"], "2026-07-15");
+    assert_eq!(events(&out).len(), 2);
+
     // A version never issued to the customer is an error that lists the issued ones.
     let mut bad = manual.to_vec();
     bad[4] = "1999-01-01";
@@ -502,7 +529,7 @@ fn a_scan_is_recorded_only_as_a_manual_acceptance() {
     let r = accept(&out, &signed, &manual);
     assert_eq!(r.code, Some(2), "{r:#?}");
     assert!(r.stderr.contains("without --manual"), "{r:#?}");
-    assert_eq!(events(&out).len(), 1);
+    assert_eq!(events(&out).len(), 2);
 }
 
 #[test]
