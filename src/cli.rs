@@ -64,6 +64,9 @@ pub enum Command {
     Generate(GenerateArgs),
     Verify(VerifyArgs),
     Batch(BatchArgs),
+    Accept(AcceptArgs),
+    Object(ObjectArgs),
+    Status(StatusArgs),
     /// Work with annex files: fingerprint, diff, import, publish.
     #[command(subcommand)]
     Annex(AnnexCommand),
@@ -508,6 +511,126 @@ pub enum RegisterCommand {
     },
 }
 
+/// Record a DPA the customer sent back signed: verified, kept as evidence, registered.
+///
+/// The file must continue a DPA in the register byte for byte (what PDF software writes
+/// when the customer signs the empty signature field): its file name does not matter.
+/// dpa checks the vendor's issued part, verifies every signature added after it (RSA,
+/// ECDSA, Ed25519) and refuses any other change (edited text, a new comment or field).
+/// The signer's certificate is the customer's own: its subject, SHA-256 fingerprint and
+/// signing time are recorded as evidence, not checked against a root unless you give
+/// --trust. The file is kept in the customer's folder as <dpa>.accepted-<hash>.pdf and the
+/// acceptance goes into the register; the same file again changes nothing.
+///
+/// A scan or a file rebuilt by other software cannot be linked to what was issued: record
+/// it with --manual, naming the customer, the annex version, the day and who signed.
+///
+/// Exit codes: 0 recorded (or already recorded); 1 not accepted (the reason is printed:
+/// no issued DPA in it, the issued part changed, another customer's DPA, not signed, a
+/// signature that does not hold, a change beyond signing); 2 an error (unreadable file,
+/// unknown customer or version, no register).
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  dpa accept returned/acme-signed.pdf
+  dpa accept returned/acme-signed.pdf --customer acme-widgets-us --trust acme-root.pem --json
+  dpa accept scans/acme.pdf --manual --customer acme-widgets-us --annex 2026-05-26 \\
+      --accepted-on 2026-06-12 --by \"Jane Roe, General Counsel\" --note \"wet ink, by post\"")]
+pub struct AcceptArgs {
+    /// The file the customer sent back.
+    pub file: PathBuf,
+    /// The customer it should belong to; refused if it continues another customer's DPA.
+    /// Without it, the customer is the one the register names for the matched DPA.
+    #[arg(long, value_name = "ID")]
+    pub customer: Option<String>,
+    /// Check the customer's signing certificate against this root (PEM); refused if it
+    /// does not lead to it. Without it the certificate is recorded but not checked.
+    #[arg(long, value_name = "ROOT.pem")]
+    pub trust: Option<PathBuf>,
+    /// Record a file that is not linked to the issued bytes (a scan), by a person's word.
+    #[arg(long, requires_all = ["customer", "annex", "accepted_on", "by"])]
+    pub manual: bool,
+    /// With --manual: the annex version accepted.
+    #[arg(long, value_name = "VERSION", requires = "manual")]
+    pub annex: Option<String>,
+    /// With --manual: the day the customer signed.
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "manual")]
+    pub accepted_on: Option<NaiveDate>,
+    /// With --manual: who signed for the customer, "NAME, TITLE".
+    #[arg(long, value_name = "NAME, TITLE", requires = "manual")]
+    pub by: Option<String>,
+    /// With --manual: a free-text note kept in the register.
+    #[arg(long, value_name = "TEXT", requires = "manual")]
+    pub note: Option<String>,
+    #[command(flatten)]
+    pub at: RegisterAt,
+    /// Fail at once if another dpa is writing to the output folder, instead of waiting.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Print the result as a JSON object (errors too).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Record a customer's objection to a list announced by a change notice.
+///
+/// An objection received by the notice's deadline stops the list from being deemed
+/// approved (see `dpa status`). The customer must have been issued that annex version.
+///
+/// Exit codes: 0 recorded (or already recorded); 2 an error, such as an unknown customer or
+/// version.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:
+  dpa object --customer acme-widgets-us --annex 2026-07-01 --received 2026-06-20 --note \"e-mail from DPO\"")]
+pub struct ObjectArgs {
+    /// The customer's id.
+    #[arg(long, value_name = "ID")]
+    pub customer: String,
+    /// The annex version objected to.
+    #[arg(long, value_name = "VERSION")]
+    pub annex: String,
+    /// The day the objection was received.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub received: NaiveDate,
+    /// A free-text note kept in the register.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    #[command(flatten)]
+    pub at: RegisterAt,
+    /// Fail at once if another dpa is writing to the output folder, instead of waiting.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Print the result as a JSON object (errors too).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Show which subprocessor list each customer has accepted, and since when.
+///
+/// Per customer: the latest list issued; the latest accepted and how (countersigned, with
+/// the signer and day; manual, with who was recorded; or deemed approved because a change
+/// notice's period ended without an objection, from the day after its deadline); an
+/// open objection; a notice period still running. Derived from the register only, as of
+/// one day (default today), so the same register and day give the same answer.
+///
+/// Exit codes: 0 shown; 2 an error, such as no register in the output folder.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  dpa status
+  dpa status --customer acme-widgets-us --as-of 2026-07-11 --json")]
+pub struct StatusArgs {
+    /// Only this customer.
+    #[arg(long, value_name = "ID")]
+    pub customer: Option<String>,
+    /// Answer for this day (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
+    #[command(flatten)]
+    pub at: RegisterAt,
+    /// Print the report as a JSON object (errors too).
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Write an offline browser page that verifies DPAs against your pinned public key.
 ///
 /// The page is one self-contained HTML file: customers open it, choose the PDF and its
@@ -572,6 +695,9 @@ impl Command {
             Command::Generate(a) => a.json,
             Command::Verify(a) => a.json,
             Command::Batch(a) => a.json,
+            Command::Accept(a) => a.json,
+            Command::Object(a) => a.json,
+            Command::Status(a) => a.json,
             Command::Annex(AnnexCommand::Fingerprint { json, .. })
             | Command::Annex(AnnexCommand::Diff { json, .. })
             | Command::Register(RegisterCommand::List { json, .. })

@@ -290,7 +290,7 @@ fn required<'a>(
         .ok_or(ConfigError::Missing { what, flag, key })
 }
 
-/// Today's date in UTC: the program's only clock read.
+/// Today's date in UTC: the program's only clock read (default issue date, status day).
 pub fn today_utc() -> NaiveDate {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -47,6 +47,7 @@ fn hint_of(e: &(dyn Error + 'static)) -> Option<String> {
         crate::issue::KeyError,
         crate::output::OutputError,
         crate::register::RegisterError,
+        crate::accept::AcceptError,
         crate::sign::SignError,
         crate::annex::import::ImportError,
         crate::annex::diff::DiffError,

@@ -12,13 +12,16 @@
 //!    embedded PDF signatures; verification;
 //! 8. `issue`: compose, render and sign a customer's documents, decided against the
 //!    register, and commit them to the `output` folder with their `register` rows;
-//!    `batch` does it for many customers in parallel.
+//!    `batch` does it for many customers in parallel;
+//! 9. `accept`: what a customer sent back, matched to an issued document, verified, kept
+//!    as evidence and recorded; `status` derives where each customer stands.
 //!
 //! Beside the steps: `error` holds what the error types share (hints, printing a cause
 //! chain once); `untrusted` escapes outside text before it is printed; `version` names
 //! the build (for `--version` and the engine's identity).
 #![forbid(unsafe_code)]
 
+pub mod accept;
 pub mod annex;
 pub mod annex_check;
 pub mod batch;
@@ -37,6 +40,7 @@ pub mod pdf;
 pub mod rebuild;
 pub mod register;
 pub mod sign;
+pub mod status;
 pub mod template;
 pub mod untrusted;
 pub mod verifier;

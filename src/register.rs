@@ -13,8 +13,13 @@
 //! existing register. A person who can write the file can still rewrite the whole chain;
 //! [`Register::head`] gives the latest hash to keep elsewhere and compare later.
 //!
-//! Records of other kinds (issue 13: acceptances, objections) join the same chain: a row
-//! of `chain` names its `type`, and each type has its own table keyed by `seq`.
+//! Acceptances and objections (schema 3) join the same chain: a row of `chain` names its
+//! `type` (`issued`, `accepted`, `objected`), and each type has its own table keyed by
+//! `seq`. The acceptance and objection tables keep the record as canonical JSON (`body`)
+//! beside the columns they are looked up by; the open checks that both say the same. A
+//! schema-2 register is read as it is and upgraded by the next writer: a new file with
+//! schema 3 and every row, journal entry and chain position copied, checked, then
+//! renamed over the old one, so a crash leaves the old register or the new one.
 //!
 //! The `pending` table is the issuing layer's journal, not evidence: it holds the rows of
 //! a document set between "staged" and "switched in", so that a crash in between is
@@ -37,8 +42,11 @@ use crate::output::OutDir;
 /// The register's file name inside the output folder.
 pub const FILE_NAME: &str = "register.sqlite";
 
-/// The schema this dpa writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+/// The schema this dpa writes (it also reads schema 2, which has no acceptances).
+pub const SCHEMA_VERSION: i64 = 3;
+
+/// The schema before acceptances and objections.
+const SCHEMA_V2: i64 = 2;
 
 /// SQLite's `application_id` of a dpa register ("DPAR").
 const APPLICATION_ID: i64 = 0x4450_4152;
@@ -113,6 +121,9 @@ impl crate::error::Hint for RegisterError {
 pub struct FileHash {
     pub name: String,
     pub sha256: String,
+    /// Its length in bytes (rows made before acceptances were recorded have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
 /// One issued document.
@@ -133,6 +144,9 @@ pub struct Record {
     pub path: String,
     /// Every file of the set (the PDF and its signatures) in the customer's folder.
     pub files: Vec<FileHash>,
+    /// A change notice's objection deadline, YYYY-MM-DD (schema 3; none for a DPA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
 }
 
 /// A record with its place in the chain.
@@ -174,12 +188,136 @@ pub struct Register {
     conn: Connection,
     path: PathBuf,
     head: Head,
+    /// The schema of the file: 3, or 2 for a register opened read-only before its upgrade.
+    version: i64,
 }
 
-const SCHEMA: &str = "
+/// How a customer accepted a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// The customer signed the issued PDF digitally; the file continues the issued bytes.
+    Countersigned,
+    /// Recorded by a person from evidence that nothing links to the issued bytes (a scan).
+    Manual,
+}
+
+impl Method {
+    /// The name stored and printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Countersigned => "countersigned",
+            Method::Manual => "manual",
+        }
+    }
+}
+
+/// A signature the customer added to the issued document, as found in the returned file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signer {
+    /// The signature field it fills.
+    pub field: Option<String>,
+    /// The signer certificate's subject (the customer's own certificate: evidence only).
+    pub subject: String,
+    /// SHA-256 of the signer certificate (DER), hex.
+    pub cert_sha256: String,
+    /// The signing time the signature states (RFC 3339, UTC), if any.
+    pub signing_time: Option<String>,
+    /// The signature algorithm.
+    pub algorithm: Option<String>,
+    /// The trusted root the certificate was checked against, if the user gave one.
+    pub trusted_root: Option<String>,
+}
+
+/// A customer's acceptance of the list issued to them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acceptance {
+    pub customer_id: String,
+    pub annex_version: String,
+    /// The register id of the issued document accepted.
+    pub issued_id: i64,
+    pub method: Method,
+    /// True when the evidence continues the issued bytes and its signatures were verified.
+    pub linked: bool,
+    /// The day of acceptance, YYYY-MM-DD: the signing day, or the one a person recorded.
+    pub accepted_on: String,
+    /// The evidence file's path relative to the output folder.
+    pub evidence: String,
+    pub evidence_sha256: String,
+    pub evidence_size: u64,
+    /// The customer's signatures (countersigned only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signers: Vec<Signer>,
+    /// Who recorded a manual acceptance for the customer ("NAME, TITLE").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A customer's objection to a list announced by a change notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Objection {
+    pub customer_id: String,
+    pub annex_version: String,
+    /// The day the objection was received, YYYY-MM-DD.
+    pub received: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A record of the chain that is not an issued document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    Accepted(Acceptance),
+    Objected(Objection),
+}
+
+impl Event {
+    fn kind(&self) -> &'static str {
+        match self {
+            Event::Accepted(_) => "accepted",
+            Event::Objected(_) => "objected",
+        }
+    }
+
+    pub fn customer_id(&self) -> &str {
+        match self {
+            Event::Accepted(a) => &a.customer_id,
+            Event::Objected(o) => &o.customer_id,
+        }
+    }
+
+    pub fn annex_version(&self) -> &str {
+        match self {
+            Event::Accepted(a) => &a.annex_version,
+            Event::Objected(o) => &o.annex_version,
+        }
+    }
+
+    fn body(&self) -> String {
+        let value = match self {
+            Event::Accepted(a) => serde_json::to_value(a),
+            Event::Objected(o) => serde_json::to_value(o),
+        };
+        crate::annex::fingerprint::canonical_value(&value.unwrap_or_default())
+    }
+}
+
+/// An acceptance or objection with its place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventRow {
+    pub id: i64,
+    #[serde(flatten)]
+    pub event: Event,
+    pub hash: String,
+}
+
+const SCHEMA_BASE: &str = "
 CREATE TABLE chain (
     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
-    type      TEXT NOT NULL CHECK (type IN ('issued')),
+    type      TEXT NOT NULL CHECK (type IN (TYPES)),
     prev_hash TEXT NOT NULL,
     hash      TEXT NOT NULL UNIQUE
 );
@@ -195,7 +333,7 @@ CREATE TABLE issued (
     key_id          TEXT NOT NULL,
     issued          TEXT NOT NULL,
     path            TEXT NOT NULL,
-    files           TEXT NOT NULL
+    files           TEXT NOTNULLDEADLINE
 );
 CREATE INDEX issued_customer ON issued (customer_id);
 CREATE INDEX issued_inputs ON issued (inputs_sha256);
@@ -215,11 +353,74 @@ CREATE TRIGGER issued_no_delete BEFORE DELETE ON issued
     BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;
 ";
 
+/// The record types schema 2 knows.
+const TYPES_V2: &str = "'issued'";
+
+/// The record types of schema 3.
+const TYPES_V3: &str = "'issued', 'accepted', 'objected'";
+
+/// What schema 3 adds: acceptances and objections, append-only like the rest.
+const SCHEMA_V3_ADDED: &str = "
+CREATE TABLE accepted (
+    seq             INTEGER PRIMARY KEY REFERENCES chain (seq),
+    customer_id     TEXT NOT NULL,
+    annex_version   TEXT NOT NULL,
+    evidence_sha256 TEXT NOT NULL,
+    body            TEXT NOT NULL
+);
+CREATE INDEX accepted_customer ON accepted (customer_id);
+CREATE INDEX accepted_evidence ON accepted (evidence_sha256);
+CREATE TABLE objected (
+    seq           INTEGER PRIMARY KEY REFERENCES chain (seq),
+    customer_id   TEXT NOT NULL,
+    annex_version TEXT NOT NULL,
+    body          TEXT NOT NULL
+);
+CREATE INDEX objected_customer ON objected (customer_id);
+CREATE TRIGGER accepted_no_update BEFORE UPDATE ON accepted
+    BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;
+CREATE TRIGGER accepted_no_delete BEFORE DELETE ON accepted
+    BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;
+CREATE TRIGGER objected_no_update BEFORE UPDATE ON objected
+    BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;
+CREATE TRIGGER objected_no_delete BEFORE DELETE ON objected
+    BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;
+";
+
+/// The full schema of a version this dpa reads (2 or 3).
+fn schema(version: i64) -> String {
+    if version == SCHEMA_V2 {
+        SCHEMA_BASE
+            .replace("TYPES", TYPES_V2)
+            .replace("NOTNULLDEADLINE", " NOT NULL")
+    } else {
+        let base = SCHEMA_BASE
+            .replace("TYPES", TYPES_V3)
+            .replace("NOTNULLDEADLINE", " NOT NULL,\n    deadline        TEXT");
+        format!("{base}{SCHEMA_V3_ADDED}")
+    }
+}
+
 /// The schema of registers made by dpa 0.1 (no chain, no version).
 const SCHEMA_V1_TABLE: &str = "issued";
 
+const COLUMNS_V2: &str = "i.seq, i.customer_id, i.kind, i.annex_version, i.annex_sha256, \
+     i.template_sha256, i.inputs_sha256, i.pdf_sha256, i.key_id, i.issued, i.path, i.files, c.hash, \
+     NULL";
+
+/// The columns [`row`] reads, in its order.
 const COLUMNS: &str = "i.seq, i.customer_id, i.kind, i.annex_version, i.annex_sha256, \
-     i.template_sha256, i.inputs_sha256, i.pdf_sha256, i.key_id, i.issued, i.path, i.files, c.hash";
+     i.template_sha256, i.inputs_sha256, i.pdf_sha256, i.key_id, i.issued, i.path, i.files, c.hash, \
+     i.deadline";
+
+/// [`COLUMNS`] for a schema, which has no deadline before schema 3.
+fn columns(version: i64) -> &'static str {
+    if version == SCHEMA_V2 {
+        COLUMNS_V2
+    } else {
+        COLUMNS
+    }
+}
 
 impl Register {
     /// Opens the register of a locked output folder for writing; creates it when missing,
@@ -245,11 +446,25 @@ impl Register {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_NOFOLLOW
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = connect(&path, flags)?;
+        let mut conn = connect(&path, flags)?;
         if is_legacy(&conn, &path)? {
             upgrade(&conn, &path)?;
+        } else if pragma(&conn, &path, "application_id")? == APPLICATION_ID
+            && pragma(&conn, &path, "user_version")? == SCHEMA_V2
+        {
+            // Checked as schema 2 first: a damaged register is refused, not copied.
+            drop(Register::checked(conn, path.clone())?);
+            upgrade_v2(out, &path)?;
+            conn = connect(&path, flags)?;
         }
-        Register::checked(conn, path)
+        let register = Register::checked(conn, path)?;
+        if register.version != SCHEMA_VERSION {
+            return Err(RegisterError::Tampered {
+                path: register.path,
+                problem: format!("its schema version was set to {}", register.version),
+            });
+        }
+        Ok(register)
     }
 
     /// Opens an existing register read-only, checked; an error if there is none.
@@ -276,9 +491,14 @@ impl Register {
     }
 
     fn checked(conn: Connection, path: PathBuf) -> Result<Register, RegisterError> {
-        check_schema(&conn, &path)?;
-        let head = check_chain(&conn, &path)?;
-        Ok(Register { conn, path, head })
+        let version = check_schema(&conn, &path)?;
+        let head = check_chain(&conn, &path, version)?;
+        Ok(Register {
+            conn,
+            path,
+            head,
+            version,
+        })
     }
 
     /// The register's file.
@@ -386,6 +606,100 @@ impl Register {
         Ok(ids)
     }
 
+    /// Appends an acceptance or objection to the chain; returns its id.
+    pub fn append(&mut self, event: &Event) -> Result<i64, RegisterError> {
+        let path = self.path.clone();
+        let sql = |source| RegisterError::Sql {
+            path: path.clone(),
+            source,
+        };
+        if self.version != SCHEMA_VERSION {
+            return Err(RegisterError::Tampered {
+                path,
+                problem: format!("schema {} cannot hold acceptances", self.version),
+            });
+        }
+        let tx = self.conn.transaction().map_err(sql)?;
+        let seq: i64 = tx
+            .query_row(
+                "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'chain'), 0) + 1",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sql)?;
+        let hash = insert_event(&tx, seq, &self.head.hash, event).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        self.head = Head {
+            rows: self.head.rows + 1,
+            last_id: seq,
+            hash,
+        };
+        Ok(seq)
+    }
+
+    /// Acceptances and objections in chain order, optionally only one customer's.
+    pub fn events(&self, customer: Option<&str>) -> Result<Vec<EventRow>, RegisterError> {
+        if self.version == SCHEMA_V2 {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.seq, c.type, c.hash, COALESCE(a.body, o.body) FROM chain c \
+                 LEFT JOIN accepted a ON a.seq = c.seq LEFT JOIN objected o ON o.seq = c.seq \
+                 WHERE c.type != 'issued' \
+                 AND (?1 IS NULL OR a.customer_id = ?1 OR o.customer_id = ?1) ORDER BY c.seq",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([customer], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kind, hash, body) = row.map_err(|e| self.sql(e))?;
+            let bad = |e: serde_json::Error| RegisterError::Tampered {
+                path: self.path.clone(),
+                problem: format!("row {id} is not readable: {e}"),
+            };
+            let event = if kind == "accepted" {
+                Event::Accepted(serde_json::from_str(&body).map_err(bad)?)
+            } else {
+                Event::Objected(serde_json::from_str(&body).map_err(bad)?)
+            };
+            out.push(EventRow { id, event, hash });
+        }
+        Ok(out)
+    }
+
+    /// The acceptance recorded with this evidence file, if any.
+    pub fn find_evidence(&self, sha256: &str) -> Result<Option<EventRow>, RegisterError> {
+        Ok(self
+            .events(None)?
+            .into_iter()
+            .find(|e| matches!(&e.event, Event::Accepted(a) if a.evidence_sha256 == sha256)))
+    }
+
+    /// Issued documents whose PDF has this SHA-256, oldest first.
+    pub fn find_pdf(&self, sha256: &str) -> Result<Vec<Row>, RegisterError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {} FROM issued i JOIN chain c USING (seq) \
+                 WHERE i.pdf_sha256 = ?1 ORDER BY i.seq",
+                columns(self.version)
+            ))
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt.query_map([sha256], row).map_err(|e| self.sql(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
+    }
+
     /// Clears journal entries of sets that were undone.
     pub fn drop_pending(&mut self, ids: &[i64]) -> Result<(), RegisterError> {
         self.commit(&[], ids).map(drop)
@@ -396,8 +710,9 @@ impl Register {
         self.conn
             .query_row(
                 &format!(
-                    "SELECT {COLUMNS} FROM issued i JOIN chain c USING (seq) \
-                     WHERE i.inputs_sha256 = ?1 ORDER BY i.seq DESC LIMIT 1"
+                    "SELECT {} FROM issued i JOIN chain c USING (seq) \
+                     WHERE i.inputs_sha256 = ?1 ORDER BY i.seq DESC LIMIT 1",
+                    columns(self.version)
                 ),
                 [inputs_sha256],
                 row,
@@ -439,9 +754,10 @@ impl Register {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT {COLUMNS} FROM issued i JOIN chain c USING (seq) \
+                "SELECT {} FROM issued i JOIN chain c USING (seq) \
                  WHERE (?1 IS NULL OR i.customer_id = ?1) AND (?2 IS NULL OR i.annex_version = ?2) \
-                 ORDER BY i.seq"
+                 ORDER BY i.seq",
+                columns(self.version)
             ))
             .map_err(|e| self.sql(e))?;
         let rows = stmt
@@ -455,7 +771,8 @@ impl Register {
         self.conn
             .query_row(
                 &format!(
-                    "SELECT {COLUMNS} FROM issued i JOIN chain c USING (seq) WHERE i.seq = ?1"
+                    "SELECT {} FROM issued i JOIN chain c USING (seq) WHERE i.seq = ?1",
+                    columns(self.version)
                 ),
                 [id],
                 row,
@@ -479,6 +796,16 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, RegisterError> {
 /// Makes a new register: the schema is written to a temp file that is renamed into place,
 /// so a crash never leaves a register without its schema.
 fn create(out: &OutDir, path: &Path) -> Result<(), RegisterError> {
+    create_with(out, path, |_| Ok(()))
+}
+
+/// Makes a register with schema 3 in a temp file, lets `fill` add rows, and renames it
+/// over `path`.
+fn create_with(
+    out: &OutDir,
+    path: &Path,
+    fill: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+) -> Result<(), RegisterError> {
     let tmp_name = out.temp_name(FILE_NAME);
     let tmp = out.path().join(&tmp_name);
     let open = |source| RegisterError::Open {
@@ -497,7 +824,8 @@ fn create(out: &OutDir, path: &Path) -> Result<(), RegisterError> {
             conn.pragma_update(None, "application_id", APPLICATION_ID)?;
             conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             conn.pragma_update(None, "journal_mode", "DELETE")?;
-            conn.execute_batch(&format!("BEGIN; {SCHEMA} COMMIT;"))
+            conn.execute_batch(&format!("BEGIN; {} COMMIT;", schema(SCHEMA_VERSION)))?;
+            fill(&conn)
         })();
         if let Err(source) = made {
             drop(conn);
@@ -587,7 +915,7 @@ fn upgrade(conn: &Connection, path: &Path) -> Result<(), RegisterError> {
     )
     .map_err(sql)?;
     let result = (|| -> rusqlite::Result<()> {
-        conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(&schema(SCHEMA_VERSION))?;
         let records: Vec<(i64, Record)> = {
             let mut stmt = conn.prepare(
                 "SELECT id, customer_id, kind, annex_version, annex_sha256, template_sha256, \
@@ -609,6 +937,7 @@ fn upgrade(conn: &Connection, path: &Path) -> Result<(), RegisterError> {
                         path: r.get(10)?,
                         // Schema 1 kept the PDF's hash only.
                         files: Vec::new(),
+                        deadline: None,
                     },
                 ))
             })?
@@ -630,10 +959,40 @@ fn upgrade(conn: &Connection, path: &Path) -> Result<(), RegisterError> {
     Ok(())
 }
 
+/// Upgrades a checked schema-2 register to schema 3: a new file with every row, journal
+/// entry and the chain's highest position copied verbatim, checked before it is renamed
+/// over the old one (which stays untouched until then).
+fn upgrade_v2(out: &OutDir, path: &Path) -> Result<(), RegisterError> {
+    let old = path.to_string_lossy().into_owned();
+    create_with(out, path, |conn| {
+        conn.execute("ATTACH DATABASE ?1 AS old", [&old])?;
+        conn.execute_batch(
+            "BEGIN; \
+             INSERT INTO chain (seq, type, prev_hash, hash) \
+                 SELECT seq, type, prev_hash, hash FROM old.chain ORDER BY seq; \
+             INSERT INTO issued (seq, customer_id, kind, annex_version, annex_sha256, \
+                 template_sha256, inputs_sha256, pdf_sha256, key_id, issued, path, files) \
+                 SELECT * FROM old.issued ORDER BY seq; \
+             INSERT INTO pending SELECT * FROM old.pending ORDER BY id; \
+             DELETE FROM sqlite_sequence WHERE name = 'chain'; \
+             INSERT INTO sqlite_sequence (name, seq) \
+                 SELECT name, seq FROM old.sqlite_sequence WHERE name = 'chain'; \
+             COMMIT;",
+        )?;
+        conn.execute_batch("DETACH DATABASE old;")?;
+        // The copy must hold what the original held: checked here, before the rename.
+        let version = check_schema(conn, path)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        check_chain(conn, path, version)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        Ok(())
+    })
+}
+
 /// The schema objects as this dpa makes them: (type, name, sql), from a scratch database.
-fn expected_schema() -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
+fn expected_schema(version: i64) -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
     let conn = Connection::open_in_memory()?;
-    conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(&schema(version))?;
     schema_objects(&conn)
 }
 
@@ -645,8 +1004,9 @@ fn schema_objects(conn: &Connection) -> rusqlite::Result<Vec<(String, String, Op
     rows.collect()
 }
 
-/// Checks the file, its version and that every table, index and trigger is exactly ours.
-fn check_schema(conn: &Connection, path: &Path) -> Result<(), RegisterError> {
+/// Checks the file, its version and that every table, index and trigger is exactly ours;
+/// returns the schema version (2 or 3).
+fn check_schema(conn: &Connection, path: &Path) -> Result<i64, RegisterError> {
     let tampered = |problem: String| RegisterError::Tampered {
         path: path.to_path_buf(),
         problem,
@@ -675,10 +1035,10 @@ fn check_schema(conn: &Connection, path: &Path) -> Result<(), RegisterError> {
             version,
         });
     }
-    if version != SCHEMA_VERSION {
+    if version != SCHEMA_VERSION && version != SCHEMA_V2 {
         return Err(tampered(format!("its schema version was set to {version}")));
     }
-    let expected = expected_schema().map_err(|source| RegisterError::Sql {
+    let expected = expected_schema(version).map_err(|source| RegisterError::Sql {
         path: path.to_path_buf(),
         source,
     })?;
@@ -702,21 +1062,33 @@ fn check_schema(conn: &Connection, path: &Path) -> Result<(), RegisterError> {
     {
         return Err(tampered(format!("it has an unknown {kind} `{name}`")));
     }
-    Ok(())
+    Ok(version)
 }
 
 /// Walks the whole chain: every row's hash matches its content and the row before it,
-/// every row has its record, and no row was removed from the end.
-fn check_chain(conn: &Connection, path: &Path) -> Result<Head, RegisterError> {
+/// every row has its record (in the table its type names), and no row was removed from
+/// the end.
+fn check_chain(conn: &Connection, path: &Path, version: i64) -> Result<Head, RegisterError> {
     let tampered = |problem: String| RegisterError::Tampered {
         path: path.to_path_buf(),
         problem,
     };
     let sql = |e| tampered_by_sql(path, e);
+    // Schema 2 has no acceptance or objection tables; NULLs stand in for them.
+    let (events, joins) = if version == SCHEMA_V2 {
+        ("NULL, NULL, NULL, NULL, NULL, NULL, NULL", "")
+    } else {
+        (
+            "a.customer_id, a.annex_version, a.evidence_sha256, a.body, \
+             o.customer_id, o.annex_version, o.body",
+            "LEFT JOIN accepted a ON a.seq = c.seq LEFT JOIN objected o ON o.seq = c.seq",
+        )
+    };
     let mut stmt = conn
         .prepare(&format!(
-            "SELECT {COLUMNS}, c.prev_hash, c.type FROM chain c LEFT JOIN issued i USING (seq) \
-             ORDER BY c.seq"
+            "SELECT {}, c.prev_hash, c.type, c.seq, {events} FROM chain c \
+             LEFT JOIN issued i ON i.seq = c.seq {joins} ORDER BY c.seq",
+            columns(version)
         ))
         .map_err(sql)?;
     let mut rows = stmt.query([]).map_err(sql)?;
@@ -726,16 +1098,64 @@ fn check_chain(conn: &Connection, path: &Path) -> Result<Head, RegisterError> {
         hash: GENESIS.to_string(),
     };
     while let Some(r) = rows.next().map_err(sql)? {
-        let seq: Option<i64> = r.get(0).map_err(sql)?;
         let hash: String = r.get(12).map_err(sql)?;
-        let prev: String = r.get(13).map_err(sql)?;
-        let Some(seq) = seq else {
-            return Err(tampered(format!(
-                "the record of chain entry {} was removed",
-                head.last_id + 1
-            )));
+        let prev: String = r.get(14).map_err(sql)?;
+        let kind: String = r.get(15).map_err(sql)?;
+        let seq: i64 = r.get(16).map_err(sql)?;
+        let removed = || tampered(format!("the record of chain entry {seq} was removed"));
+        let computed = match kind.as_str() {
+            "issued" => {
+                if r.get::<_, Option<i64>>(0).map_err(sql)?.is_none() {
+                    return Err(removed());
+                }
+                row_hash(seq, &prev, &row(r).map_err(sql)?.record)
+            }
+            "accepted" => {
+                let body: Option<String> = r.get(20).map_err(sql)?;
+                let body = body.ok_or_else(removed)?;
+                let a: Acceptance = serde_json::from_str(&body).map_err(|e| {
+                    tampered(format!(
+                        "row {seq} was edited: its record is not readable ({e})"
+                    ))
+                })?;
+                let columns: (String, String, String) = (
+                    r.get(17).map_err(sql)?,
+                    r.get(18).map_err(sql)?,
+                    r.get(19).map_err(sql)?,
+                );
+                if columns
+                    != (
+                        a.customer_id.clone(),
+                        a.annex_version.clone(),
+                        a.evidence_sha256.clone(),
+                    )
+                {
+                    return Err(tampered(format!(
+                        "row {seq} was edited: its columns no longer match its record"
+                    )));
+                }
+                event_hash(seq, &prev, &Event::Accepted(a))
+            }
+            "objected" => {
+                let body: Option<String> = r.get(23).map_err(sql)?;
+                let body = body.ok_or_else(removed)?;
+                let o: Objection = serde_json::from_str(&body).map_err(|e| {
+                    tampered(format!(
+                        "row {seq} was edited: its record is not readable ({e})"
+                    ))
+                })?;
+                let columns: (String, String) = (r.get(21).map_err(sql)?, r.get(22).map_err(sql)?);
+                if columns != (o.customer_id.clone(), o.annex_version.clone()) {
+                    return Err(tampered(format!(
+                        "row {seq} was edited: its columns no longer match its record"
+                    )));
+                }
+                event_hash(seq, &prev, &Event::Objected(o))
+            }
+            other => {
+                return Err(tampered(format!("row {seq} has an unknown type `{other}`")));
+            }
         };
-        let record = row(r).map_err(sql)?.record;
         if prev != head.hash {
             return Err(tampered(if head.rows == 0 {
                 format!("row {seq} does not start the chain: rows before it were removed")
@@ -746,7 +1166,7 @@ fn check_chain(conn: &Connection, path: &Path) -> Result<Head, RegisterError> {
                 )
             }));
         }
-        if row_hash(seq, &prev, &record) != hash {
+        if computed != hash {
             return Err(tampered(format!(
                 "row {seq} was edited: its content no longer matches its hash"
             )));
@@ -757,9 +1177,34 @@ fn check_chain(conn: &Connection, path: &Path) -> Result<Head, RegisterError> {
             hash,
         };
     }
-    let records: i64 = conn
-        .query_row("SELECT COUNT(*) FROM issued", [], |r| r.get(0))
-        .map_err(sql)?;
+    let tables: &[&str] = if version == SCHEMA_V2 {
+        &["issued"]
+    } else {
+        &["issued", "accepted", "objected"]
+    };
+    let mut records = 0i64;
+    for table in tables {
+        // A record whose chain entry has another type is counted but never walked above.
+        let n: i64 = conn
+            .query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM {table} t JOIN chain c ON c.seq = t.seq AND c.type = '{table}'"
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sql)?;
+        let all: i64 = conn
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .map_err(sql)?;
+        if n != all {
+            return Err(tampered(format!(
+                "{} {table} records are not in the chain",
+                all - n
+            )));
+        }
+        records += all;
+    }
     if records != head.rows {
         return Err(tampered(format!(
             "{} records are not in the chain",
@@ -782,6 +1227,38 @@ fn check_chain(conn: &Connection, path: &Path) -> Result<Head, RegisterError> {
     Ok(head)
 }
 
+/// Appends an acceptance or objection at `seq` after `prev`; returns its chain hash.
+fn insert_event(conn: &Connection, seq: i64, prev: &str, e: &Event) -> rusqlite::Result<String> {
+    let hash = event_hash(seq, prev, e);
+    conn.prepare_cached("INSERT INTO chain (seq, type, prev_hash, hash) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![seq, e.kind(), prev, hash])?;
+    match e {
+        Event::Accepted(a) => conn
+            .prepare_cached(
+                "INSERT INTO accepted (seq, customer_id, annex_version, evidence_sha256, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![seq, a.customer_id, a.annex_version, a.evidence_sha256, e.body()])?,
+        Event::Objected(o) => conn
+            .prepare_cached(
+                "INSERT INTO objected (seq, customer_id, annex_version, body) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![seq, o.customer_id, o.annex_version, e.body()])?,
+    };
+    Ok(hash)
+}
+
+/// An acceptance's or objection's chain hash, made like [`row_hash`] with its own type.
+fn event_hash(seq: i64, prev: &str, e: &Event) -> String {
+    let value = json!({
+        "type": e.kind(),
+        "seq": seq,
+        "prev": prev,
+        "record": serde_json::from_str::<serde_json::Value>(&e.body()).unwrap_or_default(),
+    });
+    crate::sign::sha256_hex(crate::annex::fingerprint::canonical_value(&value).as_bytes())
+}
+
 /// Appends one record at `seq` after `prev`; returns its chain hash.
 fn insert_row(conn: &Connection, seq: i64, prev: &str, r: &Record) -> rusqlite::Result<String> {
     let hash = row_hash(seq, prev, r);
@@ -791,8 +1268,8 @@ fn insert_row(conn: &Connection, seq: i64, prev: &str, r: &Record) -> rusqlite::
     .execute(params![seq, prev, hash])?;
     conn.prepare_cached(
         "INSERT INTO issued (seq, customer_id, kind, annex_version, annex_sha256, \
-         template_sha256, inputs_sha256, pdf_sha256, key_id, issued, path, files) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         template_sha256, inputs_sha256, pdf_sha256, key_id, issued, path, files, deadline) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         seq,
@@ -806,7 +1283,8 @@ fn insert_row(conn: &Connection, seq: i64, prev: &str, r: &Record) -> rusqlite::
         r.key_id,
         r.issued,
         r.path,
-        files_json(&r.files)
+        files_json(&r.files),
+        r.deadline
     ])?;
     Ok(hash)
 }
@@ -853,6 +1331,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
             files: serde_json::from_str(&files).map_err(|e| {
                 rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, e.into())
             })?,
+            deadline: r.get(13)?,
         },
         hash: r.get(12)?,
     })
@@ -878,7 +1357,9 @@ mod tests {
             files: vec![FileHash {
                 name: "x.pdf".into(),
                 sha256: "p".repeat(64),
+                size: Some(1000),
             }],
+            deadline: None,
         }
     }
 
@@ -961,5 +1442,152 @@ mod tests {
         assert_eq!((rows[1].id, rows[1].record.kind), (2, Kind::Notice));
         drop(reg);
         assert_eq!(Register::open_read(dir.path()).unwrap().head().rows, 2);
+    }
+
+    fn acceptance(customer: &str) -> Event {
+        Event::Accepted(Acceptance {
+            customer_id: customer.into(),
+            annex_version: "2026-05-26".into(),
+            issued_id: 1,
+            method: Method::Manual,
+            linked: false,
+            accepted_on: "2026-06-12".into(),
+            evidence: format!("{customer}/x.manual-0123.png"),
+            evidence_sha256: "e".repeat(64),
+            evidence_size: 10,
+            signers: Vec::new(),
+            by: Some("Jane Roe, CEO".into()),
+            note: None,
+        })
+    }
+
+    /// A schema-2 register as dpa wrote it before acceptances: two chained rows.
+    fn schema_2_register(dir: &Path) {
+        let conn = Connection::open(dir.join(FILE_NAME)).unwrap();
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_V2).unwrap();
+        conn.execute_batch(&schema(SCHEMA_V2)).unwrap();
+        let mut prev = GENESIS.to_string();
+        for (seq, r) in [(1, record("acme", "i1")), (2, record("beta", "i2"))] {
+            let hash = row_hash(seq, &prev, &r);
+            conn.execute(
+                "INSERT INTO chain (seq, type, prev_hash, hash) VALUES (?1, 'issued', ?2, ?3)",
+                params![seq, prev, hash],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO issued VALUES (?1, ?2, 'dpa', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    seq,
+                    r.customer_id,
+                    r.annex_version,
+                    r.annex_sha256,
+                    r.template_sha256,
+                    r.inputs_sha256,
+                    r.pdf_sha256,
+                    r.key_id,
+                    r.issued,
+                    r.path,
+                    files_json(&r.files)
+                ],
+            )
+            .unwrap();
+            prev = hash;
+        }
+    }
+
+    #[test]
+    fn a_schema_2_register_is_read_as_it_is_and_upgraded_by_the_next_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        schema_2_register(dir.path());
+        let read = Register::open_read(dir.path()).unwrap();
+        let head = read.head().clone();
+        assert_eq!(head.rows, 2);
+        assert!(read.events(None).unwrap().is_empty());
+        assert_eq!(
+            read.list(None, None).unwrap()[1].record,
+            record("beta", "i2")
+        );
+        drop(read);
+        let out = OutDir::lock(dir.path(), Wait::No, || {}).unwrap();
+        let mut reg = Register::open(&out).unwrap();
+        assert_eq!(reg.head(), &head, "every row kept, same chain");
+        let id = reg.append(&acceptance("acme")).unwrap();
+        assert_eq!(id, 3);
+        drop(reg);
+        let read = Register::open_read(dir.path()).unwrap();
+        assert_eq!(pragma(&read.conn, dir.path(), "user_version").unwrap(), 3);
+        assert_eq!(read.head().rows, 3);
+        assert_eq!(
+            read.events(Some("acme")).unwrap()[0].event,
+            acceptance("acme")
+        );
+        assert!(read.events(Some("beta")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_schema_2_register_is_refused_not_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        schema_2_register(dir.path());
+        {
+            let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+            conn.execute_batch(
+                "DROP TRIGGER issued_no_update; UPDATE issued SET customer_id = 'evil' WHERE seq = 1;",
+            )
+            .unwrap();
+        }
+        let out = OutDir::lock(dir.path(), Wait::No, || {}).unwrap();
+        assert!(matches!(
+            Register::open(&out),
+            Err(RegisterError::Tampered { .. })
+        ));
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        assert_eq!(pragma(&conn, dir.path(), "user_version").unwrap(), 2);
+    }
+
+    #[test]
+    fn acceptances_and_objections_are_chained_and_append_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutDir::lock(dir.path(), Wait::No, || {}).unwrap();
+        let mut reg = Register::open(&out).unwrap();
+        reg.commit(&[record("acme", "i1")], &[]).unwrap();
+        reg.append(&acceptance("acme")).unwrap();
+        let objection = Event::Objected(Objection {
+            customer_id: "acme".into(),
+            annex_version: "2026-07-15".into(),
+            received: "2026-06-20".into(),
+            note: Some("by e-mail".into()),
+        });
+        reg.append(&objection).unwrap();
+        reg.commit(&[record("acme", "i2")], &[]).unwrap();
+        assert_eq!(reg.head().rows, 4);
+        assert!(reg.find_evidence(&"e".repeat(64)).unwrap().is_some());
+        assert!(
+            reg.conn
+                .execute("UPDATE accepted SET body = '{}'", [])
+                .is_err()
+        );
+        assert!(reg.conn.execute("DELETE FROM objected", []).is_err());
+        drop(reg);
+        assert_eq!(Register::open_read(dir.path()).unwrap().head().rows, 4);
+
+        // An edit behind the triggers' back is found by every open.
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        let trigger: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'accepted_no_update'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        conn.execute_batch(&format!(
+            "DROP TRIGGER accepted_no_update; \
+             UPDATE accepted SET body = replace(body, '2026-06-12', '2026-05-01'); {trigger};"
+        ))
+        .unwrap();
+        drop(conn);
+        let err = Register::open_read(dir.path()).err().unwrap();
+        assert!(err.to_string().contains("row 2 was edited"), "{err}");
     }
 }

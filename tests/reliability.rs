@@ -557,7 +557,7 @@ fn an_edited_truncated_or_trigger_less_register_is_refused_by_every_command() {
 
     // Made by a newer dpa.
     fs::write(&db, &good).unwrap();
-    sqlite(&db, "PRAGMA user_version = 3;");
+    sqlite(&db, "PRAGMA user_version = 4;");
     let run = dpa_in(dir.path())
         .args(["register", "list", "--out"])
         .arg(&out)

@@ -8,18 +8,18 @@
 #![cfg(unix)]
 
 mod common;
+mod pades_common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use chrono::NaiveDate;
 use common::*;
 use dpa::sign::changes::Change;
 use dpa::sign::cms::Trust;
 use dpa::sign::pdfsig::{self, PdfVerdict, RangeProblem};
 use dpa::sign::pkix::{PathProblem, TrustAnchors};
-use dpa::sign::x509::{self, CertChain, ChainSubject, PdfSigningKey};
+use dpa::sign::x509::CertChain;
 use proptest::prelude::*;
 
 /// Files made once for all tests of this binary.
@@ -32,21 +32,6 @@ struct Material {
     vendor_root: PathBuf,
 }
 
-fn sh(dir: &Path, program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} (CI installs it): {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn material() -> &'static Material {
     static M: OnceLock<Material> = OnceLock::new();
     M.get_or_init(|| {
@@ -55,47 +40,10 @@ fn material() -> &'static Material {
         std::fs::create_dir_all(&dir).unwrap();
         let pdf = issue(&dir.join("out"));
         // The vendor's test-only chain, made by the library.
-        let leaf = PdfSigningKey::from_seed(b"sign_pdf test-only vendor");
-        let root = PdfSigningKey::from_seed(b"sign_pdf test-only root");
-        let chain = x509::issue_default_chain(
-            &leaf,
-            &root,
-            &ChainSubject::vendor("SegMetrics, Inc.", Some("privacy@segmetrics.io")),
-            NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
-            40,
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("vendor-test-only.key"),
-            leaf.to_pkcs8_pem().unwrap().as_bytes(),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("vendor-test-only.pem"),
-            x509::cert_pem(chain.leaf()).unwrap(),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("root-test-only.pem"),
-            x509::cert_pem(chain.top()).unwrap(),
-        )
-        .unwrap();
+        pades_common::vendor_chain(&dir, "sign_pdf");
         std::fs::copy(&pdf, dir.join("dpa.pdf")).unwrap();
-        sh(
-            &dir,
-            "pyhanko",
-            &[
-                "sign",
-                "addfields",
-                "--field",
-                "-1/72,100,272,160/Vendor",
-                "--field",
-                "-1/320,100,520,160/Customer",
-                "dpa.pdf",
-                "fields.pdf",
-            ],
-        );
-        certify(&dir, "fields.pdf", "certified.pdf");
+        pades_common::add_fields(&dir, "dpa.pdf", "fields.pdf");
+        pades_common::certify(&dir, "fields.pdf", "certified.pdf");
         Material {
             fields: dir.join("fields.pdf"),
             certified: dir.join("certified.pdf"),
@@ -103,31 +51,6 @@ fn material() -> &'static Material {
             dir,
         }
     })
-}
-
-fn certify(dir: &Path, input: &str, output: &str) {
-    sh(
-        dir,
-        "pyhanko",
-        &[
-            "sign",
-            "addsig",
-            "--field",
-            "Vendor",
-            "--certify",
-            "--use-pades",
-            "pemder",
-            "--key",
-            "vendor-test-only.key",
-            "--cert",
-            "vendor-test-only.pem",
-            "--chain",
-            "root-test-only.pem",
-            "--no-pass",
-            input,
-            output,
-        ],
-    );
 }
 
 /// A DPA without the embedded signature (a config with no PDF key), so that these tests
@@ -145,43 +68,6 @@ fn issue(out: &Path) -> PathBuf {
     printed_pdf(&ok(run(&mut cmd)))
 }
 
-/// A customer certificate (self-signed, test only) made by openssl: returns (key, cert).
-fn customer(name: &str, genpkey: &[&str]) -> (String, String) {
-    // Tests run in parallel: one at a time makes each key and its certificate.
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let m = material();
-    let key = format!("customer-{name}-test-only.key");
-    let cert = format!("customer-{name}-test-only.pem");
-    if !m.dir.join(&cert).exists() {
-        let mut args = vec!["genpkey"];
-        args.extend_from_slice(genpkey);
-        args.extend_from_slice(&["-out", &key]);
-        sh(&m.dir, "openssl", &args);
-        let subj = format!("/CN=Customer {name}/O=Test Only Customer GmbH");
-        sh(
-            &m.dir,
-            "openssl",
-            &[
-                "req",
-                "-new",
-                "-x509",
-                "-key",
-                &key,
-                "-out",
-                &cert,
-                "-days",
-                "3650",
-                "-subj",
-                &subj,
-                "-addext",
-                "keyUsage=digitalSignature,nonRepudiation",
-            ],
-        );
-    }
-    (key, cert)
-}
-
 /// Countersigns `input` in field `field` with tests/pades/countersign.py.
 fn countersign(
     input: &Path,
@@ -190,34 +76,15 @@ fn countersign(
     who: &str,
     tamper: Option<&str>,
 ) -> PathBuf {
-    let m = material();
-    let (key, cert) = match who {
-        "p384" => customer(
-            "p384",
-            &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
-        ),
-        "ed25519" => customer("ed25519", &["-algorithm", "ed25519"]),
-        _ => customer(
-            "rsa2048",
-            &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-        ),
-    };
-    let script = fixture("tests/pades/countersign.py");
-    let mut args = vec![
-        script.to_str().unwrap().to_string(),
-        input.to_str().unwrap().to_string(),
-        output.to_string(),
-        field.to_string(),
-        key,
-        cert,
-    ];
-    if let Some(t) = tamper {
-        args.push("--tamper".into());
-        args.push(t.into());
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    sh(&m.dir, "python3", &args);
-    m.dir.join(output)
+    pades_common::countersign(
+        &material().dir,
+        &fixture("tests/pades/countersign.py"),
+        input,
+        output,
+        field,
+        who,
+        tamper,
+    )
 }
 
 fn anchors(path: &Path) -> TrustAnchors {
@@ -266,10 +133,7 @@ fn the_certified_dpa_is_intact_trusted_and_leaves_the_customer_field_empty() {
         })
     ));
     // A root the user trusts for something else does not vouch for the vendor.
-    let (_, other) = customer(
-        "rsa2048",
-        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-    );
+    let (_, other) = pades_common::customer_cert(&m.dir, "rsa2048");
     let wrong = pdfsig::verify(&bytes, &anchors(&m.dir.join(other)));
     assert!(matches!(
         wrong.signatures[0].trust,
@@ -278,7 +142,7 @@ fn the_certified_dpa_is_intact_trusted_and_leaves_the_customer_field_empty() {
         })
     ));
     // poppler agrees.
-    let out = sh(&m.dir, "pdfsig", &["certified.pdf"]);
+    let out = pades_common::sh(&m.dir, "pdfsig", &["certified.pdf"]);
     assert!(out.contains("Signature is Valid."), "{out}");
     assert!(out.contains("Total document signed"), "{out}");
 }
@@ -327,7 +191,7 @@ fn a_countersignature_is_a_permitted_change_for_each_customer_algorithm() {
         assert!(v.empty_fields.is_empty());
         if who != "ed25519" {
             // poppler cannot read Ed25519 CMS (PROBES.md); for the others it agrees.
-            let out = sh(
+            let out = pades_common::sh(
                 &m.dir,
                 "pdfsig",
                 &[signed.file_name().unwrap().to_str().unwrap()],
@@ -377,7 +241,7 @@ fn changes_beyond_signing_are_named_and_not_valid() {
 #[test]
 fn a_file_rewritten_by_qpdf_is_not_valid() {
     let m = material();
-    sh(&m.dir, "qpdf", &["certified.pdf", "rewritten.pdf"]);
+    pades_common::sh(&m.dir, "qpdf", &["certified.pdf", "rewritten.pdf"]);
     let v = check(&m.dir.join("rewritten.pdf"));
     let s = &v.signatures[0];
     assert!(!s.valid());
@@ -412,7 +276,7 @@ fn one_changed_byte_in_the_signed_range_is_found() {
 #[test]
 fn xref_and_object_streams_are_read_in_every_revision() {
     let m = material();
-    sh(
+    pades_common::sh(
         &m.dir,
         "qpdf",
         &[
@@ -421,7 +285,7 @@ fn xref_and_object_streams_are_read_in_every_revision() {
             "objstm-fields.pdf",
         ],
     );
-    certify(&m.dir, "objstm-fields.pdf", "objstm-certified.pdf");
+    pades_common::certify(&m.dir, "objstm-fields.pdf", "objstm-certified.pdf");
     let cert = m.dir.join("objstm-certified.pdf");
     assert!(
         std::fs::read(&cert)

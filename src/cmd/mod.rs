@@ -16,14 +16,17 @@ use dpa::untrusted::{Escaped, path as shown};
 
 use crate::cli::{Cli, Command, InputArgs};
 
+mod accept;
 mod annex;
 mod batch;
 mod completions;
 mod generate;
 mod keygen;
+mod object;
 pub mod print;
 mod rebuild;
 mod register;
+mod status;
 mod verifier;
 mod verify;
 
@@ -40,6 +43,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let config = args.inputs.config.config.clone();
             batch::run(args, config)
         }
+        Command::Accept(args) => accept::run(args),
+        Command::Object(args) => object::run(args),
+        Command::Status(args) => status::run(args),
         Command::Annex(cmd) => annex::run(cmd),
         Command::Register(cmd) => register::run(cmd),
         Command::Verifier(args) => {

@@ -13,7 +13,7 @@ use crate::cli::{RegisterAt, RegisterCommand};
 use crate::cmd::print::{self, say};
 
 /// The output folder: --out, else dpa.toml's `out`, else ./out.
-fn folder(at: &RegisterAt) -> Result<PathBuf> {
+pub(crate) fn folder(at: &RegisterAt) -> Result<PathBuf> {
     let flags = Flags {
         config: at.config.config.clone(),
         out: at.out.clone(),

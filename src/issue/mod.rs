@@ -359,6 +359,10 @@ impl Issuer {
                 issued: issued.to_string(),
                 path: format!("{}/{}", customer.id, pdf_name),
                 files: Vec::new(),
+                deadline: match (kind, c.notice()) {
+                    (Kind::Notice, Some(n)) => Some(n.deadline(c.vendor()).to_string()),
+                    _ => None,
+                },
             },
             pdf,
             signatures,
@@ -369,6 +373,7 @@ impl Issuer {
             .map(|(name, bytes)| FileHash {
                 name,
                 sha256: sign::sha256_hex(bytes),
+                size: Some(bytes.len() as u64),
             })
             .collect();
         Ok(product)

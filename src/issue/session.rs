@@ -113,6 +113,7 @@ impl Session {
         let legacy = [FileHash {
             name: pdf_name.to_string(),
             sha256: record.pdf_sha256.clone(),
+            size: None,
         }];
         let files = if record.files.is_empty() {
             &legacy[..]
@@ -170,6 +171,7 @@ impl Session {
                 .map(|(name, bytes)| FileHash {
                     name: name.clone(),
                     sha256: sign::sha256_hex(bytes),
+                    size: Some(bytes.len() as u64),
                 })
                 .collect(),
         })
