@@ -40,9 +40,14 @@ fn material() -> &'static Material {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let base = dir.join("base");
+        // Without dpa's own PDF signature, so that pyHanko can certify the DPA as the
+        // vendor; `a_dpa_certified_by_dpa_and_countersigned_is_accepted` takes dpa's own.
+        let config = unsigned_config(&dir.join("unsigned-dpa.toml"));
         let issue = |customer: &str| {
             let mut cmd = dpa();
             cmd.arg("generate")
+                .arg("--config")
+                .arg(&config)
                 .arg("--customer")
                 .arg(fixture(&format!("fixtures/customers/{customer}.toml")))
                 .arg("--out")
@@ -245,6 +250,64 @@ fn a_countersigned_dpa_is_accepted_once_and_status_shows_it() {
         "--out",
         out.to_str().unwrap(),
     ]));
+}
+
+#[test]
+fn a_dpa_certified_by_dpa_and_countersigned_is_accepted() {
+    // What `dpa generate` issues with the repository's dpa.toml: certified with the demo
+    // PDF key, an empty field for the customer; pyHanko signs that field as the customer.
+    let m = material();
+    let dir = m.dir.join("own");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("out");
+    let mut cmd = dpa();
+    cmd.arg("generate")
+        .arg("--customer")
+        .arg(fixture("fixtures/customers/mueller-soehne.toml"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--issue-date")
+        .arg("2026-06-01");
+    let issued = printed_pdf(&ok(run(&mut cmd)));
+    let file = pades_common::countersign(
+        &dir,
+        &fixture("tests/pades/countersign.py"),
+        &issued,
+        "returned.pdf",
+        "Controller signature (mueller-soehne)",
+        "rsa2048",
+        None,
+    );
+    let first = json_of(&ok(accept(&out, &file, &["--json"])));
+    let a = &first["acceptance"];
+    assert_eq!(a["customer_id"], "mueller-soehne", "{first:#}");
+    assert_eq!(a["method"], "countersigned");
+    assert_eq!(a["linked"], true);
+    assert_eq!(
+        a["signers"][0]["field"],
+        "Controller signature (mueller-soehne)"
+    );
+    let s = status(
+        &out,
+        &["--customer", "mueller-soehne", "--as-of", "2030-01-01"],
+    );
+    assert_eq!(
+        s["customers"][0]["latest_accepted"]["acceptance"]["method"], "countersigned",
+        "{s:#}"
+    );
+    // A page changed in the customer's revision is still refused.
+    let tampered = pades_common::countersign(
+        &dir,
+        &fixture("tests/pades/countersign.py"),
+        &issued,
+        "tampered.pdf",
+        "Controller signature (mueller-soehne)",
+        "rsa2048",
+        Some("content"),
+    );
+    let refused = accept(&out, &tampered, &[]);
+    assert_eq!(refused.code, Some(1), "{refused:#?}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `annex::import` on re-creations of the three real vendors' pages (tests/data/vendor-pages:
-//! the structure, labels, link forms and provider facts of the pages in
-//! ../shared/vendor-pages, the prose in our own words): every provider with every field the
+//! the structure, labels, link forms and provider facts of the pages in the team's shared
+//! vendor-pages folder, the prose in our own words): every provider with every field the
 //! page gives. scripts/check-real-vendor-pages.sh runs the real pages outside `cargo test`.
 
 use chrono::NaiveDate;
