@@ -219,9 +219,34 @@ pub(crate) fn write(
     };
 
     DEFLATERS.with_borrow_mut(|(text, _, _)| -> Result<(), PdfError> {
+        // The watermark's outlines are written once, as a form that every page of the
+        // same size and mark draws: as paths on each page they doubled a DPA's size.
+        let mark = match pages.iter().find(|p| p.watermark.is_some()) {
+            Some(first) => {
+                let form_id = refs.next();
+                let mut body = Vec::new();
+                if let Some(mark) = &first.watermark {
+                    watermark_paths(&mut body, first, mark, fonts);
+                }
+                let packed = text.pack(&body)?;
+                hash_stream(&mut hasher, &packed);
+                let mut form = pdf.form_xobject(form_id, &packed);
+                form.filter(Filter::FlateDecode);
+                form.bbox(Rect::new(0.0, 0.0, first.width, first.height));
+                form.finish();
+                Some(MarkForm {
+                    id: form_id,
+                    width: first.width,
+                    height: first.height,
+                    text: mark_text(first),
+                })
+            }
+            None => None,
+        };
         for (p, (page, &id)) in pages.iter().zip(&page_ids).enumerate() {
             let content_id = refs.next();
-            let packed = text.pack(&content(p, page, fonts, &faces, &mut tagger))?;
+            let form = mark.as_ref().filter(|m| m.fits(page));
+            let packed = text.pack(&content(p, page, fonts, &faces, &mut tagger, form))?;
             hash_stream(&mut hasher, &packed);
             pdf.stream(content_id, &packed).filter(Filter::FlateDecode);
             let mut pg = pdf.page(id);
@@ -234,6 +259,9 @@ pub(crate) fn write(
                 pg.annotations(annotations[p].iter().copied());
             }
             let mut res = pg.resources();
+            if let Some(form) = form {
+                res.x_objects().pair(Name(MARK_FORM.as_bytes()), form.id);
+            }
             let mut f = res.fonts();
             for (face, embedded) in &faces {
                 f.pair(Name(resource(*face).as_bytes()), embedded.type0);
@@ -950,6 +978,7 @@ fn content(
     fonts: &Fonts,
     faces: &BTreeMap<Face, Embedded>,
     tagger: &mut tags::Tagger<'_>,
+    mark_form: Option<&MarkForm>,
 ) -> Vec<u8> {
     let h = page.height;
     let mut out = Vec::with_capacity(16 * 1024);
@@ -998,7 +1027,16 @@ fn content(
     }
     // Under the text, so it never hides a letter.
     if let Some(mark) = &page.watermark {
-        watermark(&mut out, page, mark, fonts);
+        out.extend_from_slice(b"/Artifact<</Type/Pagination/Subtype/Watermark>>BDC\n");
+        match mark_form {
+            Some(_) => {
+                out.extend_from_slice(b"/");
+                out.extend_from_slice(MARK_FORM.as_bytes());
+                out.extend_from_slice(b" Do\n");
+            }
+            None => watermark_paths(&mut out, page, mark, fonts),
+        }
+        out.extend_from_slice(b"EMC\n");
     }
     out.extend_from_slice(b"BT\n0 g\n");
     let mut font: Option<(Face, f32)> = None;
@@ -1108,14 +1146,14 @@ fn content(
     out
 }
 
-/// Draws the watermark across the page, light grey, at the angle of the diagonal, as
-/// page furniture that screen readers skip. Its letters are drawn as the glyphs'
+/// Draws the watermark across the page, light grey, at the angle of the diagonal (the
+/// caller marks it as page furniture that screen readers skip). Its letters are drawn as the glyphs'
 /// outlines, not as text: pdftotext keeps some diagonal characters, and stray letters of
 /// the mark would otherwise land inside the extracted wording of the page.
-fn watermark(out: &mut Vec<u8>, page: &Page, mark: &crate::layout::Line, fonts: &Fonts) {
+fn watermark_paths(out: &mut Vec<u8>, page: &Page, mark: &crate::layout::Line, fonts: &Fonts) {
     let angle = (page.height / page.width).atan();
     let (sin, cos) = angle.sin_cos();
-    out.extend_from_slice(b"/Artifact<</Type/Pagination/Subtype/Watermark>>BDC\nq 0.82 g\n");
+    out.extend_from_slice(b"q 0.82 g\n");
     for v in [cos, sin, -sin, cos, page.width / 2.0, page.height / 2.0] {
         num(out, v);
         out.push(b' ');
@@ -1147,7 +1185,40 @@ fn watermark(out: &mut Vec<u8>, page: &Page, mark: &crate::layout::Line, fonts: 
             x += f32::from(fonts.advance(run.face, c)) * mark.size / 1000.0;
         }
     }
-    out.extend_from_slice(b"Q\nEMC\n");
+    out.extend_from_slice(b"Q\n");
+}
+
+/// Resource name of the watermark form in the page resources.
+const MARK_FORM: &str = "Wm";
+
+/// The watermark drawn once as a form XObject, for the pages of its size and text.
+struct MarkForm {
+    id: Ref,
+    width: f32,
+    height: f32,
+    text: String,
+}
+
+impl MarkForm {
+    /// Whether `page` shows this same mark at the same place.
+    fn fits(&self, page: &Page) -> bool {
+        page.width == self.width && page.height == self.height && mark_text(page) == self.text
+    }
+}
+
+/// The text of a page's watermark line, run by run (with each run's position).
+fn mark_text(page: &Page) -> String {
+    page.watermark
+        .as_ref()
+        .map(|m| {
+            m.runs
+                .iter()
+                .map(|r| format!("{:?}@{}:{}", r.face, r.x, r.text))
+                .collect::<Vec<_>>()
+                .join("|")
+                + &format!("#{}", m.size)
+        })
+        .unwrap_or_default()
 }
 
 /// Writes a glyph's outline as PDF path operators, scaled from font units and moved to
