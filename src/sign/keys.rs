@@ -359,20 +359,6 @@ impl SecretKey {
         if !trimmed.starts_with("-----BEGIN PRIVATE KEY-----") {
             return Err(format_error("expected -----BEGIN PRIVATE KEY-----"));
         }
-        if trimmed.starts_with("-----BEGIN EC PRIVATE KEY-----")
-            || trimmed.starts_with("-----BEGIN RSA PRIVATE KEY-----")
-        {
-            let found = if trimmed.contains("BEGIN EC") {
-                "an EC"
-            } else {
-                "an RSA"
-            };
-            return Err(SignError::UnsupportedKey {
-                origin: origin.to_string(),
-                found: format!("{found} key"),
-                expected: "an Ed25519 key".into(),
-            });
-        }
         // Name the key's real algorithm: the pkcs8 error would print Ed25519's own OID.
         if let Ok((_, der)) = der::pem::decode_vec(trimmed.as_bytes()) {
             let der = Zeroizing::new(der);
