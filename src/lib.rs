@@ -16,7 +16,8 @@
 //! 9. `accept`: what a customer sent back, matched to an issued document, verified, kept
 //!    as evidence and recorded; `status` derives where each customer stands.
 //!
-//! Beside the steps: `error` holds what the error types share (hints, printing a cause
+//! Beside the steps: `cache` keeps work that repeats between documents (per thread,
+//! bounded); `error` holds what the error types share (hints, printing a cause
 //! chain once); `untrusted` escapes outside text before it is printed; `version` names
 //! the build (for `--version` and the engine's identity).
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod accept;
 pub mod annex;
 pub mod annex_check;
 pub mod batch;
+pub mod cache;
 pub mod compose;
 pub mod config;
 pub mod document;

@@ -1,0 +1,147 @@
+//! Memo tables for work that repeats between the documents of one process.
+//!
+//! In: a key that names everything a result depends on. Out: the result computed once and
+//! handed out again (a clone, so keep values cheap to clone: `Arc` or small).
+//!
+//! Most of a DPA is the same for every customer: the clauses are set at the same width
+//! with the same fonts, and many streams come out byte for byte the same. Stages memoise
+//! such work in a [`Memo`] kept per thread, so batch workers never wait on each other.
+//! A table is emptied whole when it is full, which keeps memory flat however many
+//! documents a process makes. What a stage memoises must be a pure function of its key:
+//! the bytes of a document never depend on what was cached (tests render with and without
+//! the tables and compare).
+//!
+//! Turning the tables off: `DPA_NO_CACHE=1` in the environment (for the whole process, read
+//! once), or [`set_enabled`] for the calling thread (tests).
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::OnceLock;
+
+thread_local! {
+    static THREAD: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+/// Turns memoising on or off for the calling thread (`None`: the process default).
+pub fn set_enabled(on: Option<bool>) {
+    THREAD.with(|t| t.set(on));
+}
+
+/// Whether stages on this thread memoise: [`set_enabled`] if called, otherwise on unless
+/// `DPA_NO_CACHE` is set to something other than `0` or the empty string.
+pub fn enabled() -> bool {
+    static PROCESS: OnceLock<bool> = OnceLock::new();
+    THREAD.with(|t| t.get()).unwrap_or_else(|| {
+        *PROCESS.get_or_init(|| {
+            std::env::var_os("DPA_NO_CACHE").is_none_or(|v| v.is_empty() || v == "0")
+        })
+    })
+}
+
+/// A bounded memo table: at most `capacity` entries, emptied whole when full.
+#[derive(Debug)]
+pub struct Memo<K, V> {
+    map: HashMap<K, V>,
+    capacity: usize,
+}
+
+impl<K: Eq + Hash, V: Clone> Memo<K, V> {
+    /// An empty table that holds at most `capacity` entries.
+    pub fn new(capacity: usize) -> Self {
+        Memo {
+            map: HashMap::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The value for `key`, computed by `make` when the table does not have it (and
+    /// always, without storing, when memoising is off on this thread). Errors are not
+    /// stored.
+    pub fn get_or_try<E>(&mut self, key: K, make: impl FnOnce() -> Result<V, E>) -> Result<V, E> {
+        if !enabled() {
+            return make();
+        }
+        if let Some(v) = self.map.get(&key) {
+            return Ok(v.clone());
+        }
+        let v = make()?;
+        if self.map.len() >= self.capacity {
+            self.map.clear();
+        }
+        self.map.insert(key, v.clone());
+        Ok(v)
+    }
+
+    /// The stored value for `key`, if any (always `None` when memoising is off).
+    pub fn lookup(&self, key: &K) -> Option<V> {
+        if !enabled() {
+            return None;
+        }
+        self.map.get(key).cloned()
+    }
+
+    /// Stores `value` under `key` (nothing when memoising is off).
+    pub fn store(&mut self, key: K, value: V) {
+        if !enabled() {
+            return;
+        }
+        if self.map.len() >= self.capacity {
+            self.map.clear();
+        }
+        self.map.insert(key, value);
+    }
+
+    /// How many entries the table holds.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memo_computes_once_and_stays_bounded() {
+        set_enabled(Some(true));
+        let mut m: Memo<u32, u32> = Memo::new(2);
+        let mut calls = 0;
+        for k in [1, 1, 2, 1] {
+            m.get_or_try::<()>(k, || {
+                calls += 1;
+                Ok(k * 10)
+            })
+            .unwrap();
+        }
+        assert_eq!(calls, 2);
+        m.get_or_try::<()>(3, || Ok(30)).unwrap();
+        assert!(m.len() <= 2);
+        assert_eq!(m.lookup(&3), Some(30));
+        assert!(m.get_or_try(4, || Err("no")).is_err());
+        assert_eq!(m.lookup(&4), None);
+        set_enabled(None);
+    }
+
+    #[test]
+    fn memo_off_computes_every_time() {
+        set_enabled(Some(false));
+        let mut m: Memo<u32, u32> = Memo::new(8);
+        let mut calls = 0;
+        for _ in 0..3 {
+            m.get_or_try::<()>(1, || {
+                calls += 1;
+                Ok(1)
+            })
+            .unwrap();
+        }
+        assert_eq!(calls, 3);
+        assert!(m.is_empty());
+        set_enabled(None);
+    }
+}
