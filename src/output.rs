@@ -81,6 +81,15 @@ pub struct OutDir {
     _lock: File,
 }
 
+/// When the files of a staged folder are made durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// At once: each file and the staging folder are fsynced as they are written.
+    Now,
+    /// At the commit of a group: [`OutDir::sync_all_staged`] (one `syncfs`).
+    Later,
+}
+
 /// A complete copy of a customer's folder under a temp name, ready to be switched in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Staged {
@@ -256,13 +265,17 @@ impl OutDir {
 
     /// Stages a customer's new folder: every entry of the current folder that `keep`
     /// accepts is hard-linked (folders copied as folders of links), then `files` are
-    /// written and fsynced, and the staging folder is synced.
+    /// written. With [`Durability::Now`] each file and the staging folder are fsynced
+    /// here; with [`Durability::Later`] the caller makes them durable with
+    /// [`OutDir::sync_all_staged`] before it switches the folder in.
     pub fn stage(
         &self,
         id: &str,
         keep: impl Fn(&str) -> bool,
         files: &[(String, &[u8])],
+        durability: Durability,
     ) -> Result<Staged, OutputError> {
+        let now = durability == Durability::Now;
         check_name(id, &self.path)?;
         let name = format!(".{id}{STAGING}{}", unique());
         let staged = Staged {
@@ -301,10 +314,13 @@ impl OutDir {
                 .map_err(|e| self.io("create", file, e.into()))?;
                 let mut f = File::from(fd);
                 f.write_all(bytes)
-                    .and_then(|()| f.sync_all())
+                    .and_then(|()| if now { f.sync_all() } else { Ok(()) })
                     .map_err(|e| self.io("write", file, e))?;
             }
-            rustix::fs::fsync(&stage).map_err(|e| self.io("sync", &name, e.into()))
+            if now {
+                rustix::fs::fsync(&stage).map_err(|e| self.io("sync", &name, e.into()))?;
+            }
+            Ok(())
         })();
         match result {
             Ok(()) => Ok(staged),
@@ -350,6 +366,14 @@ impl OutDir {
             RenameFlags::NOREPLACE
         };
         rustix::fs::renameat_with(&self.dir, from, &self.dir, to, flags)
+    }
+
+    /// Makes everything staged with [`Durability::Later`] durable: one `syncfs` of the
+    /// file system that holds the output folder, instead of an fsync per file. It also
+    /// flushes other programs' writes to that file system, which is the price of waiting
+    /// on the disk once per group of customers rather than five times per customer.
+    pub fn sync_all_staged(&self) -> Result<(), OutputError> {
+        rustix::fs::syncfs(&self.dir).map_err(|e| self.io("sync", "", e.into()))
     }
 
     /// Makes the switches so far durable: fsyncs the output folder.
@@ -691,14 +715,21 @@ mod tests {
                 "acme",
                 |_| true,
                 &[("a.pdf".into(), b"one"), ("b.txt".into(), b"keep")],
+                Durability::Now,
             )
             .unwrap();
         let s = out.switch(&first).unwrap();
         assert!(!s.replaced);
         assert_eq!(out.read("acme", "a.pdf").unwrap().unwrap(), b"one");
         let second = out
-            .stage("acme", |n| n != "a.pdf", &[("a.pdf".into(), b"two")])
+            .stage(
+                "acme",
+                |n| n != "a.pdf",
+                &[("a.pdf".into(), b"two")],
+                Durability::Later,
+            )
             .unwrap();
+        out.sync_all_staged().unwrap();
         let s = out.switch(&second).unwrap();
         assert!(s.replaced);
         assert_eq!(out.read("acme", "a.pdf").unwrap().unwrap(), b"two");
@@ -736,7 +767,7 @@ mod tests {
         std::os::unix::fs::symlink(&outside, out.path().join("acme")).unwrap();
         assert!(matches!(out.list("acme"), Err(OutputError::Symlink { .. })));
         assert!(matches!(
-            out.stage("acme", |_| true, &[("a".into(), b"x")]),
+            out.stage("acme", |_| true, &[("a".into(), b"x")], Durability::Now),
             Err(OutputError::Symlink { .. })
         ));
         fs::remove_file(out.path().join("acme")).unwrap();

@@ -53,7 +53,7 @@ pub fn run(args: BatchArgs, config: Option<PathBuf>) -> Result<ExitCode> {
         }
     }
     let customers = dpa::load::customers_for(&args.customers, composer.annex())?;
-    let session = open_session(&resolved, args.no_wait)?;
+    let session = open_session(&resolved, args.no_wait)?.sync_per_group();
     session.check_annex(&composer.annex().version, &composer.fingerprint().hex())?;
     if let Some(n) = composer.notice() {
         session.check_annex(&n.previous.version, &n.previous_fingerprint.hex())?;

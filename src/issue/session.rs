@@ -9,7 +9,8 @@
 //!
 //! The commit of a group, each step durable before the next:
 //! 1. each set is staged: a complete copy of the customer's folder under a temp name,
-//!    every new file fsynced (`output`);
+//!    every new file fsynced (`output`), or, for a batch ([`Session::sync_per_group`]),
+//!    the whole file system synced once when the group's commit begins;
 //! 2. the register journals the sets (`pending`: the staging names, the rows to add and
 //!    the hashes of the files the folder will hold);
 //! 3. each staged folder is switched in with one rename (an exchange when the folder
@@ -26,7 +27,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use crate::output::{OutDir, Staged, Switched, Wait};
+use crate::output::{Durability, OutDir, Staged, Switched, Wait};
 use crate::register::{FileHash, Pending, Record, Register};
 use crate::sign;
 
@@ -59,6 +60,7 @@ pub struct Session {
     // Only the committing thread writes it; stagers on other threads never touch it.
     register: Mutex<Register>,
     recovery: Recovery,
+    durability: Durability,
 }
 
 impl Session {
@@ -75,9 +77,19 @@ impl Session {
             out,
             register: Mutex::new(register),
             recovery: Recovery::default(),
+            durability: Durability::Now,
         };
         session.recover()?;
         Ok(session)
+    }
+
+    /// Stages files without an fsync each and makes a whole group durable at its commit
+    /// with one sync of the file system (see [`OutDir::sync_all_staged`]): for a batch,
+    /// which commits many sets at once. Step 1 of the commit then ends when the group's
+    /// commit begins; the order of the steps, and so what a crash can leave, is the same.
+    pub fn sync_per_group(mut self) -> Session {
+        self.durability = Durability::Later;
+        self
     }
 
     /// The locked folder.
@@ -162,7 +174,7 @@ impl Session {
         let keep = |name: &str| {
             !(names.contains(&name) || (name.starts_with('.') && name.ends_with(".partial")))
         };
-        let staged = self.out.stage(customer, keep, files)?;
+        let staged = self.out.stage(customer, keep, files, self.durability)?;
         Ok(StagedSet {
             staged,
             records,
@@ -229,6 +241,11 @@ impl Session {
     /// nothing of it remains (the old folders are back, the journal entries are gone) and
     /// the staged sets are still in place for another attempt.
     fn commit_sets(&self, sets: &[StagedSet]) -> Result<Vec<Vec<i64>>, IssueError> {
+        if self.durability == Durability::Later {
+            // Step 1 ends here: the staged files reach the disk before the journal names
+            // them.
+            self.out.sync_all_staged()?;
+        }
         let mut register = self.register();
         let pending: Vec<Pending> = sets
             .iter()
