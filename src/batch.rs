@@ -127,18 +127,16 @@ const GROUP_EVERY: Duration = Duration::from_millis(500);
 pub fn run(
     issuer: &Issuer,
     session: &Session,
-    customers: Vec<Result<Customer, LoadError>>,
+    customers: impl IntoIterator<Item = Result<Customer, LoadError>, IntoIter: Send>,
     options: Options,
     mut progress: impl FnMut(&Event, &Summary),
 ) -> Result<Summary, BatchError> {
+    let customers = customers.into_iter();
     let known: HashMap<String, Row> = session
         .register()
         .latest_by_inputs()
         .map_err(BatchError::new)?;
-    let mut summary = Summary {
-        customers: customers.len(),
-        ..Summary::default()
-    };
+    let mut summary = Summary::default();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs)
         .build()
@@ -188,7 +186,9 @@ pub fn run(
         drop(work_rx);
         scope.spawn(move || {
             let work = move || {
-                customers.into_par_iter().for_each_with(
+                // Workers take customers from the list as they get free (`par_bridge`), so
+                // only those being worked on are in memory.
+                customers.par_bridge().for_each_with(
                     (work_tx, done_tx),
                     |(work_tx, done_tx), customer| {
                         if stop.load(Ordering::Relaxed) {
@@ -325,6 +325,7 @@ fn report(
         Outcome::Unchanged => summary.unchanged += 1,
         Outcome::Failed { .. } => summary.failed.push(event.clone()),
     }
+    summary.customers += 1;
     summary.recorded += rows;
     progress(&event, summary);
 }

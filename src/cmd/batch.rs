@@ -52,13 +52,13 @@ pub fn run(args: BatchArgs, config: Option<PathBuf>) -> Result<ExitCode> {
             ));
         }
     }
-    let customers = dpa::load::customers_for(&args.customers, composer.annex())?;
+    let customers = dpa::load::customer_stream(&args.customers, composer.annex())?;
     let session = open_session(&resolved, args.no_wait)?.sync_per_group();
     session.check_annex(&composer.annex().version, &composer.fingerprint().hex())?;
     if let Some(n) = composer.notice() {
         session.check_annex(&n.previous.version, &n.previous_fingerprint.hex())?;
     }
-    let total = customers.len() as u64;
+    let total = customers.total() as u64;
 
     let bar = (std::io::stderr().is_terminal() && !print::quiet()).then(|| {
         let bar = ProgressBar::new(total);

@@ -6,16 +6,18 @@
 //! A customer whose id repeats an earlier one is an error naming both places, since the
 //! id names the output folder.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
 use super::error::{FileKind, LoadError, Location, did_you_mean, printable};
 use super::rules::check_customer;
-use super::source::{MAX_CSV_BYTES, Seg, Source, closest, key, nfc, read_text};
+use super::source::{MAX_CSV_BYTES, Seg, Source, closest, key, nfc, read_text, regular_file};
 use super::{check_features, customer_from};
 use crate::model::{Annex, Customer, Signatory};
 
@@ -31,54 +33,113 @@ const CSV_COLUMNS: [&str; 9] = [
     "features",
 ];
 
-pub fn load(
-    path: &Path,
-    annex: Option<&Annex>,
-) -> Result<Vec<Result<Customer, LoadError>>, LoadError> {
-    if path == Path::new(super::STDIN) {
-        // Standard input can only be a CSV list; a folder has no stream form.
-        return Ok(without_duplicate_ids(from_csv(path, annex)?));
-    }
-    let meta = fs::metadata(path).map_err(|source| match source.kind() {
-        io::ErrorKind::NotFound => LoadError::NotFound {
-            kind: FileKind::Customers,
-            path: path.to_path_buf(),
-        },
-        _ => LoadError::Read {
-            kind: FileKind::Customers,
-            path: path.to_path_buf(),
-            source,
-        },
-    })?;
-    // (customer or error, where its id is written) in input order.
-    let loaded: Vec<(Result<Customer, LoadError>, Option<Location>)> = if meta.is_dir() {
-        from_folder(path, annex)?
-    } else {
-        from_csv(path, annex)?
-    };
-    Ok(without_duplicate_ids(loaded))
+/// Customers read one at a time, in input order, each a customer or its own error; a
+/// customer whose id repeats an earlier one is an error naming both places.
+///
+/// A batch takes them from here as its workers get free, so what a process holds does not
+/// grow with the list: a CSV file is read record by record (a second, cheap pass counts
+/// them first, for the progress bar), a folder's files are read one by one, and only each
+/// id with where it was written is kept, to catch repeats.
+pub struct Stream {
+    total: usize,
+    rows: Box<dyn Iterator<Item = (Result<Customer, LoadError>, Option<Location>)> + Send>,
+    seen: HashMap<String, Option<Location>>,
 }
 
-/// Marks every customer whose id an earlier one already used as an error.
-fn without_duplicate_ids(
-    loaded: Vec<(Result<Customer, LoadError>, Option<Location>)>,
-) -> Vec<Result<Customer, LoadError>> {
-    let mut seen: BTreeMap<String, Option<Location>> = BTreeMap::new();
-    let mut out = Vec::with_capacity(loaded.len());
-    for (result, where_id) in loaded {
-        let result = match result {
-            Ok(c) => match seen.get(&c.id) {
+impl Stream {
+    /// How many customers (or unreadable rows) the input holds.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+}
+
+impl Iterator for Stream {
+    type Item = Result<Customer, LoadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (result, where_id) = self.rows.next()?;
+        Some(match result {
+            Ok(c) => match self.seen.get(&c.id) {
                 Some(first) => Err(duplicate_id(&c.id, first.as_ref(), where_id)),
                 None => {
-                    seen.insert(c.id.clone(), where_id);
+                    self.seen.insert(c.id.clone(), where_id);
                     Ok(c)
                 }
             },
             Err(e) => Err(e),
-        };
-        out.push(result);
+        })
     }
-    out
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.rows.size_hint()
+    }
+}
+
+/// Opens a customer list (a folder of TOML files, a CSV file, or `-` for a CSV on
+/// standard input); the error is for the whole input (unreadable, empty, bad header).
+pub fn stream(path: &Path, annex: Option<&Annex>) -> Result<Stream, LoadError> {
+    let annex = annex.cloned().map(Arc::new);
+    let (total, rows) = if path == Path::new(super::STDIN) {
+        // Standard input can only be a CSV list; a folder has no stream form.
+        let text = read_text(path, FileKind::Customers, MAX_CSV_BYTES)?;
+        csv_rows(
+            path,
+            io::Cursor::new(text.clone()),
+            io::Cursor::new(text),
+            annex,
+        )?
+    } else {
+        let meta = fs::metadata(path).map_err(|source| match source.kind() {
+            io::ErrorKind::NotFound => LoadError::NotFound {
+                kind: FileKind::Customers,
+                path: path.to_path_buf(),
+            },
+            _ => LoadError::Read {
+                kind: FileKind::Customers,
+                path: path.to_path_buf(),
+                source,
+            },
+        })?;
+        if meta.is_dir() {
+            from_folder(path, annex)?
+        } else {
+            let open = || -> Result<_, LoadError> {
+                let read_err = |source| LoadError::Read {
+                    kind: FileKind::Customers,
+                    path: path.to_path_buf(),
+                    source,
+                };
+                let meta = regular_file(path).map_err(read_err)?;
+                if meta.len() > MAX_CSV_BYTES {
+                    return Err(LoadError::TooLarge {
+                        kind: FileKind::Customers,
+                        path: path.to_path_buf(),
+                        limit: MAX_CSV_BYTES,
+                    });
+                }
+                // Never read past the limit, even if the file grows meanwhile.
+                let file = fs::File::open(path).map_err(read_err)?;
+                Ok(io::BufReader::with_capacity(
+                    64 * 1024,
+                    file.take(MAX_CSV_BYTES),
+                ))
+            };
+            csv_rows(path, open()?, open()?, annex)?
+        }
+    };
+    Ok(Stream {
+        total,
+        rows,
+        seen: HashMap::new(),
+    })
+}
+
+/// Loads every customer of a list at once (see [`stream`]).
+pub fn load(
+    path: &Path,
+    annex: Option<&Annex>,
+) -> Result<Vec<Result<Customer, LoadError>>, LoadError> {
+    Ok(stream(path, annex)?.collect())
 }
 
 fn duplicate_id(id: &str, first: Option<&Location>, here: Option<Location>) -> LoadError {
@@ -108,9 +169,9 @@ fn duplicate_id(id: &str, first: Option<&Location>, here: Option<Location>) -> L
     }
 }
 
-type Loaded = Vec<(Result<Customer, LoadError>, Option<Location>)>;
+type Rows = Box<dyn Iterator<Item = (Result<Customer, LoadError>, Option<Location>)> + Send>;
 
-fn from_folder(dir: &Path, annex: Option<&Annex>) -> Result<Loaded, LoadError> {
+fn from_folder(dir: &Path, annex: Option<Arc<Annex>>) -> Result<(usize, Rows), LoadError> {
     let read_err = |source| LoadError::Read {
         kind: FileKind::Customers,
         path: dir.to_path_buf(),
@@ -130,42 +191,50 @@ fn from_folder(dir: &Path, annex: Option<&Annex>) -> Result<Loaded, LoadError> {
             message: "the folder holds no customer .toml files".to_string(),
         });
     }
-    Ok(files
-        .into_iter()
-        .map(|file| {
-            let source = match Source::read(&file, FileKind::Customer) {
-                Ok(s) => s,
-                Err(e) => return (Err(e), None),
-            };
-            let result = customer_from(&source, annex);
-            let where_id = source.locate(&[key("id")]);
-            (result, Some(where_id))
-        })
-        .collect())
+    let total = files.len();
+    let rows = files.into_iter().map(move |file| {
+        let source = match Source::read(&file, FileKind::Customer) {
+            Ok(s) => s,
+            Err(e) => return (Err(e), None),
+        };
+        let result = customer_from(&source, annex.as_deref());
+        let where_id = source.locate(&[key("id")]);
+        (result, Some(where_id))
+    });
+    Ok((total, Box::new(rows)))
 }
 
-fn from_csv(path: &Path, annex: Option<&Annex>) -> Result<Loaded, LoadError> {
-    let text = read_text(path, FileKind::Customers, MAX_CSV_BYTES)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+/// A CSV list: checks the header, counts the records with `count` (a reader of the same
+/// bytes) and returns the rows read lazily from `input`.
+fn csv_rows(
+    path: &Path,
+    count: impl io::Read,
+    input: impl io::Read + Send + 'static,
+    annex: Option<Arc<Annex>>,
+) -> Result<(usize, Rows), LoadError> {
+    let builder = || {
+        let mut b = csv::ReaderBuilder::new();
+        b.has_headers(true).flexible(true);
+        b
+    };
     let header_at = Location {
         path: path.to_path_buf(),
         line: 1,
         column: None,
     };
-    let csv_error = |e: csv::Error, line: usize| LoadError::CsvFormat {
+    let owned_path = path.to_path_buf();
+    let csv_error = move |e: csv::Error, line: usize| LoadError::CsvFormat {
         at: Location {
-            path: path.to_path_buf(),
+            path: owned_path.clone(),
             line: e.position().map_or(line, |p| p.line() as usize),
             column: None,
         },
         message: printable(&e.to_string()),
         hint: Some("save the sheet as UTF-8 CSV with a header row".to_string()),
     };
+    let mut reader = builder().from_reader(input);
     let header = reader.headers().map_err(|e| csv_error(e, 1))?.clone();
-    let mut columns: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut columns: BTreeMap<String, usize> = BTreeMap::new();
     for (i, name) in header.iter().enumerate() {
         let name = name.trim();
         let expected: Vec<String> = CSV_COLUMNS.iter().map(|c| c.to_string()).collect();
@@ -180,7 +249,7 @@ fn from_csv(path: &Path, annex: Option<&Annex>) -> Result<Loaded, LoadError> {
                 hint: Some(format!("the header is: {}", CSV_COLUMNS.join(","))),
             });
         }
-        if columns.insert(name, i).is_some() {
+        if columns.insert(name.to_string(), i).is_some() {
             return Err(LoadError::CsvFormat {
                 at: header_at,
                 message: format!("the column `{}` appears twice", printable(name)),
@@ -189,50 +258,91 @@ fn from_csv(path: &Path, annex: Option<&Annex>) -> Result<Loaded, LoadError> {
         }
     }
     // `features` may be left out when no customer enables any.
-    if let Some(missing) = CSV_COLUMNS[..8].iter().find(|c| !columns.contains_key(*c)) {
+    if let Some(missing) = CSV_COLUMNS[..8].iter().find(|c| !columns.contains_key(**c)) {
         return Err(LoadError::CsvFormat {
             at: header_at,
             message: format!("missing column `{missing}`"),
             hint: Some(format!("the header is: {}", CSV_COLUMNS.join(","))),
         });
     }
-    let mut out = Vec::new();
-    let mut record = csv::StringRecord::new();
-    let mut last_line = 1;
+    // Records, not lines: a quoted address may span lines. A record the reader cannot
+    // read still counts: it is reported as that row's error.
+    // The same pass refuses a file that is not UTF-8 as a whole, before any customer is
+    // issued (a Latin-1 export would otherwise fail row by row, or not at all).
+    let mut counter = builder().from_reader(count);
+    let mut record = csv::ByteRecord::new();
+    let mut total = 0usize;
     loop {
-        match reader.read_record(&mut record) {
+        match counter.read_byte_record(&mut record) {
             Ok(false) => break,
+            Ok(true) => {
+                total += 1;
+                if let Err(e) = std::str::from_utf8(record.as_slice()) {
+                    let line = record.position().map_or(total + 1, |p| p.line() as usize);
+                    return Err(not_utf8(path, line, e));
+                }
+            }
+            Err(e) if e.is_io_error() => break,
+            Err(_) => total += 1,
+        }
+    }
+    if total == 0 {
+        return Err(LoadError::Folder {
+            path: path.to_path_buf(),
+            message: "the CSV file has a header but no customers".to_string(),
+        });
+    }
+    let path = path.to_path_buf();
+    let width = header.len();
+    let mut record = csv::StringRecord::new();
+    let (mut last_line, mut ended) = (1, false);
+    let rows = std::iter::from_fn(move || {
+        if ended {
+            return None;
+        }
+        match reader.read_record(&mut record) {
+            Ok(false) => None,
             Ok(true) => {
                 let line = record
                     .position()
                     .map_or(last_line + 1, |p| p.line() as usize);
                 last_line = line;
                 let at = Location {
-                    path: path.to_path_buf(),
+                    path: path.clone(),
                     line,
                     column: None,
                 };
-                let result = csv_customer(&record, &columns, header.len(), &at, annex);
-                out.push((result, Some(at)));
+                let result = csv_customer(&record, &columns, width, &at, annex.as_deref());
+                Some((result, Some(at)))
             }
             Err(e) => {
+                // An I/O error ends the list: reading on would only repeat it.
+                ended = e.is_io_error();
                 last_line += 1;
-                out.push((Err(csv_error(e, last_line)), None));
+                Some((Err(csv_error(e, last_line)), None))
             }
         }
+    });
+    Ok((total, Box::new(rows)))
+}
+
+fn not_utf8(path: &Path, line: usize, e: std::str::Utf8Error) -> LoadError {
+    LoadError::Read {
+        kind: FileKind::Customers,
+        path: path.to_path_buf(),
+        source: io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 text (bad byte on line {line}, at byte {} of its fields); save the file as UTF-8",
+                e.valid_up_to() + 1
+            ),
+        ),
     }
-    if out.is_empty() {
-        return Err(LoadError::Folder {
-            path: path.to_path_buf(),
-            message: "the CSV file has a header but no customers".to_string(),
-        });
-    }
-    Ok(out)
 }
 
 fn csv_customer(
     record: &csv::StringRecord,
-    columns: &BTreeMap<&str, usize>,
+    columns: &BTreeMap<String, usize>,
     width: usize,
     at: &Location,
     annex: Option<&Annex>,
@@ -322,4 +432,40 @@ fn csv_customer(
         })?;
     }
     Ok(customer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_csv_stream_counts_records_not_lines_and_reads_them_lazily() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("customers.csv");
+        let row = |id: &str| {
+            format!(
+                "{id},Name {id},\"Street 1\nSecond line\",DE,a@{id}.example,2026-06-01,A B,CEO,\n"
+            )
+        };
+        let text = format!(
+            "{}\n{}{}{}bad,row\n",
+            CSV_COLUMNS.join(","),
+            row("one"),
+            row("two"),
+            row("one")
+        );
+        std::fs::write(&path, text).unwrap();
+        let mut stream = stream(&path, None).unwrap();
+        assert_eq!(stream.total(), 4);
+        // The file may go away once the stream is open: it reads from the open file.
+        std::fs::remove_file(&path).unwrap();
+        let first = stream.next().unwrap().unwrap();
+        assert_eq!(first.address, "Street 1\nSecond line");
+        assert!(stream.next().unwrap().is_ok());
+        let repeat = stream.next().unwrap().unwrap_err().to_string();
+        assert!(repeat.contains("`one` is used twice"), "{repeat}");
+        assert!(repeat.contains(":2"), "names the first place: {repeat}");
+        assert!(stream.next().unwrap().is_err());
+        assert!(stream.next().is_none());
+    }
 }

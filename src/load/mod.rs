@@ -123,6 +123,15 @@ pub fn customers(path: impl AsRef<Path>) -> Result<Vec<Result<Customer, LoadErro
     customers::load(path.as_ref(), None)
 }
 
+/// Like [`customers_for`], but read one customer at a time (see [`customers::Stream`]):
+/// what a batch uses, so that memory does not grow with the list.
+pub fn customer_stream(
+    path: impl AsRef<Path>,
+    annex: &Annex,
+) -> Result<customers::Stream, LoadError> {
+    customers::stream(path.as_ref(), Some(annex))
+}
+
 /// Like [`customers`], and checks each customer's features against the annex.
 pub fn customers_for(
     path: impl AsRef<Path>,
