@@ -380,6 +380,8 @@ fn prepare(
 fn stage(issuer: &Issuer, session: &Session, job: Job) -> Message {
     let raw = issuer.options().raw_sig;
     let mut files: Vec<(String, &[u8])> = Vec::new();
+    // The products hashed their files when they were made: not hashed again to stage.
+    let mut hashes = Vec::new();
     let mut records = Vec::new();
     let mut issued = 0;
     let mut repaired = Vec::new();
@@ -389,10 +391,12 @@ fn stage(issuer: &Issuer, session: &Session, job: Job) -> Message {
             Step::Record(product) => records.push(product.record.clone()),
             Step::Repair { product, damaged } => {
                 files.extend(product.files(raw));
+                hashes.extend(product.record.files.iter().cloned());
                 repaired.extend(damaged.iter().cloned());
             }
             Step::Issue { product, .. } => {
                 files.extend(product.files(raw));
+                hashes.extend(product.record.files.iter().cloned());
                 records.push(product.record.clone());
                 issued += 1;
             }
@@ -416,7 +420,7 @@ fn stage(issuer: &Issuer, session: &Session, job: Job) -> Message {
             Message::Record(event, records)
         };
     }
-    match session.stage(&job.customer, &files, Vec::new()) {
+    match session.stage_hashed(&job.customer, &files, Vec::new(), &hashes) {
         Ok(set) => Message::Staged(event, records, Box::new(set)),
         Err(e) if e.is_fatal() => Message::Fatal(Box::new(e)),
         Err(e) => Message::Done(failed(job.customer, chain(&e), e.hint())),

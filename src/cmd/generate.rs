@@ -93,7 +93,12 @@ pub fn run(args: GenerateArgs, config: Option<PathBuf>) -> Result<ExitCode> {
             )
         }
         Step::Repair { product, damaged } => {
-            let set = session.stage(&customer.id, &product.files(raw), Vec::new())?;
+            let set = session.stage_hashed(
+                &customer.id,
+                &product.files(raw),
+                Vec::new(),
+                &product.record.files,
+            )?;
             session.commit(vec![set])?;
             (
                 product.record.clone(),
@@ -102,10 +107,11 @@ pub fn run(args: GenerateArgs, config: Option<PathBuf>) -> Result<ExitCode> {
             )
         }
         Step::Issue { product, .. } => {
-            let set = session.stage(
+            let set = session.stage_hashed(
                 &customer.id,
                 &product.files(raw),
                 vec![product.record.clone()],
+                &product.record.files,
             )?;
             session.commit(vec![set])?;
             (product.record.clone(), "issued", None)

@@ -371,8 +371,13 @@ impl Issuer {
             .files(self.options.raw_sig)
             .into_iter()
             .map(|(name, bytes)| FileHash {
+                // The PDF's hash is the one just signed; the small files are hashed here.
+                sha256: if name == product.pdf_name {
+                    product.record.pdf_sha256.clone()
+                } else {
+                    sign::sha256_hex(bytes)
+                },
                 name,
-                sha256: sign::sha256_hex(bytes),
                 size: Some(bytes.len() as u64),
             })
             .collect();

@@ -169,6 +169,18 @@ impl Session {
         files: &[(String, &[u8])],
         records: Vec<Record>,
     ) -> Result<StagedSet, IssueError> {
+        self.stage_hashed(customer, files, records, &[])
+    }
+
+    /// [`Session::stage`] for files some of whose hashes the caller computed from these
+    /// very bytes (`known`, by name and size); the others are hashed here.
+    pub fn stage_hashed(
+        &self,
+        customer: &str,
+        files: &[(String, &[u8])],
+        records: Vec<Record>,
+        known: &[FileHash],
+    ) -> Result<StagedSet, IssueError> {
         let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
         // dpa 0.1 wrote `.NAME.partial` temp files into customer folders; they stay behind.
         let keep = |name: &str| {
@@ -180,10 +192,16 @@ impl Session {
             records,
             files: files
                 .iter()
-                .map(|(name, bytes)| FileHash {
-                    name: name.clone(),
-                    sha256: sign::sha256_hex(bytes),
-                    size: Some(bytes.len() as u64),
+                .map(|(name, bytes)| {
+                    let size = Some(bytes.len() as u64);
+                    match known.iter().find(|h| &h.name == name && h.size == size) {
+                        Some(h) => h.clone(),
+                        None => FileHash {
+                            name: name.clone(),
+                            sha256: sign::sha256_hex(bytes),
+                            size,
+                        },
+                    }
                 })
                 .collect(),
         })
