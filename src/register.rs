@@ -790,6 +790,10 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, RegisterError> {
     let conn = Connection::open_with_flags(path, flags).map_err(open)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))
         .map_err(open)?;
+    // The register is read through once when opened (the hash chain) and then appended
+    // to: a small page cache (SQLite's default is 2 MB) keeps a batch's memory the same
+    // whatever the register's size.
+    conn.pragma_update(None, "cache_size", -512).map_err(open)?;
     Ok(conn)
 }
 

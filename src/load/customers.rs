@@ -43,7 +43,16 @@ const CSV_COLUMNS: [&str; 9] = [
 pub struct Stream {
     total: usize,
     rows: Box<dyn Iterator<Item = (Result<Customer, LoadError>, Option<Location>)> + Send>,
-    seen: HashMap<String, Option<Location>>,
+    /// Each id so far with where it was written: for a CSV list only the line (every row
+    /// has the same file), so that what is kept per customer stays small.
+    seen: HashMap<String, Seen>,
+    csv: Option<PathBuf>,
+}
+
+/// Where an id was first written.
+enum Seen {
+    Line(usize),
+    At(Option<Location>),
 }
 
 impl Stream {
@@ -60,9 +69,21 @@ impl Iterator for Stream {
         let (result, where_id) = self.rows.next()?;
         Some(match result {
             Ok(c) => match self.seen.get(&c.id) {
-                Some(first) => Err(duplicate_id(&c.id, first.as_ref(), where_id)),
+                Some(Seen::At(first)) => Err(duplicate_id(&c.id, first.as_ref(), where_id)),
+                Some(&Seen::Line(line)) => {
+                    let first = self.csv.clone().map(|path| Location {
+                        path,
+                        line,
+                        column: None,
+                    });
+                    Err(duplicate_id(&c.id, first.as_ref(), where_id))
+                }
                 None => {
-                    self.seen.insert(c.id.clone(), where_id);
+                    let seen = match (&self.csv, where_id) {
+                        (Some(_), Some(at)) if at.column.is_none() => Seen::Line(at.line),
+                        (_, where_id) => Seen::At(where_id),
+                    };
+                    self.seen.insert(c.id.clone(), seen);
                     Ok(c)
                 }
             },
@@ -79,6 +100,7 @@ impl Iterator for Stream {
 /// standard input); the error is for the whole input (unreadable, empty, bad header).
 pub fn stream(path: &Path, annex: Option<&Annex>) -> Result<Stream, LoadError> {
     let annex = annex.cloned().map(Arc::new);
+    let mut csv = Some(path.to_path_buf());
     let (total, rows) = if path == Path::new(super::STDIN) {
         // Standard input can only be a CSV list; a folder has no stream form.
         let text = read_text(path, FileKind::Customers, MAX_CSV_BYTES)?;
@@ -101,6 +123,7 @@ pub fn stream(path: &Path, annex: Option<&Annex>) -> Result<Stream, LoadError> {
             },
         })?;
         if meta.is_dir() {
+            csv = None;
             from_folder(path, annex)?
         } else {
             let open = || -> Result<_, LoadError> {
@@ -131,6 +154,7 @@ pub fn stream(path: &Path, annex: Option<&Annex>) -> Result<Stream, LoadError> {
         total,
         rows,
         seen: HashMap::new(),
+        csv,
     })
 }
 
