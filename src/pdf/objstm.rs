@@ -13,7 +13,8 @@
 
 use pdf_writer::{Chunk, Ref};
 
-use super::{DEFLATERS, PdfError};
+use super::PdfError;
+use super::deflate::{Kind, deflate_once};
 
 /// A chunk's objects as the body of an object stream.
 pub(super) struct Packed {
@@ -127,7 +128,8 @@ pub(super) fn finish(
     rows[xref.get() as usize][0] = 1;
     rows[xref.get() as usize][1..5].copy_from_slice(&offset.to_be_bytes());
     let raw: Vec<u8> = rows.concat();
-    let data = DEFLATERS.with_borrow_mut(|(text, _, _)| text.pack(&raw))?;
+    // Offsets differ from one document to the next: not worth a place in the memo.
+    let data = deflate_once(Kind::Text, &raw)?.data;
     let hex: String = id.iter().map(|b| format!("{b:02X}")).collect();
     let dict = format!(
         "{} 0 obj\n<</Type/XRef/Size {size}/W[1 4 2]/Root {} 0 R/Info {} 0 R/ID[<{hex}><{hex}>]/Filter/FlateDecode/Length {}>>\nstream\n",
