@@ -332,7 +332,7 @@ pub(crate) fn write(
         .modified_date(date);
 
     // The file identifier is a hash of everything that varies between documents: the
-    // streams (pages, fonts, ToUnicode maps, attachments) and the metadata.
+    // streams (pages, fonts, ToUnicode maps, attachments: see `hash_stream`) and the metadata.
     for value in [&doc.meta.title, &doc.meta.author, &doc.meta.subject]
         .into_iter()
         .chain(&doc.meta.keywords)
@@ -517,10 +517,11 @@ fn pdf_date(day: chrono::NaiveDate) -> Date {
         .utc_offset_minute(0)
 }
 
-/// Adds a stream's length and bytes to the file identifier's hash.
+/// Adds a stream to the file identifier's hash: the digest of its uncompressed bytes,
+/// computed once with the stream (the compressed bytes follow from them, at the level
+/// fixed for the stream's kind), not the whole stream again.
 fn hash_stream(hasher: &mut Sha256, stream: &Deflated) {
-    hasher.update((stream.data.len() as u64).to_be_bytes());
-    hasher.update(&stream.data);
+    hasher.update(stream.digest.to_be_bytes());
 }
 
 /// `v` in whole thousandths.

@@ -1,7 +1,8 @@
 //! Stream compression: bytes in, zlib-framed deflate (`/FlateDecode`) out.
 //!
 //! In: a stream's uncompressed bytes and its [`Kind`] (which fixes the zlib level). Out: a
-//! [`Deflated`] stream. The deflate states are kept per thread (setting one up costs more than most of a
+//! [`Deflated`] stream, the compressed bytes with a 128-bit digest of the uncompressed
+//! ones. The deflate states are kept per thread (setting one up costs more than most of a
 //! document's streams cost to compress), and [`deflate`] remembers what it compressed in
 //! a per-thread [`Memo`] keyed by the uncompressed bytes: most of a DPA's streams (font
 //! programs, maps, the pages no customer text reaches, the annex) come out the same for
@@ -42,11 +43,14 @@ impl Kind {
     }
 }
 
-/// A compressed stream.
+/// A compressed stream and the digest of its uncompressed bytes (which the file
+/// identifier hashes instead of the stream itself).
 #[derive(Debug, Clone)]
 pub(super) struct Deflated {
     /// The zlib stream, as written after `stream`.
     pub data: Arc<[u8]>,
+    /// XXH3-128 of the uncompressed bytes.
+    pub digest: u128,
 }
 
 /// The memo's key: the uncompressed bytes and the kind, looked up by their digest.
@@ -101,6 +105,7 @@ pub(super) fn deflate(kind: Kind, data: Vec<u8>) -> Result<Deflated, PdfError> {
     }
     let out = Deflated {
         data: compress(kind, &key.bytes)?.into(),
+        digest: key.digest,
     };
     STREAMS.with_borrow_mut(|m| m.store(key, out.clone()));
     Ok(out)
@@ -111,6 +116,7 @@ pub(super) fn deflate(kind: Kind, data: Vec<u8>) -> Result<Deflated, PdfError> {
 pub(super) fn deflate_once(kind: Kind, data: &[u8]) -> Result<Deflated, PdfError> {
     Ok(Deflated {
         data: compress(kind, data)?.into(),
+        digest: xxh3_128(data),
     })
 }
 
@@ -185,6 +191,7 @@ mod tests {
         other[5] = b'X';
         let changed = deflate(Kind::Text, other.clone()).unwrap();
         assert_eq!(inflate(&changed.data), other);
+        assert_ne!(changed.digest, first.digest);
         cache::set_enabled(Some(false));
         let off = deflate(Kind::Text, text.clone()).unwrap();
         assert!(!Arc::ptr_eq(&first.data, &off.data));
@@ -201,6 +208,7 @@ mod tests {
         let digest = xxh3_128(&real);
         let planted = Deflated {
             data: Arc::from(&b"not this"[..]),
+            digest,
         };
         STREAMS.with_borrow_mut(|m| {
             m.store(
