@@ -13,7 +13,7 @@
 //! cuts each face down to the document's glyphs. The file is a tagged PDF 1.7 (`tags`:
 //! structure tree, marked content, artifacts for page furniture), with `/Lang`,
 //! `/MarkInfo`, an outline, link annotations and XMP metadata; `objstm` packs the
-//! dictionaries into an object stream. `sign` adds the fields of an embedded signature.
+//! dictionaries into object streams. `sign` adds the fields of an embedded signature.
 //! Reading a PDF back (the embedded annex) goes through `hayro-syntax`.
 //!
 //! printpdf (0.12) built the documents before. Checked in its source: it writes PDF 1.3
@@ -154,9 +154,13 @@ pub(crate) fn write(
     let settings = pdf_writer::Settings { pretty: false };
     let mut pdf = Pdf::with_settings(settings);
     pdf.set_version(1, 7);
-    // Dictionaries and arrays that no signature needs to find (fonts, structure tree,
-    // outline, links) go into one compressed object stream.
+    // Dictionaries and arrays that no signature needs to find go into compressed object
+    // streams: the link annotations (which carry the customer's addresses, and where
+    // their lines fall) in one, the rest (fonts, structure tree, outline) in another,
+    // which comes out the same for most customers of a batch and so is compressed once
+    // (see `deflate`).
     let mut bulk = Chunk::with_settings(settings);
+    let mut links = Chunk::with_settings(settings);
     let mut refs = Refs(0);
     let catalog_id = refs.next();
     let tree_id = refs.next();
@@ -189,7 +193,7 @@ pub(crate) fn write(
             };
             let id = refs.next();
             let key = tagger.annotation(p, node, id);
-            let mut a = bulk.annotation(id);
+            let mut a = links.annotation(id);
             a.subtype(AnnotationType::Link)
                 .rect(rect)
                 .border(0.0, 0.0, 0.0, None)
@@ -342,19 +346,30 @@ pub(crate) fn write(
     }
     hasher.update(doc.meta.date.to_string().as_bytes());
     let id = hasher.finalize()[..16].to_vec();
-    let object_stream = refs.next();
-    let packed = objstm::pack(&bulk)?;
-    // Its structure tree and links differ between customers: not worth a place in the memo.
-    let compressed = deflate_once(Kind::Dense, &packed.data)?;
-    pdf.stream(object_stream, &compressed.data)
-        .filter(Filter::FlateDecode)
-        .pair(Name(b"Type"), Name(b"ObjStm"))
-        .pair(Name(b"N"), packed.ids.len() as i32)
-        .pair(Name(b"First"), packed.first as i32);
+    let mut object_streams = Vec::with_capacity(2);
+    for (chunk, repeats) in [(&bulk, true), (&links, false)] {
+        let packed = objstm::pack(chunk)?;
+        if packed.ids.is_empty() {
+            continue;
+        }
+        let stream = refs.next();
+        let (count, first) = (packed.ids.len() as i32, packed.first as i32);
+        // The links differ between customers: not worth a place in the memo.
+        let compressed = if repeats {
+            deflate(Kind::Dense, packed.data)?
+        } else {
+            deflate_once(Kind::Dense, &packed.data)?
+        };
+        pdf.stream(stream, &compressed.data)
+            .filter(Filter::FlateDecode)
+            .pair(Name(b"Type"), Name(b"ObjStm"))
+            .pair(Name(b"N"), count)
+            .pair(Name(b"First"), first);
+        object_streams.push((stream, packed.ids));
+    }
     let bytes = objstm::finish(
         pdf.finish(),
-        object_stream,
-        &packed.ids,
+        &object_streams,
         refs.next(),
         catalog_id,
         info_id,
