@@ -13,7 +13,7 @@
 //! cuts each face down to the document's glyphs. The file is a tagged PDF 1.7 (`tags`:
 //! structure tree, marked content, artifacts for page furniture), with `/Lang`,
 //! `/MarkInfo`, an outline, link annotations and XMP metadata; `objstm` packs the
-//! dictionaries into an object stream. `sign` adds the fields of an embedded signature.
+//! dictionaries into object streams. `sign` adds the fields of an embedded signature.
 //! Reading a PDF back (the embedded annex) goes through `hayro-syntax`.
 //!
 //! printpdf (0.12) built the documents before. Checked in its source: it writes PDF 1.3
@@ -22,6 +22,8 @@
 //! to be rewritten through lopdf afterwards (it does have bookmarks and link
 //! annotations). See BENCHMARKS.md for what the change cost and saved.
 
+mod deflate;
+mod embed;
 mod objstm;
 pub mod sign;
 mod subset;
@@ -29,12 +31,12 @@ mod tags;
 
 pub use sign::{Placeholders, SigningPlan, fill_byte_range, fill_contents};
 
+use deflate::{Deflated, Kind, deflate, deflate_once};
+use embed::{Embedded, EmbeddedFaces, embed_fonts};
+
 use std::collections::BTreeMap;
 
-use pdf_writer::types::{
-    ActionType, AnnotationFlags, AnnotationType, CidFontType, FontFlags, PageMode, SystemInfo,
-    TabOrder,
-};
+use pdf_writer::types::{ActionType, AnnotationFlags, AnnotationType, PageMode, TabOrder};
 use pdf_writer::{Chunk, Date, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use sha2::{Digest, Sha256};
 
@@ -152,9 +154,13 @@ pub(crate) fn write(
     let settings = pdf_writer::Settings { pretty: false };
     let mut pdf = Pdf::with_settings(settings);
     pdf.set_version(1, 7);
-    // Dictionaries and arrays that no signature needs to find (fonts, structure tree,
-    // outline, links) go into one compressed object stream.
+    // Dictionaries and arrays that no signature needs to find go into compressed object
+    // streams: the link annotations (which carry the customer's addresses, and where
+    // their lines fall) in one, the rest (fonts, structure tree, outline) in another,
+    // which comes out the same for most customers of a batch and so is compressed once
+    // (see `deflate`).
     let mut bulk = Chunk::with_settings(settings);
+    let mut links = Chunk::with_settings(settings);
     let mut refs = Refs(0);
     let catalog_id = refs.next();
     let tree_id = refs.next();
@@ -187,7 +193,7 @@ pub(crate) fn write(
             };
             let id = refs.next();
             let key = tagger.annotation(p, node, id);
-            let mut a = bulk.annotation(id);
+            let mut a = links.annotation(id);
             a.subtype(AnnotationType::Link)
                 .rect(rect)
                 .border(0.0, 0.0, 0.0, None)
@@ -218,7 +224,7 @@ pub(crate) fn write(
         None => None,
     };
 
-    DEFLATERS.with_borrow_mut(|(text, _, _)| -> Result<(), PdfError> {
+    {
         // The watermark's outlines are written once, as a form that every page of the
         // same size and mark draws: as paths on each page they doubled a DPA's size.
         let mark = match pages.iter().find(|p| p.watermark.is_some()) {
@@ -228,9 +234,9 @@ pub(crate) fn write(
                 if let Some(mark) = &first.watermark {
                     watermark_paths(&mut body, first, mark, fonts);
                 }
-                let packed = text.pack(&body)?;
+                let packed = deflate(Kind::Text, body)?;
                 hash_stream(&mut hasher, &packed);
-                let mut form = pdf.form_xobject(form_id, &packed);
+                let mut form = pdf.form_xobject(form_id, &packed.data);
                 form.filter(Filter::FlateDecode);
                 form.bbox(Rect::new(0.0, 0.0, first.width, first.height));
                 form.finish();
@@ -246,9 +252,13 @@ pub(crate) fn write(
         for (p, (page, &id)) in pages.iter().zip(&page_ids).enumerate() {
             let content_id = refs.next();
             let form = mark.as_ref().filter(|m| m.fits(page));
-            let packed = text.pack(&content(p, page, fonts, &faces, &mut tagger, form))?;
+            let packed = deflate(
+                Kind::Text,
+                content(p, page, fonts, &faces, &mut tagger, form),
+            )?;
             hash_stream(&mut hasher, &packed);
-            pdf.stream(content_id, &packed).filter(Filter::FlateDecode);
+            pdf.stream(content_id, &packed.data)
+                .filter(Filter::FlateDecode);
             let mut pg = pdf.page(id);
             pg.parent(tree_id)
                 .media_box(Rect::new(0.0, 0.0, page.width, page.height))
@@ -267,8 +277,7 @@ pub(crate) fn write(
                 f.pair(Name(resource(*face).as_bytes()), embedded.type0);
             }
         }
-        Ok(())
-    })?;
+    }
     pdf.pages(tree_id)
         .kids(page_ids.iter().copied())
         .count(page_ids.len() as i32);
@@ -288,8 +297,9 @@ pub(crate) fn write(
     let producer = concat!("dpa ", env!("CARGO_PKG_VERSION"));
     let metadata_id = refs.next();
     let xmp = xmp(doc, &keywords, producer, lang);
-    let xmp = DEFLATERS.with_borrow_mut(|(text, _, _)| text.pack(xmp.as_bytes()))?;
-    pdf.metadata(metadata_id, &xmp).filter(Filter::FlateDecode);
+    let xmp = deflate(Kind::Text, xmp.into_bytes())?;
+    pdf.metadata(metadata_id, &xmp.data)
+        .filter(Filter::FlateDecode);
 
     let mut catalog = pdf.catalog(catalog_id);
     catalog
@@ -326,7 +336,7 @@ pub(crate) fn write(
         .modified_date(date);
 
     // The file identifier is a hash of everything that varies between documents: the
-    // streams (pages, fonts, ToUnicode maps, attachments) and the metadata.
+    // streams (pages, fonts, ToUnicode maps, attachments: see `hash_stream`) and the metadata.
     for value in [&doc.meta.title, &doc.meta.author, &doc.meta.subject]
         .into_iter()
         .chain(&doc.meta.keywords)
@@ -336,18 +346,30 @@ pub(crate) fn write(
     }
     hasher.update(doc.meta.date.to_string().as_bytes());
     let id = hasher.finalize()[..16].to_vec();
-    let object_stream = refs.next();
-    let packed = objstm::pack(&bulk)?;
-    let compressed = DEFLATERS.with_borrow_mut(|(_, _, dense)| dense.pack(&packed.data))?;
-    pdf.stream(object_stream, &compressed)
-        .filter(Filter::FlateDecode)
-        .pair(Name(b"Type"), Name(b"ObjStm"))
-        .pair(Name(b"N"), packed.ids.len() as i32)
-        .pair(Name(b"First"), packed.first as i32);
+    let mut object_streams = Vec::with_capacity(2);
+    for (chunk, repeats) in [(&bulk, true), (&links, false)] {
+        let packed = objstm::pack(chunk)?;
+        if packed.ids.is_empty() {
+            continue;
+        }
+        let stream = refs.next();
+        let (count, first) = (packed.ids.len() as i32, packed.first as i32);
+        // The links differ between customers: not worth a place in the memo.
+        let compressed = if repeats {
+            deflate(Kind::Dense, packed.data)?
+        } else {
+            deflate_once(Kind::Dense, &packed.data)?
+        };
+        pdf.stream(stream, &compressed.data)
+            .filter(Filter::FlateDecode)
+            .pair(Name(b"Type"), Name(b"ObjStm"))
+            .pair(Name(b"N"), count)
+            .pair(Name(b"First"), first);
+        object_streams.push((stream, packed.ids));
+    }
     let bytes = objstm::finish(
         pdf.finish(),
-        object_stream,
-        &packed.ids,
+        &object_streams,
         refs.next(),
         catalog_id,
         info_id,
@@ -510,371 +532,11 @@ fn pdf_date(day: chrono::NaiveDate) -> Date {
         .utc_offset_minute(0)
 }
 
-/// Adds a stream's length and bytes to the file identifier's hash.
-fn hash_stream(hasher: &mut Sha256, bytes: &[u8]) {
-    hasher.update((bytes.len() as u64).to_be_bytes());
-    hasher.update(bytes);
-}
-
-/// Subsets and writes every face the pages use: the Type0 font, its CIDFont with the
-/// `/W` widths, the descriptor, the font program, the ToUnicode map and, for faces of at
-/// most 256 glyphs, the one-byte CMap. Returns how each face's text is encoded.
-#[allow(clippy::too_many_arguments)]
-fn embed_fonts(
-    pdf: &mut Pdf,
-    bulk: &mut Chunk,
-    refs: &mut Refs,
-    pages: &[Page],
-    extra: &[Line],
-    fonts: &Fonts,
-    hasher: &mut Sha256,
-) -> Result<EmbeddedFaces, PdfError> {
-    // The glyphs each face must carry, from this document's own text only: for every
-    // glyph id of the full face, the character it was used for (or None).
-    let mut used: BTreeMap<Face, Vec<Option<char>>> = BTreeMap::new();
-    let lines = pages
-        .iter()
-        .flat_map(|p| {
-            p.items.iter().filter_map(|i| match i {
-                Item::Line(l) => Some(l),
-                _ => None,
-            })
-        })
-        .chain(extra);
-    for line in lines {
-        {
-            {
-                for run in &line.runs {
-                    let slots = used
-                        .entry(run.face)
-                        .or_insert_with(|| vec![None; fonts.num_glyphs(run.face)]);
-                    for c in run.text.chars() {
-                        let gid = fonts.glyph_id(run.face, c).ok_or(PdfError::Glyph {
-                            ch: c,
-                            file: fonts.file_name(run.face),
-                        })?;
-                        slots[gid as usize] = Some(c);
-                    }
-                }
-            }
-        }
-    }
-
-    let mut out = BTreeMap::new();
-    DEFLATERS.with_borrow_mut(|(text, font, _)| -> Result<(), PdfError> {
-        for (&face, slots) in &used {
-            let mut gids: Vec<u16> = (0..slots.len() as u16)
-                .filter(|&g| slots[g as usize].is_some())
-                .collect();
-            // The space glyph is always embedded: with one-byte codes it takes code 32,
-            // so that no other glyph is stretched by the word spacing (Tw) of justified
-            // lines.
-            let space = fonts.glyph_id(face, ' ');
-            if let Some(sp) = space.filter(|sp| !gids.contains(sp)) {
-                gids.push(sp);
-                gids.sort_unstable();
-            }
-            let parsed = fonts.parsed(face);
-            let sub = subset::subset(parsed, &gids, space).map_err(|reason| PdfError::Subset {
-                file: fonts.file_name(face),
-                reason,
-            })?;
-            let one_byte = sub.new_gid.len() <= 256;
-            let space_cid = space.and_then(|sp| sub.new_gid.get(&sp).copied());
-            let swap = if one_byte {
-                space_cid.filter(|&c| c != 32)
-            } else {
-                None
-            };
-            // Code in the content stream for each subset glyph (CID): the glyph id
-            // itself, except that the space and whatever had code 32 trade places.
-            let code = |cid: u16| match swap {
-                Some(sp) if cid == sp => 32,
-                Some(sp) if cid == 32 => sp,
-                _ => cid,
-            };
-            // Full-face glyph id → code, for the content streams; character → code for
-            // the ToUnicode map.
-            let mut remap = vec![0u16; slots.len()];
-            let mut chars: Codes = BTreeMap::new();
-            for &gid in &gids {
-                let cid = sub.new_gid.get(&gid).copied().unwrap_or(0);
-                remap[gid as usize] = code(cid);
-                if let Some(c) = slots[gid as usize] {
-                    chars.insert(c, code(cid));
-                }
-            }
-            let mut ascii = [0u16; 128];
-            for (b, slot) in ascii.iter_mut().enumerate() {
-                if let Some(g) = fonts.glyph_id(face, b as u8 as char) {
-                    *slot = remap[g as usize];
-                }
-            }
-            let name = font_name(fonts, face, &chars);
-
-            let type0 = refs.next();
-            let cid_ref = refs.next();
-            let descriptor = refs.next();
-            let file = refs.next();
-            let to_unicode = refs.next();
-            let units = parsed.units_per_em() as f32;
-            let per_mille = |v: f32| v * 1000.0 / units;
-
-            let program = font.pack(&sub.program)?;
-            hash_stream(hasher, &program);
-            pdf.stream(file, &program)
-                .filter(Filter::FlateDecode)
-                .pair(Name(b"Length1"), sub.program.len() as i32);
-
-            let cmap = to_unicode_cmap(&chars, one_byte);
-            let packed = text.pack(&cmap)?;
-            hash_stream(hasher, &packed);
-            pdf.stream(to_unicode, &packed).filter(Filter::FlateDecode);
-
-            let mut t0 = bulk.type0_font(type0);
-            t0.base_font(Name(name.as_bytes()))
-                .descendant_font(cid_ref)
-                .to_unicode(to_unicode);
-            if one_byte {
-                let encoding = refs.next();
-                t0.pair(Name(b"Encoding"), encoding);
-                t0.finish();
-                // The CMap is named after the face's subset tag, so each face has its own.
-                let cmap_name = format!("DPA-{}-OneByte", &name[..6]);
-                let data = one_byte_cmap(&cmap_name, swap);
-                let packed = text.pack(&data)?;
-                hash_stream(hasher, &packed);
-                pdf.cmap(encoding, &packed)
-                    .name(Name(cmap_name.as_bytes()))
-                    .system_info(identity())
-                    .filter(Filter::FlateDecode);
-            } else {
-                t0.encoding_predefined(Name(b"Identity-H"));
-                t0.finish();
-            }
-
-            let mut cid = bulk.cid_font(cid_ref);
-            cid.subtype(CidFontType::Type2)
-                .base_font(Name(name.as_bytes()))
-                .system_info(identity())
-                .font_descriptor(descriptor)
-                .cid_to_gid_map_predefined(Name(b"Identity"));
-            // Widths in thousandths of an em, truncated as the layout measured them.
-            let widths: Vec<f32> = (0..sub.advances.len() as u16)
-                .map(|g| {
-                    let adv = sub.advances.get(&g).copied().unwrap_or(0);
-                    (adv as f32 * 1000.0 / units) as i64 as f32
-                })
-                .collect();
-            cid.widths().consecutive(0, widths);
-            cid.finish();
-
-            let bbox = parsed.global_bounding_box();
-            let metrics = fonts.metrics(face);
-            let mut flags = FontFlags::SYMBOLIC;
-            if face != Face::Fallback {
-                flags |= FontFlags::SERIF;
-            }
-            if parsed.is_italic() {
-                flags |= FontFlags::ITALIC;
-            }
-            bulk.font_descriptor(descriptor)
-                .name(Name(name.as_bytes()))
-                .flags(flags)
-                .bbox(Rect::new(
-                    per_mille(bbox.x_min as f32),
-                    per_mille(bbox.y_min as f32),
-                    per_mille(bbox.x_max as f32),
-                    per_mille(bbox.y_max as f32),
-                ))
-                .italic_angle(parsed.italic_angle())
-                .ascent(metrics.ascender)
-                .descent(metrics.descender)
-                .cap_height(metrics.cap_height)
-                .stem_v(if parsed.is_bold() { 140.0 } else { 80.0 })
-                .font_file2(file);
-
-            out.insert(
-                face,
-                Embedded {
-                    remap,
-                    ascii,
-                    one_byte,
-                    type0,
-                },
-            );
-        }
-        Ok(())
-    })?;
-    Ok(out)
-}
-
-fn identity() -> SystemInfo<'static> {
-    SystemInfo {
-        registry: Str(b"Adobe"),
-        ordering: Str(b"Identity"),
-        supplement: 0,
-    }
-}
-
-/// zlib level for page contents and CMaps: on the test document level 2 takes 60% of
-/// the time of level 6 for 2% more bytes.
-const TEXT_LEVEL: i32 = 2;
-/// zlib level for font programs: binary outlines gain little from harder work (level 1
-/// saves 15% of their size, level 6 18% at three times the time).
-const FONT_LEVEL: i32 = 1;
-/// zlib level for the object stream: its 40 KB of dictionaries (structure tree,
-/// outline) shrink by a fifth more at level 6 than at level 2.
-const DENSE_LEVEL: i32 = 4;
-
-/// Character → glyph id (CID) or code in a face's subset.
-type Codes = BTreeMap<char, u16>;
-
-thread_local! {
-    /// Deflate states for text, font and object streams, kept per thread: their windows and
-    /// tables cost more to set up than a document's streams cost to compress. A reset
-    /// state compresses exactly like a new one, so reuse cannot change any output.
-    static DEFLATERS: std::cell::RefCell<(Deflater, Deflater, Deflater)> =
-        std::cell::RefCell::new((
-            Deflater::new(TEXT_LEVEL),
-            Deflater::new(FONT_LEVEL),
-            Deflater::new(DENSE_LEVEL),
-        ));
-}
-
-/// Compresses streams (zlib framing, for `/FlateDecode`), reusing one deflate state
-/// and one output buffer: setting them up per stream cost more than compressing.
-struct Deflater {
-    z: zlib_rs::Deflate,
-    buf: Vec<u8>,
-}
-
-impl Deflater {
-    fn new(level: i32) -> Self {
-        Deflater {
-            z: zlib_rs::Deflate::new(level, true, 15),
-            buf: Vec::new(),
-        }
-    }
-
-    fn pack(&mut self, data: &[u8]) -> Result<Vec<u8>, PdfError> {
-        self.z.reset();
-        let bound = zlib_rs::compress_bound(data.len());
-        if self.buf.len() < bound {
-            self.buf.resize(bound, 0);
-        }
-        match self
-            .z
-            .compress(data, &mut self.buf[..bound], zlib_rs::DeflateFlush::Finish)
-        {
-            Ok(zlib_rs::Status::StreamEnd) => Ok(self.buf[..self.z.total_out() as usize].to_vec()),
-            other => Err(PdfError::Write(format!("deflate failed: {other:?}"))),
-        }
-    }
-}
-/// How each face is embedded in one document.
-type EmbeddedFaces = BTreeMap<Face, Embedded>;
-
-/// A face as embedded in one document.
-struct Embedded {
-    /// Full-face glyph id → code.
-    remap: Vec<u16>,
-    /// Code per ASCII character, for the common case.
-    ascii: [u16; 128],
-    /// Subset glyph ids fit in one byte, so text is shown with one byte per glyph.
-    one_byte: bool,
-    /// The Type0 font object the page resources name.
-    type0: Ref,
-}
-
-/// The subset-tagged PostScript name of a face, e.g. `QKRFSH+LiberationSerif-Bold`.
-fn font_name(fonts: &Fonts, face: Face, codes: &Codes) -> String {
-    let name = fonts.postscript_name(face);
-    format!("{}+{name}", subset_tag(name, codes))
-}
-
-/// A CMap for one-byte codes: each code is the CID (subset glyph id) of the same
-/// number, except that the space's CID and CID 32 trade codes when `swap` is given.
-/// Code 32 as a single byte is what `Tw` (word spacing) applies to.
-fn one_byte_cmap(name: &str, swap: Option<u16>) -> Vec<u8> {
-    let mut out = format!(
-        "%!PS-Adobe-3.0 Resource-CMap\n/CIDInit /ProcSet findresource begin\n12 dict begin\n\
-         begincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> def\n\
-         /CMapName /{name} def\n/CMapType 1 def\n\
-         1 begincodespacerange\n<00> <FF>\nendcodespacerange\n"
-    );
-    match swap {
-        None => out.push_str("1 begincidrange\n<00> <FF> 0\nendcidrange\n"),
-        Some(sp) => {
-            // Identity everywhere but at the two swapped codes.
-            let (lo, hi) = (sp.min(32), sp.max(32));
-            let mut ranges: Vec<(u16, u16)> = Vec::new();
-            if lo > 0 {
-                ranges.push((0, lo - 1));
-            }
-            if lo + 1 < hi {
-                ranges.push((lo + 1, hi - 1));
-            }
-            if hi < 255 {
-                ranges.push((hi + 1, 255));
-            }
-            out.push_str(&format!("{} begincidrange\n", ranges.len()));
-            for (a, b) in ranges {
-                out.push_str(&format!("<{a:02X}> <{b:02X}> {a}\n"));
-            }
-            out.push_str(&format!(
-                "endcidrange\n2 begincidchar\n<20> {sp}\n<{sp:02X}> 32\nendcidchar\n"
-            ));
-        }
-    }
-    out.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
-    out.into_bytes()
-}
-
-/// A ToUnicode CMap for one- or two-byte codes.
-fn to_unicode_cmap(chars: &Codes, one_byte: bool) -> Vec<u8> {
-    let mut out = String::from(
-        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
-         /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
-         /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n",
-    );
-    out.push_str(if one_byte {
-        "1 begincodespacerange\n<00> <FF>\nendcodespacerange\n"
-    } else {
-        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
-    });
-    let pairs: Vec<(&char, &u16)> = chars.iter().collect();
-    for chunk in pairs.chunks(100) {
-        out.push_str(&format!("{} beginbfchar\n", chunk.len()));
-        for (c, code) in chunk {
-            let mut units = [0u16; 2];
-            if one_byte {
-                out.push_str(&format!("<{code:02X}> <"));
-            } else {
-                out.push_str(&format!("<{code:04X}> <"));
-            }
-            for u in c.encode_utf16(&mut units) {
-                out.push_str(&format!("{u:04X}"));
-            }
-            out.push_str(">\n");
-        }
-        out.push_str("endbfchar\n");
-    }
-    out.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
-    out.into_bytes()
-}
-
-/// Six uppercase letters derived from the face and its characters (ISO 32000-1, 9.6.4).
-fn subset_tag(name: &str, codes: &Codes) -> String {
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    for c in codes.keys() {
-        h.update((*c as u32).to_be_bytes());
-    }
-    h.finalize()[..6]
-        .iter()
-        .map(|b| (b'A' + b % 26) as char)
-        .collect()
+/// Adds a stream to the file identifier's hash: the digest of its uncompressed bytes,
+/// computed once with the stream (the compressed bytes follow from them, at the level
+/// fixed for the stream's kind), not the whole stream again.
+fn hash_stream(hasher: &mut Sha256, stream: &Deflated) {
+    hasher.update(stream.digest.to_be_bytes());
 }
 
 /// `v` in whole thousandths.
@@ -929,6 +591,7 @@ fn int_num(out: &mut Vec<u8>, mut v: u64) {
 
 /// Appends the glyphs of `text` as a PDF literal string of one- or two-byte codes.
 fn glyph_string(out: &mut Vec<u8>, text: &str, fonts: &Fonts, face: Face, font: &Embedded) {
+    let font = &*font.subset;
     out.push(b'(');
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -1115,7 +778,7 @@ fn content(
                 out.extend_from_slice(b" Tf\n");
                 font = Some((run.face, line.size));
             }
-            if embedded.one_byte || line.word_spacing == 0.0 || !run.text.contains(' ') {
+            if embedded.subset.one_byte || line.word_spacing == 0.0 || !run.text.contains(' ') {
                 glyph_string(&mut out, &run.text, fonts, run.face, embedded);
                 out.extend_from_slice(b"Tj\n");
                 continue;
@@ -1347,13 +1010,13 @@ fn attach(
     hasher: &mut Sha256,
 ) -> Result<Vec<(String, Ref)>, PdfError> {
     let mut out = Vec::with_capacity(attachments.len());
-    DEFLATERS.with_borrow_mut(|(text, _, _)| -> Result<(), PdfError> {
+    {
         for a in attachments {
             let file = refs.next();
             let spec = refs.next();
-            let packed = text.pack(&a.data)?;
+            let packed = deflate(Kind::Text, a.data.clone())?;
             hash_stream(hasher, &packed);
-            let mut ef = pdf.embedded_file(file, &packed);
+            let mut ef = pdf.embedded_file(file, &packed.data);
             ef.subtype(Name(mime_name(&a.mime).as_slice()));
             ef.filter(Filter::FlateDecode);
             ef.params().size(a.data.len() as i32);
@@ -1370,8 +1033,7 @@ fn attach(
             fs.finish();
             out.push((a.name.clone(), spec));
         }
-        Ok(())
-    })?;
+    }
     Ok(out)
 }
 
@@ -1411,28 +1073,35 @@ pub fn attachment(pdf: &[u8], name: &str) -> Result<Option<Vec<u8>>, PdfError> {
     Ok(found)
 }
 
+/// A one-paragraph document for the tests of this module and its submodules.
+#[cfg(test)]
+fn one_paragraph(runs: Vec<crate::document::Run>) -> Document {
+    use crate::document::{Block, Metadata};
+    Document {
+        meta: Metadata {
+            title: "T".into(),
+            author: "A".into(),
+            subject: "S".into(),
+            keywords: vec![],
+            date: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+        },
+        blocks: vec![Block::Paragraph(runs)],
+        footer: String::new(),
+        attachments: vec![],
+        lang: None,
+        watermark: None,
+    }
+}
+
 #[cfg(test)]
 mod attachment_tests {
     use super::*;
-    use crate::document::{Attachment, Block, Metadata, Run};
+    use crate::document::{Attachment, Run};
 
     #[test]
     fn attachments_round_trip_and_change_the_file() {
         let typesetter = Typesetter::new(PageSetup::default()).unwrap();
-        let mut doc = Document {
-            meta: Metadata {
-                title: "T".into(),
-                author: "A".into(),
-                subject: "S".into(),
-                keywords: vec![],
-                date: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
-            },
-            blocks: vec![Block::Paragraph(vec![Run::plain("Text.")])],
-            footer: String::new(),
-            attachments: vec![],
-            lang: None,
-            watermark: None,
-        };
+        let mut doc = one_paragraph(vec![Run::plain("Text.")]);
         let plain = typesetter.render(&doc).unwrap();
         assert_eq!(attachment(&plain, "annex.json").unwrap(), None);
         let data = br#"{"vendor":"V & <W>"}"#.to_vec();

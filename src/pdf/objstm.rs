@@ -2,8 +2,8 @@
 //!
 //! In: a `pdf-writer` chunk of dictionaries and arrays (fonts, structure tree, outline,
 //! links), and the finished file with its classic cross-reference table. Out: the
-//! chunk's objects packed into one object stream, and the file with its table replaced
-//! by a compressed cross-reference stream that points into it.
+//! chunk's objects packed into the body of an object stream, and the file with its table
+//! replaced by a compressed cross-reference stream that points into its object streams.
 //!
 //! Written by hand because `pdf-writer` writes objects and cross-reference streams but
 //! not object streams. Why it is worth it: a tagged DPA has several hundred structure
@@ -13,7 +13,8 @@
 
 use pdf_writer::{Chunk, Ref};
 
-use super::{DEFLATERS, PdfError};
+use super::PdfError;
+use super::deflate::{Kind, deflate_once};
 
 /// A chunk's objects as the body of an object stream.
 pub(super) struct Packed {
@@ -70,12 +71,11 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Replaces the classic cross-reference table at the end of `file` with a compressed
-/// cross-reference stream that also lists the objects inside `stream`.
-#[allow(clippy::too_many_arguments)]
+/// cross-reference stream that also lists the objects inside each object stream (its
+/// number, and its objects in the order of their index in it).
 pub(super) fn finish(
     mut file: Vec<u8>,
-    stream: Ref,
-    packed: &[i32],
+    streams: &[(Ref, Vec<i32>)],
     xref: Ref,
     root: Ref,
     info: Ref,
@@ -114,20 +114,23 @@ pub(super) fn finish(
             row[5..7].copy_from_slice(&u16::MAX.to_be_bytes());
         }
     }
-    for (index, object) in packed.iter().enumerate() {
-        let row = rows
-            .get_mut(*object as usize)
-            .ok_or_else(|| bad("packed object beyond the table"))?;
-        row[0] = 2;
-        row[1..5].copy_from_slice(&(stream.get() as u32).to_be_bytes());
-        row[5..7].copy_from_slice(&(index as u16).to_be_bytes());
+    for (stream, packed) in streams {
+        for (index, object) in packed.iter().enumerate() {
+            let row = rows
+                .get_mut(*object as usize)
+                .ok_or_else(|| bad("packed object beyond the table"))?;
+            row[0] = 2;
+            row[1..5].copy_from_slice(&(stream.get() as u32).to_be_bytes());
+            row[5..7].copy_from_slice(&(index as u16).to_be_bytes());
+        }
     }
     file.truncate(start);
     let offset = file.len() as u32;
     rows[xref.get() as usize][0] = 1;
     rows[xref.get() as usize][1..5].copy_from_slice(&offset.to_be_bytes());
     let raw: Vec<u8> = rows.concat();
-    let data = DEFLATERS.with_borrow_mut(|(text, _, _)| text.pack(&raw))?;
+    // Offsets differ from one document to the next: not worth a place in the memo.
+    let data = deflate_once(Kind::Text, &raw)?.data;
     let hex: String = id.iter().map(|b| format!("{b:02X}")).collect();
     let dict = format!(
         "{} 0 obj\n<</Type/XRef/Size {size}/W[1 4 2]/Root {} 0 R/Info {} 0 R/ID[<{hex}><{hex}>]/Filter/FlateDecode/Length {}>>\nstream\n",
