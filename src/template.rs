@@ -521,50 +521,57 @@ const GROUP_LEN: usize = 1024;
 /// string that compiling the source whole gives. Sources with raw blocks, escaped tags or
 /// triple braces, and malformed ones, are not cut at all.
 fn cut_points(source: &str) -> Vec<usize> {
-    let bytes = source.as_bytes();
     if source.contains("{{{") || source.contains("\\{{") {
         return Vec::new();
     }
+    let bytes = source.as_bytes();
     let mut cuts = Vec::new();
     let (mut depth, mut i) = (0usize, 0usize);
     // Whether the text since the last tag has other than whitespace; and up to where the
-    // text ahead is known to be whitespace only (so it is not scanned again).
+    // text ahead is known to be whitespace only (so it is not scanned again). Whitespace
+    // is as handlebars trims it: Unicode's.
     let (mut text_before, mut blank_until) = (false, 0usize);
+    // Whether the last tag other than a comment ends with `~}}`: handlebars keeps that
+    // until the next such tag, and trims text after a comment with it, so no cut falls
+    // where it holds.
+    let mut trimming = false;
     while i < bytes.len() {
         if bytes[i..].starts_with(b"{{") {
-            let Some(Tag {
-                end, opens, closes, ..
-            }) = tag(source, i)
-            else {
+            let Some(tag) = tag(source, i) else {
                 return Vec::new();
             };
-            if closes {
+            if tag.closes {
                 let Some(d) = depth.checked_sub(1) else {
                     return Vec::new();
                 };
                 depth = d;
             }
-            if opens {
+            if tag.opens {
                 depth += 1;
             }
+            if tag.comment.is_none() {
+                trimming = tag.trims_after;
+            }
             text_before = false;
-            i = end;
+            i = tag.end;
             continue;
         }
-        let b = bytes[i];
-        if b == b'\n' && depth == 0 && text_before && i >= blank_until {
+        let Some(c) = source[i..].chars().next() else {
+            return Vec::new();
+        };
+        if c == '\n' && depth == 0 && text_before && !trimming && i >= blank_until {
             // Text after the cut, before the next tag: the first character that is not
             // whitespace must not start a tag.
-            let ahead = &bytes[i + 1..];
-            match ahead.iter().position(|c| !c.is_ascii_whitespace()) {
-                Some(p) if !ahead[p..].starts_with(b"{{") => cuts.push(i + 1),
+            let ahead = &source[i + 1..];
+            match ahead.find(|c: char| !c.is_whitespace()) {
+                Some(p) if !ahead[p..].starts_with("{{") => cuts.push(i + 1),
                 Some(p) => blank_until = i + 1 + p,
                 None => blank_until = bytes.len(),
             }
-        } else if !b.is_ascii_whitespace() {
+        } else if !c.is_whitespace() {
             text_before = true;
         }
-        i += 1;
+        i += c.len_utf8();
     }
     if depth != 0 {
         return Vec::new();
@@ -576,10 +583,12 @@ fn cut_points(source: &str) -> Vec<usize> {
 struct Tag {
     /// The byte offset just after its closing braces.
     end: usize,
-    /// It opens a block (`{{#if a}}`, `{{^list}}`).
+    /// It opens a block (`{{#if a}}`).
     opens: bool,
     /// It closes a block (`{{/if}}`).
     closes: bool,
+    /// It ends with `~}}`, trimming the whitespace after it.
+    trims_after: bool,
     /// For a comment, where its text lies.
     comment: Option<std::ops::Range<usize>>,
 }
@@ -608,6 +617,7 @@ fn tag(source: &str, start: usize) -> Option<Tag> {
             end: body + len + close.len(),
             opens: false,
             closes: false,
+            trims_after: false,
             comment: Some(body..body + len),
         });
     }
@@ -627,18 +637,16 @@ fn tag(source: &str, start: usize) -> Option<Tag> {
         }
         j += 1;
     };
-    let body = rest[2..end].trim_start_matches('~').trim_start();
-    let (opens, closes) = match body.as_bytes().first() {
-        Some(b'#') => (true, false),
-        Some(b'/') => (false, true),
-        // `{{^name}}` opens an inverted block; a bare `{{^}}` is an else.
-        Some(b'^') => (!body[1..].trim_end_matches('~').trim().is_empty(), false),
-        _ => (false, false),
-    };
+    let body = rest[2..end]
+        .trim_start()
+        .trim_start_matches('~')
+        .trim_start();
+    // The grammar has no inverted blocks: `{{^name}}` starts another branch, like `{{else}}`.
     Some(Tag {
         end: start + end + 2,
-        opens,
-        closes,
+        opens: body.starts_with('#'),
+        closes: body.starts_with('/'),
+        trims_after: body.trim_end().ends_with('~'),
         comment: None,
     })
 }
@@ -1340,6 +1348,23 @@ mod tests {
     }
 
     #[test]
+    fn cuts_keep_unicode_blanks_and_trimming_that_outlasts_a_comment() {
+        // U+2028 is whitespace to `~`; and `~}}` trims the text after a later comment.
+        for source in [
+            "Plain words.\n\u{2028}{{~x~}}",
+            "{{x~}}text\nPlain words.\n{{! note }}  More words.\ntext {{y}}\nEnd\n",
+        ] {
+            let whole = compile_whole(source, "t").unwrap();
+            assert_eq!(
+                compile_in_pieces(source, "t", 1).unwrap(),
+                whole,
+                "{source:?}"
+            );
+            assert_eq!(compile(source, "t").unwrap(), whole, "{source:?}");
+        }
+    }
+
+    #[test]
     fn errors_in_long_templates_keep_their_positions() {
         let mut source = "Plain text line.\n".repeat(300);
         source.push_str("Value {{#if a}}{{missing}}{{/if}} here.\n");
@@ -1462,6 +1487,9 @@ mod tests {
                         prop_assert_eq!(&compile(&source, "t").unwrap(), &whole);
                         // Also in pieces, and checked without the fallback to the whole.
                         if let Some(masked) = Masked::new(&source) {
+                            let long = compile_long(&masked.source, "t").ok();
+                            let restored = long.and_then(|t| masked.restore(t));
+                            prop_assert_eq!(restored.as_ref(), Some(&whole));
                             for group_len in [1, 16] {
                                 let part = compile_in_pieces(&masked.source, "t", group_len);
                                 let restored = masked.restore(part.unwrap());
