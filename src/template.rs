@@ -227,20 +227,213 @@ impl Template {
 
 /// Compiles a template source with handlebars.
 ///
-/// Handlebars (through pest) works out each element's line and column by counting from
-/// the start of its input, so compiling one long template costs time quadratic in its
-/// length, and pest spends hundreds of instructions on every character of plain text:
-/// 10 ms for the 22 KB default DPA, more than rendering a whole document. A long source
-/// is therefore cut at the top level into pieces (see [`cut_points`]): pieces of plain
-/// text become raw strings as they are, the others are compiled on their own, and the
-/// pieces are joined, with their line numbers shifted, into the template that compiling
-/// the source whole gives. Anything unusual, or a piece that does not compile, falls back
-/// to compiling the source whole, which also gives errors their usual positions.
+/// Handlebars (through pest) spends hundreds of instructions on every character of plain
+/// text, and works out each element's line and column by counting from the start of its
+/// input, so compiling one long template costs time quadratic in its length: 63 M
+/// instructions for the 42 KB default DPA, more than rendering a whole document. So the
+/// plain text is first replaced by short stand-ins (see [`Masked`]), which makes the
+/// source a fraction of its length; a source that is still long is cut at the top level
+/// into pieces (see [`cut_points`]) that are compiled on their own and joined, with their
+/// line numbers shifted; then the text is put back. The result is the template that
+/// compiling the source whole gives. Anything unusual, or a source that does not
+/// compile, falls back to compiling the source whole, which also gives errors their
+/// usual positions.
 fn compile(source: &str, name: &str) -> Result<handlebars::template::Template, TemplateError> {
+    let Some(masked) = Masked::new(source) else {
+        return compile_long(source, name);
+    };
+    compile_long(&masked.source, name)
+        .ok()
+        .and_then(|template| masked.restore(template))
+        .map_or_else(|| compile_whole(source, name), Ok)
+}
+
+/// Compiles a source whole when it is short, in pieces when it is long.
+fn compile_long(source: &str, name: &str) -> Result<handlebars::template::Template, TemplateError> {
     if source.len() < 2 * GROUP_LEN {
         return compile_whole(source, name);
     }
     compile_in_pieces(source, name, GROUP_LEN)
+}
+
+/// Starts a stand-in for plain text (a private-use character, followed by the text's
+/// index in decimal digits); a source that contains it is compiled as it is.
+const MARK: char = '\u{E000}';
+
+/// A template source whose plain text is replaced by short stand-ins, and what it takes
+/// to put the text back into the compiled template.
+///
+/// Only what handlebars copies without looking into it is replaced: on each line of text
+/// outside tags (and each inner line of a comment), the part from its first to its last
+/// character that is not whitespace. The whitespace around it and the line breaks stay,
+/// so lines, standalone tags and `~` trimming (which only ever remove whitespace, up to
+/// the nearest other character) work as on the source; only columns after a stand-in on
+/// the same line change, and [`Masked::restore`] shifts them back.
+struct Masked<'a> {
+    /// The source with stand-ins.
+    source: String,
+    /// The text each stand-in replaces, by index.
+    texts: Vec<&'a str>,
+    /// For each stand-in, in order: its line, the column just after it in `source`
+    /// (both as pest counts them, from 1), and how many characters the stand-ins so far
+    /// on that line removed.
+    shifts: Vec<(usize, usize, usize)>,
+    /// The line being written, where it starts in `source`, and the characters the
+    /// stand-ins on it removed so far.
+    line: usize,
+    line_start: usize,
+    removed: usize,
+}
+
+impl<'a> Masked<'a> {
+    /// Masks `source`, or `None` when it holds anything the scanner does not follow:
+    /// the stand-in character, escaped tags (`\{{`), raw blocks and triple braces, a tag
+    /// that is not closed, or brackets and braces inside a tag (see [`tag`]).
+    fn new(source: &'a str) -> Option<Masked<'a>> {
+        if source.contains(MARK)
+            || source.contains("\\{{")
+            || source.contains("{{{")
+            || source.contains("}}}")
+        {
+            return None;
+        }
+        let mut masked = Masked {
+            source: String::with_capacity(source.len() / 2),
+            texts: Vec::new(),
+            shifts: Vec::new(),
+            line: 1,
+            line_start: 0,
+            removed: 0,
+        };
+        let mut i = 0;
+        while i < source.len() {
+            let Some(at) = source[i..].find("{{").map(|p| i + p) else {
+                masked.text(&source[i..], false);
+                break;
+            };
+            masked.text(&source[i..at], false);
+            let tag = tag(source, at)?;
+            match tag.comment {
+                Some(body) => {
+                    masked.verbatim(&source[at..body.start]);
+                    masked.text(&source[body.clone()], true);
+                    masked.verbatim(&source[body.end..tag.end]);
+                }
+                None => masked.verbatim(&source[at..tag.end]),
+            }
+            i = tag.end;
+        }
+        Some(masked)
+    }
+
+    /// Writes text as it is.
+    fn verbatim(&mut self, text: &str) {
+        self.source.push_str(text);
+        if let Some(last) = text.rfind('\n') {
+            self.line += text.bytes().filter(|&b| b == b'\n').count();
+            self.line_start = self.source.len() - text.len() + last + 1;
+            self.removed = 0;
+        }
+    }
+
+    /// Writes plain text, each line's inner part replaced by a stand-in where that makes
+    /// it shorter; in a comment only lines with a line break on both sides (so the
+    /// comment's ends, which handlebars trims, stay as they are).
+    fn text(&mut self, text: &'a str, comment: bool) {
+        for (n, line) in text.split_inclusive('\n').enumerate() {
+            let inner = line.trim();
+            let mark = format!("{MARK}{}", self.texts.len());
+            let chars = inner.chars().count();
+            let interior = !comment || (n > 0 && line.ends_with('\n'));
+            if !interior || inner.len() <= mark.len() || chars <= mark.chars().count() {
+                self.verbatim(line);
+                continue;
+            }
+            let lead = line.len() - line.trim_start().len();
+            self.verbatim(&line[..lead]);
+            self.source.push_str(&mark);
+            self.removed += chars - mark.chars().count();
+            let column = self.source[self.line_start..].chars().count() + 1;
+            self.shifts.push((self.line, column, self.removed));
+            self.texts.push(inner);
+            self.verbatim(&line[lead + inner.len()..]);
+        }
+    }
+
+    /// Puts the text back into a template compiled from the masked source, or `None` if
+    /// the stand-ins did not come back one for one, in the order of the source.
+    fn restore(
+        &self,
+        mut template: handlebars::template::Template,
+    ) -> Option<handlebars::template::Template> {
+        let mut found = 0;
+        self.restore_in(&mut template, &mut found)?;
+        (found == self.texts.len()).then_some(template)
+    }
+
+    fn restore_in(
+        &self,
+        template: &mut handlebars::template::Template,
+        found: &mut usize,
+    ) -> Option<()> {
+        use handlebars::template::TemplateElement as E;
+        for mapping in &mut template.mapping {
+            mapping.1 += self.removed_before(mapping.0, mapping.1);
+        }
+        for element in &mut template.elements {
+            match element {
+                E::RawString(text) | E::Comment(text) if text.contains(MARK) => {
+                    *text = self.unmask(text, found)?;
+                }
+                E::HtmlExpression(h) | E::Expression(h) | E::HelperBlock(h) => {
+                    for t in h.template.iter_mut().chain(h.inverse.iter_mut()) {
+                        self.restore_in(t, found)?;
+                    }
+                }
+                E::DecoratorExpression(d)
+                | E::DecoratorBlock(d)
+                | E::PartialExpression(d)
+                | E::PartialBlock(d) => {
+                    for t in d.template.iter_mut() {
+                        self.restore_in(t, found)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(())
+    }
+
+    /// The characters that stand-ins removed before a column of the masked source.
+    fn removed_before(&self, line: usize, column: usize) -> usize {
+        let n = self
+            .shifts
+            .partition_point(|&(l, c, _)| (l, c) <= (line, column));
+        match n.checked_sub(1).map(|n| self.shifts[n]) {
+            Some((l, _, removed)) if l == line => removed,
+            _ => 0,
+        }
+    }
+
+    /// A raw string or comment with the text put back for each stand-in in it.
+    fn unmask(&self, text: &str, found: &mut usize) -> Option<String> {
+        let mut out = String::with_capacity(text.len() * 8);
+        let mut rest = text;
+        while let Some(at) = rest.find(MARK) {
+            out.push_str(&rest[..at]);
+            rest = &rest[at + MARK.len_utf8()..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let index: usize = rest[..digits].parse().ok()?;
+            if index != *found {
+                return None;
+            }
+            out.push_str(self.texts.get(index)?);
+            rest = &rest[digits..];
+            *found += 1;
+        }
+        out.push_str(rest);
+        Some(out)
+    }
 }
 
 /// Compiles `source` in pieces, compiling neighbouring pieces with tags together up to
@@ -328,47 +521,57 @@ const GROUP_LEN: usize = 1024;
 /// string that compiling the source whole gives. Sources with raw blocks, escaped tags or
 /// triple braces, and malformed ones, are not cut at all.
 fn cut_points(source: &str) -> Vec<usize> {
-    let bytes = source.as_bytes();
     if source.contains("{{{") || source.contains("\\{{") {
         return Vec::new();
     }
+    let bytes = source.as_bytes();
     let mut cuts = Vec::new();
     let (mut depth, mut i) = (0usize, 0usize);
     // Whether the text since the last tag has other than whitespace; and up to where the
-    // text ahead is known to be whitespace only (so it is not scanned again).
+    // text ahead is known to be whitespace only (so it is not scanned again). Whitespace
+    // is as handlebars trims it: Unicode's.
     let (mut text_before, mut blank_until) = (false, 0usize);
+    // Whether the last tag other than a comment ends with `~}}`: handlebars keeps that
+    // until the next such tag, and trims text after a comment with it, so no cut falls
+    // where it holds.
+    let mut trimming = false;
     while i < bytes.len() {
         if bytes[i..].starts_with(b"{{") {
-            let Some((end, opens, closes)) = tag(source, i) else {
+            let Some(tag) = tag(source, i) else {
                 return Vec::new();
             };
-            if closes {
+            if tag.closes {
                 let Some(d) = depth.checked_sub(1) else {
                     return Vec::new();
                 };
                 depth = d;
             }
-            if opens {
+            if tag.opens {
                 depth += 1;
             }
+            if tag.comment.is_none() {
+                trimming = tag.trims_after;
+            }
             text_before = false;
-            i = end;
+            i = tag.end;
             continue;
         }
-        let b = bytes[i];
-        if b == b'\n' && depth == 0 && text_before && i >= blank_until {
+        let Some(c) = source[i..].chars().next() else {
+            return Vec::new();
+        };
+        if c == '\n' && depth == 0 && text_before && !trimming && i >= blank_until {
             // Text after the cut, before the next tag: the first character that is not
             // whitespace must not start a tag.
-            let ahead = &bytes[i + 1..];
-            match ahead.iter().position(|c| !c.is_ascii_whitespace()) {
-                Some(p) if !ahead[p..].starts_with(b"{{") => cuts.push(i + 1),
+            let ahead = &source[i + 1..];
+            match ahead.find(|c: char| !c.is_whitespace()) {
+                Some(p) if !ahead[p..].starts_with("{{") => cuts.push(i + 1),
                 Some(p) => blank_until = i + 1 + p,
                 None => blank_until = bytes.len(),
             }
-        } else if !b.is_ascii_whitespace() {
+        } else if !c.is_whitespace() {
             text_before = true;
         }
-        i += 1;
+        i += c.len_utf8();
     }
     if depth != 0 {
         return Vec::new();
@@ -376,13 +579,47 @@ fn cut_points(source: &str) -> Vec<usize> {
     cuts
 }
 
-/// The tag starting at `start` (at `{{`): where it ends, and whether it opens or closes a
-/// block. `None` when it is not closed.
-fn tag(source: &str, start: usize) -> Option<(usize, bool, bool)> {
+/// A tag as [`tag`] finds it.
+struct Tag {
+    /// The byte offset just after its closing braces.
+    end: usize,
+    /// It opens a block (`{{#if a}}`).
+    opens: bool,
+    /// It closes a block (`{{/if}}`).
+    closes: bool,
+    /// It ends with `~}}`, trimming the whitespace after it.
+    trims_after: bool,
+    /// For a comment, where its text lies.
+    comment: Option<std::ops::Range<usize>>,
+}
+
+/// The tag starting at `start` (at `{{`), found as handlebars' grammar finds it.
+///
+/// `None` when it is not closed, or holds what this scanner does not follow: brackets
+/// (`{{[a}}b]}}` is one path) and braces (object literals); the caller then leaves the
+/// source to handlebars whole.
+fn tag(source: &str, start: usize) -> Option<Tag> {
     let rest = &source[start..];
-    if let Some(comment) = rest.strip_prefix("{{!--") {
-        let end = comment.find("--}}")? + 5 + 4;
-        return Some((start + end, false, false));
+    // A comment ends at the first `--}}` or, for `{{! …}}`, at the first `}}`, quotes or
+    // not. A `{{!--` with no `--}}` after it is left alone: the grammar would read it as
+    // a short comment.
+    let (open, close) = if rest.starts_with("{{!--") {
+        ("{{!--", "--}}")
+    } else if rest.starts_with("{{!") {
+        ("{{!", "}}")
+    } else {
+        ("", "")
+    };
+    if !open.is_empty() {
+        let body = start + open.len();
+        let len = source[body..].find(close)?;
+        return Some(Tag {
+            end: body + len + close.len(),
+            opens: false,
+            closes: false,
+            trims_after: false,
+            comment: Some(body..body + len),
+        });
     }
     // Find the closing braces outside string literals (`{{join list "}}"}}`).
     let bytes = rest.as_bytes();
@@ -395,19 +632,23 @@ fn tag(source: &str, start: usize) -> Option<(usize, bool, bool)> {
             Some(_) => {}
             None if b == b'"' || b == b'\'' => quote = Some(b),
             None if bytes[j..].starts_with(b"}}") => break j,
+            None if b == b'[' || b == b'{' => return None,
             None => {}
         }
         j += 1;
     };
-    let body = rest[2..end].trim_start_matches('~').trim_start();
-    let (opens, closes) = match body.as_bytes().first() {
-        Some(b'#') => (true, false),
-        Some(b'/') => (false, true),
-        // `{{^name}}` opens an inverted block; a bare `{{^}}` is an else.
-        Some(b'^') => (!body[1..].trim_end_matches('~').trim().is_empty(), false),
-        _ => (false, false),
-    };
-    Some((start + end + 2, opens, closes))
+    let body = rest[2..end]
+        .trim_start()
+        .trim_start_matches('~')
+        .trim_start();
+    // The grammar has no inverted blocks: `{{^name}}` starts another branch, like `{{else}}`.
+    Some(Tag {
+        end: start + end + 2,
+        opens: body.starts_with('#'),
+        closes: body.starts_with('/'),
+        trims_after: body.trim_end().ends_with('~'),
+        comment: None,
+    })
 }
 
 /// Adds `lines` to the line of every element of a compiled piece, nested blocks included.
@@ -1021,6 +1262,11 @@ mod tests {
             let whole = compile_whole(source, "t").unwrap();
             assert!(!cut_points(source).is_empty());
             assert_eq!(compile(source, "t").unwrap(), whole);
+            // The fast way is taken, and it leaves handlebars a fraction of the text.
+            let masked = Masked::new(source).unwrap();
+            assert!(masked.source.len() < source.len() / 2, "{}", masked.source);
+            let compiled = compile_long(&masked.source, "t").unwrap();
+            assert_eq!(masked.restore(compiled).unwrap(), whole);
             for group_len in [64, 1] {
                 assert_eq!(compile_in_pieces(source, "t", group_len).unwrap(), whole);
             }
@@ -1033,6 +1279,89 @@ mod tests {
         let whole = compile_whole(tricky, "t").unwrap();
         assert!(!cut_points(tricky).is_empty());
         assert_eq!(compile_in_pieces(tricky, "t", 1).unwrap(), whole);
+    }
+
+    #[test]
+    fn text_is_put_back_with_its_columns() {
+        let source = "Müller\u{a0}& Söhne,\u{2028}a long line of text {{&raw}}\n";
+        let e = Template::new(source, "t").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                TemplateError::Unescaped {
+                    line: 1,
+                    column: 37,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let source = "{{!--\n  A note, inside a comment.\n--}}\nSome text {{#if a}}Yes, it is.\r\n\
+                      Then {{b}}.{{else if c}}\n  No, it is not: {{d}}\n{{/if}}\n";
+        let masked = Masked::new(source).unwrap();
+        assert!(!masked.source.contains("inside a comment") && !masked.source.contains("it is"));
+        let compiled = compile_long(&masked.source, "t").unwrap();
+        assert_eq!(
+            masked.restore(compiled).unwrap(),
+            compile_whole(source, "t").unwrap()
+        );
+        let e = Template::new(source, "t")
+            .unwrap()
+            .render(&json!({"a": false, "c": true}))
+            .unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                TemplateError::MissingVariable {
+                    line: 6,
+                    column: 18,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn sources_the_scanner_does_not_follow_compile_whole() {
+        for source in [
+            "Text with a stand-in \u{E000}0 {{x}}\n",
+            "Escaped \\{{x}} tag and more text\n",
+            "A path {{[a}}b]}} with brackets, and text\n",
+            "An object {{x {}}}, and text\n",
+            "Not closed {{x and text\n",
+        ] {
+            assert!(Masked::new(source).is_none(), "{source}");
+            match compile_whole(source, "t") {
+                Ok(whole) => assert_eq!(compile(source, "t").unwrap(), whole),
+                Err(e) => assert_eq!(compile(source, "t").unwrap_err().to_string(), e.to_string()),
+            }
+        }
+        // A short comment ends at its first `}}`, quotes or not.
+        let source = "{{! don't }}Plain text that follows, {{x}} and 'more'\n";
+        let masked = Masked::new(source).unwrap();
+        assert_eq!(masked.texts.len(), 2);
+        assert_eq!(
+            compile(source, "t").unwrap(),
+            compile_whole(source, "t").unwrap()
+        );
+    }
+
+    #[test]
+    fn cuts_keep_unicode_blanks_and_trimming_that_outlasts_a_comment() {
+        // U+2028 is whitespace to `~`; and `~}}` trims the text after a later comment.
+        for source in [
+            "Plain words.\n\u{2028}{{~x~}}",
+            "{{x~}}text\nPlain words.\n{{! note }}  More words.\ntext {{y}}\nEnd\n",
+        ] {
+            let whole = compile_whole(source, "t").unwrap();
+            assert_eq!(
+                compile_in_pieces(source, "t", 1).unwrap(),
+                whole,
+                "{source:?}"
+            );
+            assert_eq!(compile(source, "t").unwrap(), whole, "{source:?}");
+        }
     }
 
     #[test]
@@ -1062,56 +1391,77 @@ mod tests {
         use super::super::*;
         use proptest::prelude::*;
 
-        fn leaf() -> impl Strategy<Value = String> {
+        /// A piece of template source; `odd` adds pieces that make the source one that
+        /// masking leaves alone (escapes, stray braces, brackets in a tag).
+        fn leaf(odd: bool) -> impl Strategy<Value = String> {
             // Weighted towards what trimming and standalone lines act on: line breaks,
-            // blanks, text and tags with whitespace control.
-            prop_oneof![
-                3 => Just("text"),
-                1 => Just("Word "),
-                4 => Just("\n"),
-                1 => Just("\r\n"),
-                2 => Just("  "),
-                1 => Just("\t"),
-                1 => Just("}"),
-                1 => Just("{"),
-                1 => Just("\\"),
-                1 => Just("{{x}}"),
-                2 => Just("{{~x}}"),
-                2 => Just("{{x~}}"),
-                1 => Just("{{~x~}}"),
-                1 => Just("{{! note }}"),
-                1 => Just("{{!-- a\nLine --}}"),
-                1 => Just("{{join l \"}}\"}}"),
-            ]
-            .prop_map(str::to_string)
+            // blanks, text and tags with whitespace control. `0` marks the odd pieces.
+            let pieces = [
+                (3, "text"),
+                (1, "Word "),
+                (4, "\n"),
+                (1, "\r\n"),
+                (2, "  "),
+                (1, "\t"),
+                (0, "}"),
+                (0, "{"),
+                (0, "\\"),
+                (0, "{{[a b]}}"),
+                (1, "{{x}}"),
+                (2, "{{~x}}"),
+                (2, "{{x~}}"),
+                (1, "{{~x~}}"),
+                (1, "{{! note }}"),
+                (1, "{{!-- a\nLine --}}"),
+                (1, "{{join l \"}}\"}}"),
+                // Lines of text that masking replaces, some with characters that count
+                // as whitespace or as more than one byte.
+                (3, "Plain words of a clause.\n"),
+                (1, "  Indented, with 'quotes' and \"more\"  \n"),
+                (1, "Müller\u{a0}& Söhne"),
+                (1, "\u{2028}"),
+                (1, "\r"),
+                (1, "{{! don't }}"),
+                (1, "{{!--\n  An inner line\n  and the last --}}"),
+                (1, "{{!\n  An inner line\n}}"),
+            ];
+            let weighted = pieces
+                .into_iter()
+                .filter(|&(weight, _)| odd || weight > 0)
+                .map(|(weight, piece)| (weight.max(1), Just(piece.to_string())))
+                .collect();
+            prop::strategy::Union::new_weighted(weighted)
         }
 
-        fn body() -> impl Strategy<Value = String> {
-            let leaves = prop::collection::vec(leaf(), 0..8).prop_map(|v| v.concat());
+        fn body(odd: bool) -> impl Strategy<Value = String> {
+            let leaves = prop::collection::vec(leaf(odd), 0..8).prop_map(|v| v.concat());
             leaves.prop_recursive(3, 64, 8, |inner| {
                 (
                     prop::collection::vec(inner.clone(), 0..6),
                     prop::option::of(inner),
                     prop_oneof![Just("if a"), Just("each l"), Just("unless b")],
-                    any::<(bool, bool)>(),
+                    any::<(bool, bool, bool)>(),
                 )
-                    .prop_map(|(parts, inverse, helper, (trim, standalone))| {
-                        let nl = if standalone { "\n" } else { "" };
-                        let t = if trim { "~" } else { "" };
-                        let name = helper.split(' ').next().unwrap_or("if");
-                        let mut s = format!("{nl}{{{{#{helper}{t}}}}}{nl}{}", parts.concat());
-                        if let Some(inverse) = inverse {
-                            s.push_str(&format!("{nl}{{{{{t}else}}}}{nl}{inverse}"));
-                        }
-                        s.push_str(&format!("{nl}{{{{/{name}}}}}{nl}"));
-                        s
-                    })
+                    .prop_map(
+                        |(parts, inverse, helper, (trim, standalone, chain))| {
+                            let nl = if standalone { "\n" } else { "" };
+                            let t = if trim { "~" } else { "" };
+                            let name = helper.split(' ').next().unwrap_or("if");
+                            let mut s = format!("{nl}{{{{#{helper}{t}}}}}{nl}{}", parts.concat());
+                            if let Some(inverse) = inverse {
+                                let chain = if chain { " if c" } else { "" };
+                                s.push_str(&format!("{nl}{{{{{t}else{chain}}}}}{nl}{inverse}"));
+                            }
+                            s.push_str(&format!("{nl}{{{{/{name}}}}}{nl}"));
+                            s
+                        },
+                    )
             })
         }
 
         proptest! {
             #[test]
-            fn pieces_join_into_the_whole(parts in prop::collection::vec(body(), 1..12)) {
+            fn pieces_join_into_the_whole(parts in prop::collection::vec(body(true), 1..12)) {
                 let source = parts.concat();
                 match compile_whole(&source, "t") {
                     Ok(whole) => {
@@ -1127,6 +1477,36 @@ mod tests {
                         prop_assert_eq!(pieces.to_string(), e.to_string());
                     }
                 }
+            }
+
+            #[test]
+            fn masked_text_comes_back_as_the_whole(parts in prop::collection::vec(body(false), 1..12)) {
+                let source = parts.concat();
+                match compile_whole(&source, "t") {
+                    Ok(whole) => {
+                        prop_assert_eq!(&compile(&source, "t").unwrap(), &whole);
+                        // Also in pieces, and checked without the fallback to the whole.
+                        if let Some(masked) = Masked::new(&source) {
+                            let long = compile_long(&masked.source, "t").ok();
+                            let restored = long.and_then(|t| masked.restore(t));
+                            prop_assert_eq!(restored.as_ref(), Some(&whole));
+                            for group_len in [1, 16] {
+                                let part = compile_in_pieces(&masked.source, "t", group_len);
+                                let restored = masked.restore(part.unwrap());
+                                prop_assert_eq!(restored.as_ref(), Some(&whole));
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let masked = compile(&source, "t").unwrap_err();
+                        prop_assert_eq!(masked.to_string(), e.to_string());
+                    }
+                }
+                // A block left open after the text: the error is the one compiling the
+                // source whole gives.
+                let broken = format!("{source}{{{{#if a}}}}\nA line of text left open\n");
+                let whole = compile_whole(&broken, "t").unwrap_err();
+                prop_assert_eq!(compile(&broken, "t").unwrap_err().to_string(), whole.to_string());
             }
         }
     }
