@@ -103,12 +103,12 @@ impl KeySet {
 
     /// Adds the PDF signer; the room for its CMS is measured on its chain.
     pub fn with_pdf(mut self, signer: PdfSigner) -> Result<KeySet, SignError> {
-        // The CMS of a dummy digest has the size of every real one up to the ECDSA
-        // signature's few bytes of variation, which the margin covers.
-        let probe = cms::sign_digest(&signer, &[0u8; 32])?;
+        // Every real CMS is at most this long (the ECDSA signature's DER length varies by
+        // a few bytes); the margin is kept for safety.
+        let longest = cms::max_len(&signer)?;
         let cert_sha256 = pkix::cert_fingerprint(signer.chain().leaf());
         self.pdf = Some(PdfKeys {
-            contents_size: probe.len() + CMS_MARGIN,
+            contents_size: longest + CMS_MARGIN,
             cert_sha256,
             signer,
         });

@@ -77,6 +77,35 @@ pub fn sign(signer: &PdfSigner, parts: &[&[u8]]) -> Result<Vec<u8>, SignError> {
 
 /// Like [`sign`] for a caller that already hashed the covered bytes with SHA-256.
 pub fn sign_digest(signer: &PdfSigner, sha256: &[u8]) -> Result<Vec<u8>, SignError> {
+    build(signer, sha256, |prehash| {
+        let signature: p256::ecdsa::Signature = signer
+            .key()
+            .signing_key()
+            .sign_prehash(prehash)
+            .map_err(cms_error)?;
+        Ok(signature.to_der().as_bytes().to_vec())
+    })
+}
+
+/// The largest CMS [`sign_digest`] can make with this signer: the same structure with an
+/// ECDSA signature of the longest DER form (72 bytes for P-256), without signing.
+pub fn max_len(signer: &PdfSigner) -> Result<usize, SignError> {
+    // SEQUENCE { INTEGER (33 bytes), INTEGER (33 bytes) }: both halves with a leading
+    // zero byte, which DER adds when the top bit is set.
+    let mut longest = vec![0x30, 70, 0x02, 33, 0x00];
+    longest.extend([0x80; 32]);
+    longest.extend([0x02, 33, 0x00]);
+    longest.extend([0x80; 32]);
+    Ok(build(signer, &[0u8; 32], |_| Ok(longest.clone()))?.len())
+}
+
+/// The CMS SignedData over `sha256`, with the signature `sign` makes of the SHA-256 of
+/// the signed attributes (DER-encoded ECDSA).
+fn build(
+    signer: &PdfSigner,
+    sha256: &[u8],
+    sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, SignError>,
+) -> Result<Vec<u8>, SignError> {
     let chain = signer.chain();
     let leaf = chain.leaf();
     let sha256_alg = AlgorithmIdentifierOwned {
@@ -115,11 +144,7 @@ pub fn sign_digest(signer: &PdfSigner, sha256: &[u8]) -> Result<Vec<u8>, SignErr
     // [0] IMPLICIT field they become inside SignerInfo (RFC 5652, 5.4).
     let to_sign = signed_attrs.to_der().map_err(cms_error)?;
     let prehash = Hash::Sha256.digest(&[&to_sign]);
-    let signature: p256::ecdsa::Signature = signer
-        .key()
-        .signing_key()
-        .sign_prehash(&prehash)
-        .map_err(cms_error)?;
+    let signature = sign(&prehash)?;
     let signer_info = SignerInfo {
         version: CmsVersion::V1,
         sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
@@ -132,7 +157,7 @@ pub fn sign_digest(signer: &PdfSigner, sha256: &[u8]) -> Result<Vec<u8>, SignErr
             oid: oid::ECDSA_WITH_SHA256,
             parameters: None,
         },
-        signature: OctetString::new(signature.to_der().as_bytes()).map_err(cms_error)?,
+        signature: OctetString::new(signature).map_err(cms_error)?,
         unsigned_attrs: None,
     };
     let certificates = chain
