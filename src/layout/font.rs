@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::document::Style;
 
@@ -90,6 +91,8 @@ struct FaceData {
 /// The embedded font family, parsed once and shared (it is `Send + Sync`).
 pub struct Fonts {
     faces: Vec<FaceData>,
+    /// Unique per instance in the process, for memo keys (see [`Fonts::id`]).
+    id: u64,
 }
 
 impl fmt::Debug for Fonts {
@@ -170,7 +173,17 @@ impl Fonts {
                 ..data
             });
         }
-        Ok(Fonts { faces })
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Ok(Fonts {
+            faces,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    /// A number no other `Fonts` of this process has: memo tables key on it, so work
+    /// measured with one instance is never reused for another.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     fn data(&self, face: Face) -> &FaceData {
