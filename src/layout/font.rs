@@ -219,6 +219,22 @@ impl Fonts {
         }
     }
 
+    /// The summed advance of `bytes` in `face`, if every byte is a printable ASCII
+    /// character that `face` has (else `None`: measure character by character).
+    #[inline]
+    pub(crate) fn ascii_units(&self, face: Face, bytes: &[u8]) -> Option<u64> {
+        let d = self.data(face);
+        let mut units = 0u64;
+        for &b in bytes {
+            // Controls (below U+0020, U+007F) are not drawn; bytes from 0x80 are not ASCII.
+            if !(0x20..0x7F).contains(&b) || d.ascii[b as usize] == 0 {
+                return None;
+            }
+            units += d.ascii_advance[b as usize] as u64;
+        }
+        Some(units)
+    }
+
     /// Where `c` in `style` is drawn from: the style's serif face, else the fallback.
     #[inline]
     pub fn glyph(&self, c: char, style: Style) -> Option<Glyph> {

@@ -20,7 +20,7 @@ use hyphenation::{Hyphenator, Language, Standard};
 use unicode_linebreak::{BreakOpportunity, linebreaks};
 
 use super::LayoutError;
-use super::font::{Face, Fonts, is_control};
+use super::font::{Face, Fonts, Glyph, is_control};
 use crate::cache::{self, Memo};
 use crate::document::{Run, Style};
 
@@ -344,7 +344,7 @@ fn content_key(runs: &[Run]) -> Arc<[u8]> {
 
 /// Which hyphenation patterns a paragraph is set with: the language and the minima of
 /// the patterns (the layout only loads the embedded ones), or none.
-type PatternsKey = Option<(Language, usize, usize)>;
+type PatternsKey = Option<HyphenationKey>;
 
 fn patterns_key(style: ParaStyle, hyphenator: Option<&Standard>) -> PatternsKey {
     hyphenator
@@ -379,10 +379,21 @@ const SET_CAPACITY: usize = 4096;
 // them, which are fewer.
 const PREPARED_CAPACITY: usize = 1024;
 
+// A word's hyphenation points: a contract has a few thousand different words.
+const HYPHENATION_CAPACITY: usize = 8192;
+
+/// The patterns a word is hyphenated with: their language and minima.
+type HyphenationKey = (Language, usize, usize);
+
+/// A word and the patterns it is hyphenated with.
+type WordKey = (Box<str>, HyphenationKey);
+
 thread_local! {
     static SET: RefCell<Memo<SetKey, SetLines>> = RefCell::new(Memo::new(SET_CAPACITY));
     static PREPARED: RefCell<Memo<PreparedKey, Arc<Prepared>>> =
         RefCell::new(Memo::new(PREPARED_CAPACITY));
+    static HYPHENATION: RefCell<Memo<WordKey, Arc<[usize]>>> =
+        RefCell::new(Memo::new(HYPHENATION_CAPACITY));
 }
 
 /// Runs `make` unless the set-lines table has `key`; stores what it made.
@@ -819,8 +830,6 @@ fn push_word(
     // Common case first: a word that fits on a line and is not hyphenated becomes one
     // box per face, measured in a single pass.
     let first = items.len();
-    let mut current: Option<(usize, Face, Option<u16>)> = None;
-    let (mut units, mut total) = (0u64, 0u64);
     // Most words have one style; look it up per character only when they do not.
     let word_style = text.style_at(start);
     let word_link = text.link_at(start);
@@ -829,36 +838,6 @@ fn push_word(
         link,
         ..Item::boxed(face, from, to, width)
     };
-    for (i, c) in s[start..end].char_indices() {
-        let at = start + i;
-        if is_control(c) {
-            continue;
-        }
-        let (char_style, link) = if uniform {
-            (word_style, word_link)
-        } else {
-            (text.style_at(at), text.link_at(at))
-        };
-        let g = fonts
-            .glyph(c, char_style)
-            .ok_or_else(|| missing(c, s, at))?;
-        match current {
-            Some((_, face, l)) if face == g.face && l == link => {}
-            _ => {
-                if let Some((from, face, l)) = current {
-                    items.push(boxed(face, from, at, units as f64 * scale, l));
-                }
-                current = Some((at, g.face, link));
-                units = 0;
-            }
-        }
-        units += g.advance as u64;
-        total += g.advance as u64;
-    }
-    if let Some((from, face, l)) = current {
-        let to = s[..end].trim_end_matches(is_control).len().max(from);
-        items.push(boxed(face, from, to, units as f64 * scale, l));
-    }
     // A word that ends at a soft hyphen may be drawn with a hyphen after it: it must
     // fit with that hyphen, or it gets emergency break points like any overlong word.
     let fits = |units: u64| {
@@ -869,24 +848,36 @@ fn push_word(
             || width + fonts.advance(word_style_face(text, fonts, start), '-') as f64 * scale
                 <= measure
     };
-    if !hyphenate && fits(total) {
-        return Ok(());
+    // A hyphenated word is measured below, glyph by glyph.
+    if !hyphenate {
+        let word = &s[start..end];
+        let face = Face::for_style(word_style);
+        // The usual word: one style, printable ASCII the style's face has, so one box,
+        // measured from a table (no per-character decoding or face choice).
+        let ascii = match uniform && !word.is_empty() {
+            true => fonts.ascii_units(face, word.as_bytes()),
+            false => None,
+        };
+        let total = match ascii {
+            Some(units) => {
+                items.push(boxed(face, start, end, units as f64 * scale, word_link));
+                units
+            }
+            None => push_boxes(items, text, start, end, scale, fonts, uniform)?,
+        };
+        if fits(total) {
+            return Ok(());
+        }
+        items.truncate(first);
     }
-    items.truncate(first);
 
     // Measure once: (byte, face, advance) per drawn character.
     let mut glyphs: Vec<(usize, Face, u16, Option<u16>)> = Vec::with_capacity(end - start);
     let mut total: u64 = 0;
-    for (i, c) in s[start..end].char_indices() {
-        let at = start + i;
-        if is_control(c) {
-            continue;
-        }
-        let g = fonts
-            .glyph(c, text.style_at(at))
-            .ok_or_else(|| missing(c, s, at))?;
+    for glyph in word_glyphs(text, fonts, start, end, uniform) {
+        let (at, g, link) = glyph?;
         total += g.advance as u64;
-        glyphs.push((at, g.face, g.advance, text.link_at(at)));
+        glyphs.push((at, g.face, g.advance, link));
     }
     let too_wide = !fits(total);
 
@@ -957,6 +948,73 @@ fn push_word(
     Ok(())
 }
 
+/// The drawn characters of the word at `start..end`: byte offset, glyph and link
+/// (`uniform`: one style and link for the whole word, looked up once).
+fn word_glyphs<'a>(
+    text: &'a Text,
+    fonts: &'a Fonts,
+    start: usize,
+    end: usize,
+    uniform: bool,
+) -> impl Iterator<Item = Result<(usize, Glyph, Option<u16>), LayoutError>> + 'a {
+    let (word_style, word_link) = (text.style_at(start), text.link_at(start));
+    text.text[start..end]
+        .char_indices()
+        .filter(|&(_, c)| !is_control(c))
+        .map(move |(i, c)| {
+            let at = start + i;
+            let (style, link) = if uniform {
+                (word_style, word_link)
+            } else {
+                (text.style_at(at), text.link_at(at))
+            };
+            let g = fonts
+                .glyph(c, style)
+                .ok_or_else(|| missing(c, &text.text, at))?;
+            Ok((at, g, link))
+        })
+}
+
+/// Pushes the word at `start..end` as one box per face and link, glyph by glyph;
+/// returns its width in thousandths of an em at size 1.
+fn push_boxes(
+    items: &mut Vec<Item>,
+    text: &Text,
+    start: usize,
+    end: usize,
+    scale: f64,
+    fonts: &Fonts,
+    uniform: bool,
+) -> Result<u64, LayoutError> {
+    let s = &text.text;
+    let mut current: Option<(usize, Face, Option<u16>)> = None;
+    let (mut units, mut total) = (0u64, 0u64);
+    let boxed = |face: Face, from: usize, to: usize, units: u64, link: Option<u16>| Item {
+        link,
+        ..Item::boxed(face, from, to, units as f64 * scale)
+    };
+    for glyph in word_glyphs(text, fonts, start, end, uniform) {
+        let (at, g, link) = glyph?;
+        match current {
+            Some((_, face, l)) if face == g.face && l == link => {}
+            _ => {
+                if let Some((from, face, l)) = current {
+                    items.push(boxed(face, from, at, units, l));
+                }
+                current = Some((at, g.face, link));
+                units = 0;
+            }
+        }
+        units += g.advance as u64;
+        total += g.advance as u64;
+    }
+    if let Some((from, face, l)) = current {
+        let to = s[..end].trim_end_matches(is_control).len().max(from);
+        items.push(boxed(face, from, to, units, l));
+    }
+    Ok(total)
+}
+
 /// The face of the first character of the word at `start` (for the hyphen's width).
 fn word_style_face(text: &Text, fonts: &Fonts, start: usize) -> Face {
     text.text[start..]
@@ -968,6 +1026,27 @@ fn word_style_face(text: &Text, fonts: &Fonts, start: usize) -> Face {
 
 /// Adds the dictionary's hyphenation points inside each run of letters of `word`.
 fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(usize, bool)>) {
+    // The patterns cost about 12,000 instructions a word, and the words of a contract
+    // repeat: the points are memoised per word (and patterns), within a document too.
+    let key = (
+        Box::<str>::from(word),
+        (h.language(), h.minima.0, h.minima.1),
+    );
+    let points = match HYPHENATION.with(|m| m.borrow().lookup(&key)) {
+        Some(points) => points,
+        None => {
+            let mut points = Vec::new();
+            word_hyphenation_points(word, h, &mut points);
+            let points: Arc<[usize]> = points.into();
+            HYPHENATION.with(|m| m.borrow_mut().store(key, points.clone()));
+            points
+        }
+    };
+    out.extend(points.iter().map(|&b| (offset + b, true)));
+}
+
+/// The byte offsets in `word` where the patterns allow a hyphen that reads well.
+fn word_hyphenation_points(word: &str, h: &Standard, out: &mut Vec<usize>) {
     let mut i = 0;
     let bytes_len = word.len();
     while i < bytes_len {
@@ -991,7 +1070,7 @@ fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(us
                     && count - left >= MIN_HYPHEN_SIDE
                     && reads_well(&run[..b], &run[b..])
                 {
-                    out.push((offset + i + b, true));
+                    out.push(i + b);
                 }
             }
         }
