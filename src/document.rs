@@ -62,7 +62,7 @@ pub enum Block {
 }
 
 /// A piece of text in one style, optionally the text of a link.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Run {
     pub text: String,
     pub style: Style,

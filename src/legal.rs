@@ -683,23 +683,33 @@ pub fn placeholders(vendor: &Vendor, annex: &Annex, customer: &Customer) -> Vec<
         ("customer", serde_json::to_value(customer)),
     ] {
         if let Ok(value) = value {
-            walk(&value, root.to_string(), &mut found);
+            let mut path = root.to_string();
+            walk(&value, &mut path, &mut found);
         }
     }
     found
 }
 
-fn walk(value: &Value, path: String, found: &mut Vec<String>) {
+/// Adds the paths of the placeholder strings under `value`; `path` is its own path, one
+/// buffer extended and cut back on the way (a path is copied only when it is found).
+fn walk(value: &Value, path: &mut String, found: &mut Vec<String>) {
+    use std::fmt::Write;
+    let len = path.len();
     match value {
-        Value::String(s) if is_placeholder(s) => found.push(path),
+        Value::String(s) if is_placeholder(s) => found.push(path.clone()),
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                walk(v, format!("{path}[{}]", i + 1), found);
+                let _ = write!(path, "[{}]", i + 1);
+                walk(v, path, found);
+                path.truncate(len);
             }
         }
         Value::Object(map) => {
             for (k, v) in map {
-                walk(v, format!("{path}.{k}"), found);
+                path.push('.');
+                path.push_str(k);
+                walk(v, path, found);
+                path.truncate(len);
             }
         }
         _ => {}
@@ -708,6 +718,14 @@ fn walk(value: &Value, path: String, found: &mut Vec<String>) {
 
 /// Whether a text is, or contains, a placeholder value.
 pub fn is_placeholder(text: &str) -> bool {
+    // Most values are ASCII without an address in them: for those the answer needs no
+    // lowercased copy (an address needs "@" or "://", whatever its case).
+    if text.is_ascii() && !text.contains('@') && !text.contains("://") {
+        return text
+            .as_bytes()
+            .windows(b"placeholder".len())
+            .any(|w| w.eq_ignore_ascii_case(b"placeholder"));
+    }
     let lower = text.to_lowercase();
     if lower.contains("placeholder") {
         return true;
@@ -1158,6 +1176,9 @@ fallback_law = "Netherlands"
             "https://caplena.example/dpa",
             "x@mail.example.com",
             "PLACEHOLDER: not published",
+            "HTTPS://Caplena.EXAMPLE/dpa",
+            "Königstraße 1 (Placeholder)",
+            "a placeholder",
         ] {
             assert!(is_placeholder(text), "{text}");
         }
@@ -1167,6 +1188,9 @@ fallback_law = "Netherlands"
             "Example GmbH",
             "examples of use",
             "user@exampled.com",
+            "Königstraße 1",
+            "placehold er",
+            "",
         ] {
             assert!(!is_placeholder(text), "{text}");
         }

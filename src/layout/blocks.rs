@@ -10,7 +10,7 @@
 //! quarter page is set once instead of repeated), the signature block.
 
 use hyphenation::{Language, Load, Standard};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::para::{self, Align, ParaStyle, SetLine};
 use super::{
@@ -445,7 +445,8 @@ impl Builder<'_> {
             align,
             hyphenate: self.hyph.is_some(),
         };
-        para::set_paragraph(runs, style, self.fonts, self.hyph)
+        // Owned lines: moved out when this call made them, copied when the memo shares them.
+        para::set_paragraph(runs, style, self.fonts, self.hyph).map(Arc::unwrap_or_clone)
     }
 
     fn list(&mut self, list: &List, x: f32, measure: f32, depth: usize) -> Result<(), LayoutError> {
@@ -703,7 +704,7 @@ impl Builder<'_> {
     #[allow(clippy::too_many_arguments)]
     fn row(
         &mut self,
-        cells: &[para::Prepared],
+        cells: &[Arc<para::Prepared>],
         widths: &[f32],
         x: f32,
         spec: Spec,
@@ -729,7 +730,7 @@ impl Builder<'_> {
                         align: Align::Left,
                         hyphenate: self.hyph.is_some(),
                     };
-                    para::set_prepared(cell, style, self.fonts, self.hyph)?
+                    Arc::unwrap_or_clone(para::set_prepared(cell, style, self.fonts, self.hyph)?)
                 }
                 None => Vec::new(),
             };
@@ -771,8 +772,8 @@ impl Builder<'_> {
     fn column_widths(
         &self,
         table: &Table,
-        header: &[para::Prepared],
-        rows: &[Vec<para::Prepared>],
+        header: &[Arc<para::Prepared>],
+        rows: &[Vec<Arc<para::Prepared>>],
         cols: usize,
         measure: f32,
         size: f32,
@@ -1368,23 +1369,32 @@ fn roman(n: u64) -> String {
 
 /// The text of a heading or clause for the outline, on one line.
 fn outline_title(runs: &[Run]) -> String {
-    let text: String = runs
+    // A clause's outline entry is its number and first words, not the whole paragraph:
+    // the words are read only as far as the title goes (invisible marks dropped first, so
+    // they never split a word).
+    let mut chars = runs
         .iter()
         .flat_map(|r| r.text.chars())
-        .filter(|&c| !super::font::is_control(c))
-        .collect();
-    let words: Vec<&str> = text.split_whitespace().collect();
-    // A clause's outline entry is its number and first words, not the whole paragraph.
+        .filter(|&c| !super::font::is_control(c));
     let mut title = String::new();
-    for w in words {
-        if title.chars().count() > 40 {
+    let mut count = 0usize;
+    loop {
+        let mut word = chars.by_ref().skip_while(|c| c.is_whitespace()).peekable();
+        if word.peek().is_none() {
+            break;
+        }
+        if count > 40 {
             title.push('…');
             break;
         }
         if !title.is_empty() {
             title.push(' ');
+            count += 1;
         }
-        title.push_str(w);
+        for c in word.take_while(|c| !c.is_whitespace()) {
+            title.push(c);
+            count += 1;
+        }
     }
     title
 }
@@ -1446,7 +1456,23 @@ fn make_line(
 
 #[cfg(test)]
 mod tests {
-    use super::{letters, roman, share_widths};
+    use super::{letters, outline_title, roman, share_widths};
+    use crate::document::{Run, Style};
+
+    #[test]
+    fn outline_titles_are_the_first_words() {
+        let runs = [
+            Run::plain("  Sub\u{2060}processors:\tthe Processor engages "),
+            Run::styled("only", Style::Bold),
+            Run::plain(" the providers listed in the annex and no others whatsoever"),
+        ];
+        assert_eq!(
+            outline_title(&runs),
+            "Subprocessors:the Processor engages only the…"
+        );
+        assert_eq!(outline_title(&[Run::plain(" Definitions ")]), "Definitions");
+        assert_eq!(outline_title(&[]), "");
+    }
 
     #[test]
     fn short_columns_keep_their_natural_width() {

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::document::Style;
 
@@ -90,6 +91,8 @@ struct FaceData {
 /// The embedded font family, parsed once and shared (it is `Send + Sync`).
 pub struct Fonts {
     faces: Vec<FaceData>,
+    /// Unique per instance in the process, for memo keys (see [`Fonts::id`]).
+    id: u64,
 }
 
 impl fmt::Debug for Fonts {
@@ -170,7 +173,17 @@ impl Fonts {
                 ..data
             });
         }
-        Ok(Fonts { faces })
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Ok(Fonts {
+            faces,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    /// A number no other `Fonts` of this process has: memo tables key on it, so work
+    /// measured with one instance is never reused for another.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     fn data(&self, face: Face) -> &FaceData {
@@ -204,6 +217,22 @@ impl Fonts {
             let gid = d.astral.get(&cp).copied()?;
             Some((gid, d.advance.get(gid as usize).copied().unwrap_or(0)))
         }
+    }
+
+    /// The summed advance of `bytes` in `face`, if every byte is a printable ASCII
+    /// character that `face` has (else `None`: measure character by character).
+    #[inline]
+    pub(crate) fn ascii_units(&self, face: Face, bytes: &[u8]) -> Option<u64> {
+        let d = self.data(face);
+        let mut units = 0u64;
+        for &b in bytes {
+            // Controls (below U+0020, U+007F) are not drawn; bytes from 0x80 are not ASCII.
+            if !(0x20..0x7F).contains(&b) || d.ascii[b as usize] == 0 {
+                return None;
+            }
+            units += d.ascii_advance[b as usize] as u64;
+        }
+        Some(units)
     }
 
     /// Where `c` in `style` is drawn from: the style's serif face, else the fallback.

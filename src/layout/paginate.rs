@@ -285,6 +285,7 @@ fn footer(
         hyphenate: false,
     };
     let lines = para::set_paragraph(&[Run::plain(doc.footer.clone())], style, fonts, None)?;
+    let lines = std::sync::Arc::unwrap_or_clone(lines);
     let n = lines.len() as u32;
     for (i, set) in lines.into_iter().enumerate() {
         let mut line = footer_line(

@@ -7,16 +7,25 @@
 //! total-fit (Knuth–Plass) search that minimises the demerits of the paragraph as a
 //! whole, so justified lines stay evenly spaced instead of leaving one loose line after a
 //! greedy fill.
+//!
+//! Most paragraphs of a DPA are the same in every document: measured paragraphs and set
+//! lines are memoised per thread (see `crate::cache`), keyed on the runs (text, style,
+//! link), the type size, the measure, the alignment, the hyphenation patterns and the
+//! fonts instance.
 
-use hyphenation::{Hyphenator, Standard};
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use hyphenation::{Hyphenator, Language, Standard};
 use unicode_linebreak::{BreakOpportunity, linebreaks};
 
 use super::LayoutError;
-use super::font::{Face, Fonts, is_control};
+use super::font::{Face, Fonts, Glyph, is_control};
+use crate::cache::{self, Memo};
 use crate::document::{Run, Style};
 
 /// How the lines of a paragraph are aligned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Align {
     /// Flush left and right; the last line (and a line before a hard break) is ragged.
     Justify,
@@ -310,19 +319,125 @@ pub(crate) fn context(text: &str, at: usize) -> String {
     s.trim().to_owned()
 }
 
+/// The lines of a set paragraph, shared with the memo table.
+pub(crate) type SetLines = Arc<Vec<SetLine>>;
+
+/// A paragraph's runs as bytes that tell any two different run lists apart: per run its
+/// style, its link's and its text's lengths, then the link and the text.
+fn content_key(runs: &[Run]) -> Arc<[u8]> {
+    let len: usize = runs
+        .iter()
+        .map(|r| 17 + r.text.len() + r.link.as_ref().map_or(0, String::len))
+        .sum();
+    let mut key = Vec::with_capacity(len);
+    for r in runs {
+        key.push(r.style as u8);
+        // No link and an empty link differ: the length is offset by one.
+        let link = r.link.as_ref().map_or(0, |l| l.len() as u64 + 1);
+        key.extend_from_slice(&link.to_le_bytes());
+        key.extend_from_slice(&(r.text.len() as u64).to_le_bytes());
+        key.extend_from_slice(r.link.as_deref().unwrap_or_default().as_bytes());
+        key.extend_from_slice(r.text.as_bytes());
+    }
+    key.into()
+}
+
+/// Which hyphenation patterns a paragraph is set with: the language and the minima of
+/// the patterns (the layout only loads the embedded ones), or none.
+type PatternsKey = Option<HyphenationKey>;
+
+fn patterns_key(style: ParaStyle, hyphenator: Option<&Standard>) -> PatternsKey {
+    hyphenator
+        .filter(|_| style.hyphenate)
+        .map(|h| (h.language(), h.minima.0, h.minima.1))
+}
+
+/// Everything a measured paragraph depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PreparedKey {
+    content: Arc<[u8]>,
+    size: u32,
+    align: Align,
+    fonts: u64,
+}
+
+/// Everything a set paragraph depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct SetKey {
+    content: Arc<[u8]>,
+    size: u32,
+    measure: u32,
+    align: Align,
+    patterns: PatternsKey,
+    fonts: u64,
+}
+
+// Sized for the paragraphs of a few documents: a DPA sets about 400 paragraphs and
+// cells, of which a handful depend on the customer; a table is emptied whole when full.
+const SET_CAPACITY: usize = 4096;
+// Measured paragraphs hold their item lists (several KB each): only table cells keep
+// them, which are fewer.
+const PREPARED_CAPACITY: usize = 1024;
+
+// A word's hyphenation points: a contract has a few thousand different words.
+const HYPHENATION_CAPACITY: usize = 8192;
+
+/// The patterns a word is hyphenated with: their language and minima.
+type HyphenationKey = (Language, usize, usize);
+
+/// A word and the patterns it is hyphenated with.
+type WordKey = (Box<str>, HyphenationKey);
+
+thread_local! {
+    static SET: RefCell<Memo<SetKey, SetLines>> = RefCell::new(Memo::new(SET_CAPACITY));
+    static PREPARED: RefCell<Memo<PreparedKey, Arc<Prepared>>> =
+        RefCell::new(Memo::new(PREPARED_CAPACITY));
+    static HYPHENATION: RefCell<Memo<WordKey, Arc<[usize]>>> =
+        RefCell::new(Memo::new(HYPHENATION_CAPACITY));
+}
+
+/// Runs `make` unless the set-lines table has `key`; stores what it made.
+fn memo_set(
+    key: SetKey,
+    make: impl FnOnce() -> Result<Vec<SetLine>, LayoutError>,
+) -> Result<SetLines, LayoutError> {
+    if let Some(lines) = SET.with(|m| m.borrow().lookup(&key)) {
+        return Ok(lines);
+    }
+    let lines = Arc::new(make()?);
+    SET.with(|m| m.borrow_mut().store(key, lines.clone()));
+    Ok(lines)
+}
+
 /// Builds the item list for a paragraph and sets its lines.
 pub(crate) fn set_paragraph(
     runs: &[Run],
     style: ParaStyle,
     fonts: &Fonts,
     hyphenator: Option<&Standard>,
-) -> Result<Vec<SetLine>, LayoutError> {
-    let prepared = prepare(runs, style.size, style.align, fonts)?;
-    set_prepared(&prepared, style, fonts, hyphenator)
+) -> Result<SetLines, LayoutError> {
+    let make = || {
+        let prepared = prepare_uncached(runs, style.size, style.align, fonts, Arc::from([]))?;
+        set_prepared_uncached(&prepared, style, fonts, hyphenator)
+    };
+    if !cache::enabled() {
+        return make().map(Arc::new);
+    }
+    let key = SetKey {
+        content: content_key(runs),
+        size: style.size.to_bits(),
+        measure: style.measure.to_bits(),
+        align: style.align,
+        patterns: patterns_key(style, hyphenator),
+        fonts: fonts.id(),
+    };
+    memo_set(key, make)
 }
 
 /// A paragraph measured once (without hyphenation), ready to be set at any width.
 pub(crate) struct Prepared {
+    /// The runs' [`content_key`] (empty when memoising is off).
+    content: Arc<[u8]>,
     text: Text,
     /// The paragraph's link targets (see [`link_targets`]).
     pub targets: Vec<String>,
@@ -340,6 +455,36 @@ pub(crate) fn prepare(
     size: f32,
     align: Align,
     fonts: &Fonts,
+) -> Result<Arc<Prepared>, LayoutError> {
+    if !cache::enabled() {
+        return prepare_uncached(runs, size, align, fonts, Arc::from([])).map(Arc::new);
+    }
+    let key = PreparedKey {
+        content: content_key(runs),
+        size: size.to_bits(),
+        align,
+        fonts: fonts.id(),
+    };
+    if let Some(p) = PREPARED.with(|m| m.borrow().lookup(&key)) {
+        return Ok(p);
+    }
+    let p = Arc::new(prepare_uncached(
+        runs,
+        size,
+        align,
+        fonts,
+        key.content.clone(),
+    )?);
+    PREPARED.with(|m| m.borrow_mut().store(key, p.clone()));
+    Ok(p)
+}
+
+fn prepare_uncached(
+    runs: &[Run],
+    size: f32,
+    align: Align,
+    fonts: &Fonts,
+    content: Arc<[u8]>,
 ) -> Result<Prepared, LayoutError> {
     let text = Text::new(runs);
     let style = ParaStyle {
@@ -379,6 +524,7 @@ pub(crate) fn prepare(
         }
     }
     Ok(Prepared {
+        content,
         text,
         targets: link_targets(runs),
         plain,
@@ -388,8 +534,30 @@ pub(crate) fn prepare(
     })
 }
 
-/// Sets a prepared paragraph; `style.align` must be the one it was prepared with.
+/// Sets a prepared paragraph with the alignment it was prepared with.
 pub(crate) fn set_prepared(
+    prepared: &Prepared,
+    style: ParaStyle,
+    fonts: &Fonts,
+    hyphenator: Option<&Standard>,
+) -> Result<SetLines, LayoutError> {
+    let make = || set_prepared_uncached(prepared, style, fonts, hyphenator);
+    // A paragraph prepared while memoising was off has no content key.
+    if !cache::enabled() || prepared.content.is_empty() {
+        return make().map(Arc::new);
+    }
+    let key = SetKey {
+        content: prepared.content.clone(),
+        size: style.size.to_bits(),
+        measure: style.measure.to_bits(),
+        align: prepared.align,
+        patterns: patterns_key(style, hyphenator),
+        fonts: fonts.id(),
+    };
+    memo_set(key, make)
+}
+
+fn set_prepared_uncached(
     prepared: &Prepared,
     style: ParaStyle,
     fonts: &Fonts,
@@ -662,8 +830,6 @@ fn push_word(
     // Common case first: a word that fits on a line and is not hyphenated becomes one
     // box per face, measured in a single pass.
     let first = items.len();
-    let mut current: Option<(usize, Face, Option<u16>)> = None;
-    let (mut units, mut total) = (0u64, 0u64);
     // Most words have one style; look it up per character only when they do not.
     let word_style = text.style_at(start);
     let word_link = text.link_at(start);
@@ -672,36 +838,6 @@ fn push_word(
         link,
         ..Item::boxed(face, from, to, width)
     };
-    for (i, c) in s[start..end].char_indices() {
-        let at = start + i;
-        if is_control(c) {
-            continue;
-        }
-        let (char_style, link) = if uniform {
-            (word_style, word_link)
-        } else {
-            (text.style_at(at), text.link_at(at))
-        };
-        let g = fonts
-            .glyph(c, char_style)
-            .ok_or_else(|| missing(c, s, at))?;
-        match current {
-            Some((_, face, l)) if face == g.face && l == link => {}
-            _ => {
-                if let Some((from, face, l)) = current {
-                    items.push(boxed(face, from, at, units as f64 * scale, l));
-                }
-                current = Some((at, g.face, link));
-                units = 0;
-            }
-        }
-        units += g.advance as u64;
-        total += g.advance as u64;
-    }
-    if let Some((from, face, l)) = current {
-        let to = s[..end].trim_end_matches(is_control).len().max(from);
-        items.push(boxed(face, from, to, units as f64 * scale, l));
-    }
     // A word that ends at a soft hyphen may be drawn with a hyphen after it: it must
     // fit with that hyphen, or it gets emergency break points like any overlong word.
     let fits = |units: u64| {
@@ -712,24 +848,36 @@ fn push_word(
             || width + fonts.advance(word_style_face(text, fonts, start), '-') as f64 * scale
                 <= measure
     };
-    if !hyphenate && fits(total) {
-        return Ok(());
+    // A hyphenated word is measured below, glyph by glyph.
+    if !hyphenate {
+        let word = &s[start..end];
+        let face = Face::for_style(word_style);
+        // The usual word: one style, printable ASCII the style's face has, so one box,
+        // measured from a table (no per-character decoding or face choice).
+        let ascii = match uniform && !word.is_empty() {
+            true => fonts.ascii_units(face, word.as_bytes()),
+            false => None,
+        };
+        let total = match ascii {
+            Some(units) => {
+                items.push(boxed(face, start, end, units as f64 * scale, word_link));
+                units
+            }
+            None => push_boxes(items, text, start, end, scale, fonts, uniform)?,
+        };
+        if fits(total) {
+            return Ok(());
+        }
+        items.truncate(first);
     }
-    items.truncate(first);
 
     // Measure once: (byte, face, advance) per drawn character.
     let mut glyphs: Vec<(usize, Face, u16, Option<u16>)> = Vec::with_capacity(end - start);
     let mut total: u64 = 0;
-    for (i, c) in s[start..end].char_indices() {
-        let at = start + i;
-        if is_control(c) {
-            continue;
-        }
-        let g = fonts
-            .glyph(c, text.style_at(at))
-            .ok_or_else(|| missing(c, s, at))?;
+    for glyph in word_glyphs(text, fonts, start, end, uniform) {
+        let (at, g, link) = glyph?;
         total += g.advance as u64;
-        glyphs.push((at, g.face, g.advance, text.link_at(at)));
+        glyphs.push((at, g.face, g.advance, link));
     }
     let too_wide = !fits(total);
 
@@ -800,6 +948,73 @@ fn push_word(
     Ok(())
 }
 
+/// The drawn characters of the word at `start..end`: byte offset, glyph and link
+/// (`uniform`: one style and link for the whole word, looked up once).
+fn word_glyphs<'a>(
+    text: &'a Text,
+    fonts: &'a Fonts,
+    start: usize,
+    end: usize,
+    uniform: bool,
+) -> impl Iterator<Item = Result<(usize, Glyph, Option<u16>), LayoutError>> + 'a {
+    let (word_style, word_link) = (text.style_at(start), text.link_at(start));
+    text.text[start..end]
+        .char_indices()
+        .filter(|&(_, c)| !is_control(c))
+        .map(move |(i, c)| {
+            let at = start + i;
+            let (style, link) = if uniform {
+                (word_style, word_link)
+            } else {
+                (text.style_at(at), text.link_at(at))
+            };
+            let g = fonts
+                .glyph(c, style)
+                .ok_or_else(|| missing(c, &text.text, at))?;
+            Ok((at, g, link))
+        })
+}
+
+/// Pushes the word at `start..end` as one box per face and link, glyph by glyph;
+/// returns its width in thousandths of an em at size 1.
+fn push_boxes(
+    items: &mut Vec<Item>,
+    text: &Text,
+    start: usize,
+    end: usize,
+    scale: f64,
+    fonts: &Fonts,
+    uniform: bool,
+) -> Result<u64, LayoutError> {
+    let s = &text.text;
+    let mut current: Option<(usize, Face, Option<u16>)> = None;
+    let (mut units, mut total) = (0u64, 0u64);
+    let boxed = |face: Face, from: usize, to: usize, units: u64, link: Option<u16>| Item {
+        link,
+        ..Item::boxed(face, from, to, units as f64 * scale)
+    };
+    for glyph in word_glyphs(text, fonts, start, end, uniform) {
+        let (at, g, link) = glyph?;
+        match current {
+            Some((_, face, l)) if face == g.face && l == link => {}
+            _ => {
+                if let Some((from, face, l)) = current {
+                    items.push(boxed(face, from, at, units, l));
+                }
+                current = Some((at, g.face, link));
+                units = 0;
+            }
+        }
+        units += g.advance as u64;
+        total += g.advance as u64;
+    }
+    if let Some((from, face, l)) = current {
+        let to = s[..end].trim_end_matches(is_control).len().max(from);
+        items.push(boxed(face, from, to, units, l));
+    }
+    Ok(total)
+}
+
 /// The face of the first character of the word at `start` (for the hyphen's width).
 fn word_style_face(text: &Text, fonts: &Fonts, start: usize) -> Face {
     text.text[start..]
@@ -811,6 +1026,27 @@ fn word_style_face(text: &Text, fonts: &Fonts, start: usize) -> Face {
 
 /// Adds the dictionary's hyphenation points inside each run of letters of `word`.
 fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(usize, bool)>) {
+    // The patterns cost about 12,000 instructions a word, and the words of a contract
+    // repeat: the points are memoised per word (and patterns), within a document too.
+    let key = (
+        Box::<str>::from(word),
+        (h.language(), h.minima.0, h.minima.1),
+    );
+    let points = match HYPHENATION.with(|m| m.borrow().lookup(&key)) {
+        Some(points) => points,
+        None => {
+            let mut points = Vec::new();
+            word_hyphenation_points(word, h, &mut points);
+            let points: Arc<[usize]> = points.into();
+            HYPHENATION.with(|m| m.borrow_mut().store(key, points.clone()));
+            points
+        }
+    };
+    out.extend(points.iter().map(|&b| (offset + b, true)));
+}
+
+/// The byte offsets in `word` where the patterns allow a hyphen that reads well.
+fn word_hyphenation_points(word: &str, h: &Standard, out: &mut Vec<usize>) {
     let mut i = 0;
     let bytes_len = word.len();
     while i < bytes_len {
@@ -834,7 +1070,7 @@ fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(us
                     && count - left >= MIN_HYPHEN_SIDE
                     && reads_well(&run[..b], &run[b..])
                 {
-                    out.push((offset + i + b, true));
+                    out.push(i + b);
                 }
             }
         }
@@ -1341,7 +1577,7 @@ mod tests {
         )
         .unwrap();
         assert!(lines.len() > 3);
-        for l in &lines {
+        for l in lines.iter() {
             assert!(l.width <= 80.0 + 1e-9);
         }
         let joined: String = lines
@@ -1409,7 +1645,7 @@ mod tests {
         for measure in [90.0, 120.0, 150.0, 200.0] {
             let lines =
                 set_paragraph(&[Run::plain(text)], style(measure, Align::Left), &f, None).unwrap();
-            for l in &lines {
+            for l in lines.iter() {
                 let t: String = l.runs.iter().map(|r| r.text.as_str()).collect();
                 assert!(!t.ends_with('-'), "{measure}: {t:?}");
             }
@@ -1442,6 +1678,164 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert!(!lines[0].justified);
         assert_eq!(lines[1].runs[0].text, "Königstraße 12");
+    }
+
+    /// Sets each variant with the memo tables on, one after the other (so a key that
+    /// missed something would hand a later variant an earlier one's lines), and compares
+    /// each with the same paragraph set with the tables off.
+    fn memo_matches_uncached(variants: &[(Vec<Run>, ParaStyle, &Fonts, Option<&Standard>)]) {
+        cache::set_enabled(Some(true));
+        let cached: Vec<SetLines> = variants
+            .iter()
+            .map(|(runs, st, f, h)| set_paragraph(runs, *st, f, *h).unwrap())
+            .collect();
+        // Asked again, the table answers with the same lines (nothing recomputed).
+        for ((runs, st, f, h), first) in variants.iter().zip(&cached) {
+            let again = set_paragraph(runs, *st, f, *h).unwrap();
+            assert!(
+                Arc::ptr_eq(first, &again),
+                "{runs:?} at {st:?} was set again"
+            );
+        }
+        cache::set_enabled(Some(false));
+        for ((runs, st, f, h), got) in variants.iter().zip(&cached) {
+            let want = set_paragraph(runs, *st, f, *h).unwrap();
+            assert_eq!(**got, *want, "{runs:?} at {st:?}");
+        }
+        cache::set_enabled(None);
+    }
+
+    #[test]
+    fn memo_keys_on_width_size_alignment_and_hyphenation() {
+        let f = fonts();
+        let h = Standard::from_embedded(Language::EnglishUS).unwrap();
+        let runs = vec![Run::plain(PROSE)];
+        let mut variants = Vec::new();
+        for measure in [300.0, 200.0, 120.0] {
+            for size in [11.0, 9.5] {
+                for align in [Align::Justify, Align::Left] {
+                    for hyphenate in [false, true] {
+                        let st = ParaStyle {
+                            size,
+                            measure,
+                            align,
+                            hyphenate,
+                        };
+                        variants.push((runs.clone(), st, &f, Some(&h)));
+                    }
+                }
+            }
+        }
+        // Hyphenation asked for, but no patterns.
+        let mut st = style(120.0, Align::Justify);
+        st.hyphenate = true;
+        variants.push((runs.clone(), st, &f, None));
+        memo_matches_uncached(&variants);
+    }
+
+    #[test]
+    fn memo_keys_on_styles_links_and_run_boundaries() {
+        let f = fonts();
+        let st = style(200.0, Align::Justify);
+        let split = |a: &str, b: &str, style: Style, link: Option<&str>| {
+            vec![
+                Run::plain(a),
+                Run {
+                    text: b.to_owned(),
+                    style,
+                    link: link.map(str::to_owned),
+                },
+            ]
+        };
+        let variants: Vec<_> = [
+            split(
+                "The Processor shall ",
+                "notify the Controller",
+                Style::Regular,
+                None,
+            ),
+            split(
+                "The Processor shall ",
+                "notify the Controller",
+                Style::Bold,
+                None,
+            ),
+            split(
+                "The Processor shall ",
+                "notify the Controller",
+                Style::Italic,
+                None,
+            ),
+            split(
+                "The Processor shall notify ",
+                "the Controller",
+                Style::Bold,
+                None,
+            ),
+            split(
+                "The Processor shall ",
+                "notify the Controller",
+                Style::Regular,
+                Some("https://example.com/a"),
+            ),
+            split(
+                "The Processor shall ",
+                "notify the Controller",
+                Style::Regular,
+                Some("https://example.com/b"),
+            ),
+            split(
+                "The Processor shall ",
+                "notify the Controller",
+                Style::Regular,
+                Some(""),
+            ),
+        ]
+        .into_iter()
+        .map(|runs| (runs, st, &f, None))
+        .collect();
+        memo_matches_uncached(&variants);
+        // The keys themselves: where one run ends and the next begins, and an empty link
+        // against none, are told apart.
+        let a = content_key(&split("ab", "c", Style::Regular, None));
+        let b = content_key(&split("a", "bc", Style::Regular, None));
+        let c = content_key(&split("a", "bc", Style::Regular, Some("")));
+        assert!(a != b && b != c && a != c);
+    }
+
+    #[test]
+    fn memo_keys_on_the_fonts_instance_and_prepared_cells() {
+        let (f1, f2) = (fonts(), fonts());
+        assert_ne!(f1.id(), f2.id());
+        let st = style(150.0, Align::Left);
+        cache::set_enabled(Some(true));
+        let runs = [Run::plain(PROSE)];
+        let one = set_paragraph(&runs, st, &f1, None).unwrap();
+        let two = set_paragraph(&runs, st, &f2, None).unwrap();
+        assert!(
+            !Arc::ptr_eq(&one, &two),
+            "lines set with other fonts were reused"
+        );
+        // A cell measured once and set at two widths gets each width's lines, the same
+        // as a paragraph set directly.
+        let cell = prepare(&runs, 11.0, Align::Left, &f1).unwrap();
+        assert!(Arc::ptr_eq(
+            &cell,
+            &prepare(&runs, 11.0, Align::Left, &f1).unwrap()
+        ));
+        let wide = set_prepared(&cell, style(300.0, Align::Left), &f1, None).unwrap();
+        let narrow = set_prepared(&cell, style(100.0, Align::Left), &f1, None).unwrap();
+        assert!(wide.len() < narrow.len());
+        assert!(Arc::ptr_eq(
+            &one,
+            &set_prepared(&cell, st, &f1, None).unwrap()
+        ));
+        cache::set_enabled(Some(false));
+        assert_eq!(
+            *narrow,
+            *set_paragraph(&runs, style(100.0, Align::Left), &f1, None).unwrap()
+        );
+        cache::set_enabled(None);
     }
 
     #[test]
