@@ -6,8 +6,8 @@
 //! Most of a DPA is the same for every customer: the clauses are set at the same width
 //! with the same fonts, and many streams come out byte for byte the same. Stages memoise
 //! such work in a [`Memo`] kept per thread, so batch workers never wait on each other.
-//! A table is emptied whole when it is full, which keeps memory flat however many
-//! documents a process makes. What a stage memoises must be a pure function of its key:
+//! A table keeps two generations of bounded size (see [`Memo`]), which keeps memory
+//! flat however many documents a process makes. What a stage memoises must be a pure function of its key:
 //! the bytes of a document never depend on what was cached (tests render with and without
 //! the tables and compare).
 //!
@@ -39,18 +39,24 @@ pub fn enabled() -> bool {
     })
 }
 
-/// A bounded memo table: at most `capacity` entries, emptied whole when full.
+/// A bounded memo table in two generations: entries go into the young one; when it is
+/// full, it becomes the old one and the previous old one is dropped. An old entry that is
+/// used again moves back to the young one. So what every document uses (the clauses)
+/// stays, what one customer brought (their name in a paragraph) ages out, and the table
+/// never holds more than twice `capacity` entries.
 #[derive(Debug)]
 pub struct Memo<K, V> {
-    map: HashMap<K, V>,
+    young: HashMap<K, V>,
+    old: HashMap<K, V>,
     capacity: usize,
 }
 
 impl<K: Eq + Hash, V: Clone> Memo<K, V> {
-    /// An empty table that holds at most `capacity` entries.
+    /// An empty table that holds at most `capacity` entries per generation.
     pub fn new(capacity: usize) -> Self {
         Memo {
-            map: HashMap::new(),
+            young: HashMap::new(),
+            old: HashMap::new(),
             capacity: capacity.max(1),
         }
     }
@@ -59,47 +65,50 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     /// always, without storing, when memoising is off on this thread). Errors are not
     /// stored.
     pub fn get_or_try<E>(&mut self, key: K, make: impl FnOnce() -> Result<V, E>) -> Result<V, E> {
-        if !enabled() {
-            return make();
-        }
-        if let Some(v) = self.map.get(&key) {
-            return Ok(v.clone());
+        if let Some(v) = self.lookup(&key) {
+            return Ok(v);
         }
         let v = make()?;
-        if self.map.len() >= self.capacity {
-            self.map.clear();
-        }
-        self.map.insert(key, v.clone());
+        self.store(key, v.clone());
         Ok(v)
     }
 
     /// The stored value for `key`, if any (always `None` when memoising is off).
-    pub fn lookup(&self, key: &K) -> Option<V> {
+    pub fn lookup(&mut self, key: &K) -> Option<V> {
         if !enabled() {
             return None;
         }
-        self.map.get(key).cloned()
+        if let Some(v) = self.young.get(key) {
+            return Some(v.clone());
+        }
+        let (k, v) = self.old.remove_entry(key)?;
+        let out = v.clone();
+        self.insert(k, v);
+        Some(out)
     }
 
     /// Stores `value` under `key` (nothing when memoising is off).
     pub fn store(&mut self, key: K, value: V) {
-        if !enabled() {
-            return;
+        if enabled() {
+            self.insert(key, value);
         }
-        if self.map.len() >= self.capacity {
-            self.map.clear();
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        if self.young.len() >= self.capacity {
+            self.old = std::mem::take(&mut self.young);
         }
-        self.map.insert(key, value);
+        self.young.insert(key, value);
     }
 
     /// How many entries the table holds.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.young.len() + self.old.len()
     }
 
     /// Whether the table is empty.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.young.is_empty() && self.old.is_empty()
     }
 }
 
@@ -121,10 +130,25 @@ mod tests {
         }
         assert_eq!(calls, 2);
         m.get_or_try::<()>(3, || Ok(30)).unwrap();
-        assert!(m.len() <= 2);
+        assert!(m.len() <= 4);
         assert_eq!(m.lookup(&3), Some(30));
         assert!(m.get_or_try(4, || Err("no")).is_err());
         assert_eq!(m.lookup(&4), None);
+        set_enabled(None);
+    }
+
+    #[test]
+    fn entries_in_use_survive_and_one_offs_age_out() {
+        set_enabled(Some(true));
+        let mut m: Memo<u32, u32> = Memo::new(4);
+        // Key 0 is used by every "document"; the others once each.
+        for k in 1..100 {
+            m.get_or_try::<()>(0, || Ok(0)).unwrap();
+            m.get_or_try::<()>(k, || Ok(k)).unwrap();
+            assert!(m.len() <= 8);
+        }
+        assert_eq!(m.lookup(&0), Some(0));
+        assert_eq!(m.lookup(&1), None);
         set_enabled(None);
     }
 

@@ -517,7 +517,7 @@ fn text_from(runs: &[Run], at: usize) -> String {
 
 // Finished runs of the paragraphs, headings and cells of a few documents (a DPA has
 // about 400; most are the same for every customer).
-const FINISHED_CAPACITY: usize = 4096;
+const FINISHED_CAPACITY: usize = 1024;
 
 thread_local! {
     static FINISHED: RefCell<Memo<Vec<Run>, Arc<Vec<Run>>>> =
@@ -530,7 +530,7 @@ fn finish_runs(runs: Vec<Run>) -> Vec<Run> {
     if !cache::enabled() {
         return finish_runs_uncached(runs);
     }
-    if let Some(done) = FINISHED.with(|m| m.borrow().lookup(&runs)) {
+    if let Some(done) = FINISHED.with(|m| m.borrow_mut().lookup(&runs)) {
         return Arc::unwrap_or_clone(done);
     }
     let done = Arc::new(finish_runs_uncached(runs.clone()));

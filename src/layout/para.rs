@@ -373,14 +373,15 @@ struct SetKey {
 }
 
 // Sized for the paragraphs of a few documents: a DPA sets about 400 paragraphs and
-// cells, of which a handful depend on the customer; a table is emptied whole when full.
-const SET_CAPACITY: usize = 4096;
+// cells, of which a handful depend on the customer; capacities are per generation
+// (see `cache::Memo`), so one document's working set fits in one.
+const SET_CAPACITY: usize = 1024;
 // Measured paragraphs hold their item lists (several KB each): only table cells keep
 // them, which are fewer.
-const PREPARED_CAPACITY: usize = 1024;
+const PREPARED_CAPACITY: usize = 512;
 
 // A word's hyphenation points: a contract has a few thousand different words.
-const HYPHENATION_CAPACITY: usize = 8192;
+const HYPHENATION_CAPACITY: usize = 2048;
 
 /// The patterns a word is hyphenated with: their language and minima.
 type HyphenationKey = (Language, usize, usize);
@@ -401,7 +402,7 @@ fn memo_set(
     key: SetKey,
     make: impl FnOnce() -> Result<Vec<SetLine>, LayoutError>,
 ) -> Result<SetLines, LayoutError> {
-    if let Some(lines) = SET.with(|m| m.borrow().lookup(&key)) {
+    if let Some(lines) = SET.with(|m| m.borrow_mut().lookup(&key)) {
         return Ok(lines);
     }
     let lines = Arc::new(make()?);
@@ -465,7 +466,7 @@ pub(crate) fn prepare(
         align,
         fonts: fonts.id(),
     };
-    if let Some(p) = PREPARED.with(|m| m.borrow().lookup(&key)) {
+    if let Some(p) = PREPARED.with(|m| m.borrow_mut().lookup(&key)) {
         return Ok(p);
     }
     let p = Arc::new(prepare_uncached(
@@ -1032,7 +1033,7 @@ fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(us
         Box::<str>::from(word),
         (h.language(), h.minima.0, h.minima.1),
     );
-    let points = match HYPHENATION.with(|m| m.borrow().lookup(&key)) {
+    let points = match HYPHENATION.with(|m| m.borrow_mut().lookup(&key)) {
         Some(points) => points,
         None => {
             let mut points = Vec::new();

@@ -77,9 +77,9 @@ impl PartialEq for Key {
 impl Eq for Key {}
 
 /// Streams kept per thread: a DPA writes about 30, half of which repeat from one
-/// customer to the next; 192 entries of a few KB each (uncompressed and compressed) keep
-/// several documents' worth, well under a megabyte or two per thread.
-const MEMO_CAPACITY: usize = 192;
+/// customer to the next (a notice adds about ten); 64 entries per generation of a few to
+/// 40 KB each (uncompressed and compressed) hold what repeats, a few MB per thread.
+const MEMO_CAPACITY: usize = 64;
 
 thread_local! {
     /// One deflate state per kind, reused: a reset state compresses exactly like a new
@@ -100,7 +100,7 @@ pub(super) fn deflate(kind: Kind, data: Vec<u8>) -> Result<Deflated, PdfError> {
         digest: xxh3_128(&data),
         bytes: data,
     };
-    if let Some(hit) = STREAMS.with_borrow(|m| m.lookup(&key)) {
+    if let Some(hit) = STREAMS.with_borrow_mut(|m| m.lookup(&key)) {
         return Ok(hit);
     }
     let out = Deflated {

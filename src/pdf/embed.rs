@@ -71,7 +71,7 @@ struct SubsetKey {
 }
 
 /// Subsets kept per thread: one per face and glyph set; a batch's customers share a few.
-const MEMO_CAPACITY: usize = 64;
+const MEMO_CAPACITY: usize = 16;
 
 thread_local! {
     static SUBSETS: RefCell<Memo<SubsetKey, Arc<FaceSubset>>> =
@@ -127,7 +127,7 @@ pub(super) fn embed_fonts(
                 .filter_map(|g| slots[g as usize].map(|c| (g, c)))
                 .collect(),
         };
-        let sub = match SUBSETS.with_borrow(|m| m.lookup(&key)) {
+        let sub = match SUBSETS.with_borrow_mut(|m| m.lookup(&key)) {
             Some(hit) => hit,
             None => {
                 let made = Arc::new(subset_face(fonts, face, slots)?);
