@@ -300,6 +300,15 @@ impl Issuer {
         }
     }
 
+    /// What the template is told about the signature of a document issued on `issued`.
+    pub fn signing_info(&self, issued: NaiveDate) -> SigningInfo {
+        SigningInfo {
+            key_id: self.keys.key_id().to_string(),
+            issued,
+            verify_hint: self.verify_hint(),
+        }
+    }
+
     /// Renders and signs one customer's document of a kind, dated `issued`.
     pub fn make(
         &self,
@@ -308,11 +317,7 @@ impl Issuer {
         issued: NaiveDate,
     ) -> Result<Product, IssueError> {
         self.check_glyphs(customer)?;
-        let signing = SigningInfo {
-            key_id: self.keys.key_id().to_string(),
-            issued,
-            verify_hint: self.verify_hint(),
-        };
+        let signing = self.signing_info(issued);
         let doc = self.composer.document(kind, customer, &signing)?;
         let pdf = match self.keys.pdf() {
             None => self.typesetter.render(&doc).map_err(IssueError::Render)?,
