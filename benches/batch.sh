@@ -27,11 +27,7 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "binary:  $dpa ($(stat -c %y "$dpa" | cut -d. -f1))"
 for n in "${counts[@]}"; do
   csv="$work/customers-$n.csv"
-  awk -v n="$n" 'BEGIN {
-    print "id,legal_name,address,country,email,effective,signatory_name,signatory_title,features"
-    for (i = 1; i <= n; i++)
-      printf "customer-%05d,Customer %05d GmbH,\"Hauptstra\303\237e %d, 10115 Berlin, Germany\",DE,privacy%d@customer.example,2026-06-01,Erika Mustermann,Managing Director,\n", i, i, i, i
-  }' >"$csv"
+  benches/customers.sh 1 "$n" >"$csv"
   for r in $(seq 1 "$runs"); do
     out="$work/out-$n-$r"
     load=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -31,13 +31,7 @@ large=${LARGE:-60}
 work=$(mktemp -d "${TMPDIR:-/tmp}/dpa-instructions.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-customers() {
-  awk -v n="$1" 'BEGIN {
-    print "id,legal_name,address,country,email,effective,signatory_name,signatory_title,features"
-    for (i = 1; i <= n; i++)
-      printf "customer-%05d,Customer %05d GmbH,\"Hauptstra\303\237e %d, 10115 Berlin, Germany\",DE,privacy%d@customer.example,2026-06-01,Erika Mustermann,Managing Director,\n", i, i, i, i
-  }' >"$2"
-}
+customers() { benches/customers.sh 1 "$1" >"$2"; }
 
 # Static instruction counts of the two SHA-256 block functions in this binary.
 sha_ratio=$(objdump -d --no-show-raw-insn "$dpa" | awk '

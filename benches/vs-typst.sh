@@ -35,8 +35,8 @@ trap 'rm -rf "$work"' EXIT
 target/release/examples/document --customer benches/typst/customer.toml \
   --issue-date 2026-06-01 >"$work/doc.json"
 python3 benches/typst/convert.py "$work/doc.json" --out "$work/dpa.typ"
-benches/typst/customers.sh 1 "$n" >"$work/customers.csv"
-benches/typst/customers.sh 99991 99995 >"$work/warmup.csv"
+benches/customers.sh 1 "$n" >"$work/customers.csv"
+benches/customers.sh 99991 99995 >"$work/warmup.csv"
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -r)"
 echo "dpa:     $(git rev-parse --short HEAD) $(git diff --quiet HEAD -- src && echo clean || echo '+ uncommitted src changes'), target/release/dpa"

@@ -21,7 +21,7 @@ target/release/examples/document --customer benches/typst/customer.toml \
 python3 benches/typst/convert.py "$work/doc.json" --out "$work/dpa.typ"
 
 # Customer i, as one CSV row for dpa and as sys.inputs for Typst.
-benches/typst/customers.sh "$i" "$i" >"$work/one.csv"
+benches/customers.sh "$i" "$i" >"$work/one.csv"
 target/release/dpa batch --customers "$work/one.csv" --out "$work/dpa-out" \
   --issue-date 2026-06-01 >/dev/null 2>"$work/batch.err" || { cat "$work/batch.err" >&2; exit 2; }
 dpa_pdf=$(find "$work/dpa-out" -name '*.pdf' -print -quit)

@@ -2,7 +2,7 @@
 """Sets one Typst document for many customers with one reused Typst compiler and times it.
 
 In: the .typ file benches/typst/convert.py made, a customers CSV in dpa's batch format
-(benches/typst/customers.sh), an output folder. The compiler is made once (fonts from the
+(benches/customers.sh), an output folder. The compiler is made once (fonts from the
 repository's fonts/ only, no system fonts), warmed up with the --warmup-customers CSV
 (customers that are not timed, so no timed document repeats a warmed one), then every
 customer of --customers is compiled with its values as sys.inputs and written to

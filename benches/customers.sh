@@ -3,7 +3,7 @@
 # customers benches/batch.sh generates: customer-00001 is "Customer 00001 GmbH" at
 # "Hauptstraße 1", privacy1@customer.example, effective 2026-06-01, no features.
 #
-# Usage: benches/typst/customers.sh FROM TO > customers.csv
+# Usage: benches/customers.sh FROM TO > customers.csv
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 FROM TO" >&2; exit 2; }
 awk -v from="$1" -v to="$2" 'BEGIN {
