@@ -197,7 +197,7 @@ impl Composer {
                 template::long_date(notice.date).into(),
             );
         }
-        Ok(self.template(kind)?.template.render(&context)?)
+        Ok(self.template(kind)?.template.render_owned(context)?)
     }
 
     /// Composes one customer's document of the given kind.

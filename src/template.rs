@@ -203,6 +203,16 @@ impl Template {
             .map_err(|e| self.render_error(e))
     }
 
+    /// Renders the template over a context it may keep, into Markdown text.
+    ///
+    /// The same text as [`Template::render`]; handlebars copies a borrowed context whole
+    /// before rendering (by serialising it), which taking it by value avoids.
+    pub fn render_owned(&self, context: Value) -> Result<String, TemplateError> {
+        self.registry
+            .render_with_context(&self.name, &handlebars::Context::from(context))
+            .map_err(|e| self.render_error(e))
+    }
+
     fn render_error(&self, e: RenderError) -> TemplateError {
         let name = e.template_name.clone().unwrap_or_else(|| self.name.clone());
         let (line, column) = (e.line_no.unwrap_or(0), e.column_no.unwrap_or(0));
@@ -1249,8 +1259,13 @@ mod tests {
         assert_eq!(field_label("location"), "location of processing");
     }
 
+    /// Renders with both entry points, which must agree, text and errors alike.
     fn render(source: &str, context: &Value) -> Result<String, TemplateError> {
-        Template::new(source, "t.md.hbs")?.render(context)
+        let template = Template::new(source, "t.md.hbs")?;
+        let borrowed = template.render(context);
+        let owned = template.render_owned(context.clone());
+        assert_eq!(format!("{borrowed:?}"), format!("{owned:?}"), "{source}");
+        borrowed
     }
 
     #[test]
