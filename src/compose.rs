@@ -3,8 +3,9 @@
 //! In: a [`Composer`] built once per run (vendor, annex and fingerprint, the templates, the
 //! change notice's inputs, the annex attachment), a customer and the signing facts.
 //! Out: a [`Document`] (blocks, footer, metadata, attachments) for the engine.
-//! Steps, for either kind: context (`template::context`, plus `template::notice_context`
-//! for a notice) -> Handlebars -> Markdown -> blocks.
+//! Steps, for either kind: context (a [`RunContext`] made with the composer adds each
+//! customer's parts to what the vendor and annex give once; `template::add_notice_context`
+//! adds a notice's) -> Handlebars -> Markdown -> blocks.
 //!
 //! The customer must have been loaded against this annex (`load::customer_for`,
 //! `load::customers_for`), which checks its features once; the annex's vendor is checked
@@ -16,11 +17,12 @@ use thiserror::Error;
 
 use crate::annex::{Fingerprint, diff::AnnexDiff};
 use crate::document::{Attachment, Block, Document, Metadata, Party, SignatureBlock};
+use crate::legal::Specimen;
 use crate::load::{self, LoadError};
 use crate::markup::{self, MarkupError};
 use crate::model::{Annex, Customer, Vendor};
 use crate::output;
-use crate::template::{self, SigningInfo, TemplateError, TemplateFile};
+use crate::template::{self, RunContext, SigningInfo, TemplateError, TemplateFile};
 
 /// What kind of document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -112,9 +114,8 @@ impl NoticeInputs {
 
 /// Everything composition needs that is the same for every customer of a run.
 pub struct Composer {
-    vendor: Vendor,
-    annex: Annex,
-    fingerprint: Fingerprint,
+    /// Vendor, annex and fingerprint, with the context parts that depend on them alone.
+    run: RunContext,
     dpa: TemplateFile,
     notice: Option<NoticeInputs>,
     /// The annex as an embedded file, made once: every document of a run carries it.
@@ -130,26 +131,25 @@ impl Composer {
         notice: Option<NoticeInputs>,
     ) -> Result<Composer, ComposeError> {
         load::check_annex_vendor(&vendor, &annex)?;
+        let fingerprint = crate::annex::fingerprint(&annex);
         Ok(Composer {
-            fingerprint: crate::annex::fingerprint(&annex),
             attachment: annex_attachment(&annex),
-            vendor,
-            annex,
+            run: RunContext::new(vendor, annex, fingerprint),
             dpa,
             notice,
         })
     }
 
     pub fn vendor(&self) -> &Vendor {
-        &self.vendor
+        self.run.vendor()
     }
 
     pub fn annex(&self) -> &Annex {
-        &self.annex
+        self.run.annex()
     }
 
     pub fn fingerprint(&self) -> &Fingerprint {
-        &self.fingerprint
+        self.run.fingerprint()
     }
 
     /// The change notice's inputs, when this run issues notices.
@@ -168,7 +168,7 @@ impl Composer {
     /// The file name of a kind of document: vendor, kind and annex version, e.g.
     /// `segmetrics-inc-dpa-2026-05-26.pdf`.
     pub fn file_name(&self, kind: Kind) -> String {
-        file_name(&self.vendor, &self.annex, kind)
+        file_name(self.vendor(), self.annex(), kind)
     }
 
     /// The Markdown a kind of document renders to for one customer.
@@ -178,16 +178,23 @@ impl Composer {
         customer: &Customer,
         signing: &SigningInfo,
     ) -> Result<String, ComposeError> {
-        let mut context = template::context(
-            &self.vendor,
-            &self.annex,
-            &self.fingerprint,
-            customer,
-            signing,
-        );
+        self.render(kind, customer, signing)
+            .map(|(markdown, _)| markdown)
+    }
+
+    /// The Markdown of a kind of document for one customer, and why it is a specimen.
+    fn render(
+        &self,
+        kind: Kind,
+        customer: &Customer,
+        signing: &SigningInfo,
+    ) -> Result<(String, Specimen), ComposeError> {
+        // Worked out once: the context prints it and the watermark follows it.
+        let specimen = self.run.specimen(customer, &signing.key_id);
+        let mut context = self.run.context(customer, signing, &specimen);
         if kind == Kind::Notice {
             let notice = self.notice.as_ref().ok_or(ComposeError::NoNotice)?;
-            template::add_notice_context(&mut context, &self.vendor, &self.annex, notice);
+            template::add_notice_context(&mut context, self.vendor(), self.annex(), notice);
         } else if let Some(notice) = &self.notice
             && let Some(issue) = context.get_mut("issue").and_then(|i| i.as_object_mut())
         {
@@ -197,7 +204,8 @@ impl Composer {
                 template::long_date(notice.date).into(),
             );
         }
-        Ok(self.template(kind)?.template.render(&context)?)
+        let markdown = self.template(kind)?.template.render_owned(context)?;
+        Ok((markdown, specimen))
     }
 
     /// Composes one customer's document of the given kind.
@@ -207,12 +215,12 @@ impl Composer {
         customer: &Customer,
         signing: &SigningInfo,
     ) -> Result<Document, ComposeError> {
-        let markdown = self.markdown(kind, customer, signing)?;
+        let (markdown, specimen) = self.render(kind, customer, signing)?;
         // Only the DPA is signed by both parties; the notice is signed by the vendor alone.
         let mut signatures =
-            (kind == Kind::Dpa).then(|| signature_block(&self.vendor, customer, signing));
+            (kind == Kind::Dpa).then(|| signature_block(self.vendor(), customer, signing));
         if let Some(block) = &mut signatures
-            && crate::legal::is_consolidated(&self.annex, customer)
+            && crate::legal::is_consolidated(self.annex(), customer)
         {
             // The Controller signed the Agreement when it was concluded; a list change
             // needs no new signature (clause 13.5), so its lines are marked, not left blank.
@@ -232,12 +240,10 @@ impl Composer {
                 }
             })?;
         // A specimen says so on every page, not only in a paragraph a reader may skip.
-        let specimen =
-            crate::legal::Specimen::of(&self.vendor, &self.annex, customer, &signing.key_id);
         Ok(Document {
             meta: self.metadata(kind, customer, signing.issued),
             blocks,
-            footer: footer(&self.annex, &self.fingerprint),
+            footer: footer(self.annex(), self.fingerprint()),
             attachments: vec![self.attachment.clone()],
             lang: None,
             watermark: specimen
@@ -248,7 +254,7 @@ impl Composer {
 
     /// The PDF metadata of a customer's document; its date is the issue date.
     pub fn metadata(&self, kind: Kind, customer: &Customer, issued: NaiveDate) -> Metadata {
-        let (vendor, annex) = (&self.vendor, &self.annex);
+        let (vendor, annex) = (self.vendor(), self.annex());
         let (title, subject) = match (kind, &self.notice) {
             (Kind::Notice, Some(notice)) => (
                 format!(
@@ -280,7 +286,7 @@ impl Composer {
                 "GDPR Article 28".to_string(),
                 format!("customer={}", customer.id),
                 format!("annex={}", annex.version),
-                format!("annex_sha256={}", self.fingerprint.hex()),
+                format!("annex_sha256={}", self.fingerprint().hex()),
             ],
             date: issued,
         }

@@ -677,17 +677,18 @@ impl Specimen {
 /// `example.net`, `example.org`). A document built from such inputs is a specimen.
 pub fn placeholders(vendor: &Vendor, annex: &Annex, customer: &Customer) -> Vec<String> {
     let mut found = Vec::new();
-    for (root, value) in [
-        ("vendor", serde_json::to_value(vendor)),
-        ("annex", serde_json::to_value(annex)),
-        ("customer", serde_json::to_value(customer)),
-    ] {
-        if let Ok(value) = value {
-            let mut path = root.to_string();
-            walk(&value, &mut path, &mut found);
-        }
-    }
+    find_placeholders("vendor", vendor, &mut found);
+    find_placeholders("annex", annex, &mut found);
+    find_placeholders("customer", customer, &mut found);
     found
+}
+
+/// Adds the paths of the placeholder strings of one input, named `root`, to `found`.
+fn find_placeholders(root: &str, input: &impl serde::Serialize, found: &mut Vec<String>) {
+    if let Ok(value) = serde_json::to_value(input) {
+        let mut path = root.to_string();
+        walk(&value, &mut path, found);
+    }
 }
 
 /// Adds the paths of the placeholder strings under `value`; `path` is its own path, one
@@ -784,35 +785,92 @@ pub fn context(
     customer: &Customer,
     signing: &SigningInfo,
 ) -> Map<String, Value> {
-    let mut out = Map::new();
-    let processing = vendor.processing.as_ref();
-    out.insert(
-        "processing".into(),
-        processing.map_or(Value::Null, processing_context),
-    );
-    out.insert(
-        "transfers".into(),
-        processing.map_or(Value::Null, |p| {
-            transfers_context(p, vendor, annex, customer)
-        }),
-    );
-    out.insert("issue".into(), issue_context(annex, customer, signing));
-    let specimen = Specimen::of(vendor, annex, customer, &signing.key_id);
-    out.insert(
-        "specimen".into(),
-        json!({
-            "any": specimen.any(),
-            "placeholders": !specimen.fields.is_empty(),
-            "demo_key": specimen.demo_key,
-            "fields": specimen.fields,
-        }),
-    );
-    let features = processing.map(|p| &p.features);
-    out.insert(
-        "published".into(),
-        published_context(annex, customer, features),
-    );
-    out
+    let shared = Shared::new(vendor, annex);
+    let specimen = shared.specimen(customer, &signing.key_id);
+    let published = published(vendor, annex, &customer.features);
+    shared.context(vendor, annex, customer, signing, &specimen, published)
+}
+
+/// What this module's context and specimen check take from the vendor and annex alone,
+/// worked out once for all the customers of a run.
+///
+/// Its methods must be given the vendor and annex it was made from.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    /// The `processing` field (null when the vendor states no facts).
+    processing: Value,
+    /// The vendor's and the annex's placeholder fields, in the order [`placeholders`]
+    /// lists them (before the customer's).
+    placeholders: Vec<String>,
+}
+
+impl Shared {
+    /// Works out the customer-independent parts for a vendor and annex.
+    pub fn new(vendor: &Vendor, annex: &Annex) -> Shared {
+        let mut placeholders = Vec::new();
+        find_placeholders("vendor", vendor, &mut placeholders);
+        find_placeholders("annex", annex, &mut placeholders);
+        Shared {
+            processing: vendor
+                .processing
+                .as_ref()
+                .map_or(Value::Null, processing_context),
+            placeholders,
+        }
+    }
+
+    /// The same as [`Specimen::of`], walking only the customer's values.
+    pub fn specimen(&self, customer: &Customer, key_id: &str) -> Specimen {
+        let mut fields = self.placeholders.clone();
+        find_placeholders("customer", customer, &mut fields);
+        Specimen {
+            fields,
+            demo_key: is_demo_key(key_id),
+        }
+    }
+
+    /// The fields of [`context`], given the customer's specimen reasons (from
+    /// [`Shared::specimen`]) and published list (from [`published`]).
+    pub fn context(
+        &self,
+        vendor: &Vendor,
+        annex: &Annex,
+        customer: &Customer,
+        signing: &SigningInfo,
+        specimen: &Specimen,
+        published: Value,
+    ) -> Map<String, Value> {
+        let mut out = Map::new();
+        out.insert("processing".into(), self.processing.clone());
+        out.insert(
+            "transfers".into(),
+            vendor.processing.as_ref().map_or(Value::Null, |p| {
+                transfers_context(p, vendor, annex, customer)
+            }),
+        );
+        out.insert("issue".into(), issue_context(annex, customer, signing));
+        out.insert(
+            "specimen".into(),
+            json!({
+                "any": specimen.any(),
+                "placeholders": !specimen.fields.is_empty(),
+                "demo_key": specimen.demo_key,
+                "fields": specimen.fields,
+            }),
+        );
+        out.insert("published".into(), published);
+        out
+    }
+}
+
+/// The `published` field for a customer who enabled `features`: it depends on nothing
+/// else of the customer, so a run can reuse it between customers with the same features.
+pub fn published(vendor: &Vendor, annex: &Annex, features: &[String]) -> Value {
+    published_context(
+        annex,
+        features,
+        vendor.processing.as_ref().map(|p| &p.features),
+    )
 }
 
 fn processing_context(p: &Processing) -> Value {
@@ -920,7 +978,7 @@ fn issue_context(annex: &Annex, customer: &Customer, signing: &SigningInfo) -> V
 /// Controller, so that Annex III prints exactly the list the fingerprint covers.
 fn published_context(
     annex: &Annex,
-    customer: &Customer,
+    enabled: &[String],
     features: Option<&BTreeMap<String, String>>,
 ) -> Value {
     let mut has_opt_in = false;
@@ -934,7 +992,7 @@ fn published_context(
                 .entries
                 .iter()
                 .map(|e| {
-                    let used = e.applies_to(&customer.features);
+                    let used = e.applies_to(enabled);
                     has_opt_in |= e.activation == Activation::OptIn;
                     has_unused |= !used;
                     has_opt_out |= e.activation == Activation::OptOut;

@@ -203,6 +203,16 @@ impl Template {
             .map_err(|e| self.render_error(e))
     }
 
+    /// Renders the template over a context it may keep, into Markdown text.
+    ///
+    /// The same text as [`Template::render`]; handlebars copies a borrowed context whole
+    /// before rendering (by serialising it), which taking it by value avoids.
+    pub fn render_owned(&self, context: Value) -> Result<String, TemplateError> {
+        self.registry
+            .render_with_context(&self.name, &handlebars::Context::from(context))
+            .map_err(|e| self.render_error(e))
+    }
+
     fn render_error(&self, e: RenderError) -> TemplateError {
         let name = e.template_name.clone().unwrap_or_else(|| self.name.clone());
         let (line, column) = (e.line_no.unwrap_or(0), e.column_no.unwrap_or(0));
@@ -815,95 +825,219 @@ pub fn context(
     customer: &Customer,
     signing: &SigningInfo,
 ) -> Value {
-    let mut entry_count = 0;
-    let mut has_opt_in = false;
-    let mut has_opt_out = false;
-    let mut has_account_only = false;
-    let sections: Vec<Value> = annex
-        .sections
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let applying: Vec<&Entry> = s
-                .entries
-                .iter()
-                .filter(|e| e.applies_to(&customer.features))
-                .collect();
-            entry_count += applying.len();
-            has_opt_in |= applying.iter().any(|e| e.activation == Activation::OptIn);
-            has_opt_out |= applying.iter().any(|e| e.activation == Activation::OptOut);
-            has_account_only |= !s.subprocessors;
-            json!({
-                "number": i + 1,
-                "title": s.title,
-                "description": s.description,
-                "subprocessors": s.subprocessors,
-                // Which optional columns the section's table needs.
-                "has_certifications": applying.iter().any(|e| !e.certifications.is_empty()),
-                "has_websites": applying.iter().any(|e| e.website.is_some()),
-                "has_transfers": applying.iter().any(|e| !e.transfer_mechanism.is_empty()),
-                "has_details": applying.iter().any(|e| {
-                    e.legal_address.is_some()
-                        || e.has_access.is_some()
-                        || e.no_access.is_some()
-                        || !e.remarks.is_empty()
-                }),
-                "entries": applying.into_iter().map(entry).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let mut context = json!({
-        "vendor": {
-            "legal_name": vendor.legal_name,
-            "address": one_line(&vendor.address),
-            "address_lines": address_lines(&vendor.address),
-            "email": vendor.email,
-            "website": vendor.website,
-            "notice_days": vendor.notice_days,
-            "governing_law": vendor.governing_law,
-            "subprocessors_url": vendor.subprocessors_url,
-            "signatory": signatory(&vendor.signatory),
-        },
-        "customer": {
-            "id": customer.id,
-            "legal_name": customer.legal_name,
-            "address": one_line(&customer.address),
-            "address_lines": address_lines(&customer.address),
-            "country": customer.country,
-            "email": customer.email,
-            "effective": customer.effective.format("%Y-%m-%d").to_string(),
-            "effective_text": long_date(customer.effective),
-            "features": customer.features,
-            "signatory": signatory(&customer.signatory),
-        },
-        "annex": {
-            "vendor": annex.vendor,
-            "version": annex.version,
-            "effective": annex.effective.format("%Y-%m-%d").to_string(),
-            "effective_text": long_date(annex.effective),
-            "sections": sections,
-            "entry_count": entry_count,
-            "has_opt_in": has_opt_in,
-            "has_opt_out": has_opt_out,
-            "has_account_only": has_account_only,
-        },
-        "fingerprint": {
-            "full": fingerprint.hex(),
-            "grouped": fingerprint.grouped(),
-            "short": fingerprint.short(),
-        },
-        "signing": {
-            "key_id": signing.key_id,
-            "issued": signing.issued.format("%Y-%m-%d").to_string(),
-            "issued_text": long_date(signing.issued),
-            "verify_hint": signing.verify_hint,
-        },
-    });
-    // The vendor's processing facts, transfer parts, dates, specimen and full list.
-    if let Some(map) = context.as_object_mut() {
-        map.extend(crate::legal::context(vendor, annex, customer, signing));
+    let run = RunContext::new(vendor.clone(), annex.clone(), *fingerprint);
+    let specimen = run.specimen(customer, &signing.key_id);
+    run.context(customer, signing, &specimen)
+}
+
+/// The vendor, annex and fingerprint of a run, with the parts of the context that depend
+/// on them alone built once: each customer's [`context`] is these plus its own parts.
+#[derive(Debug)]
+pub struct RunContext {
+    /// Names this run's parts in the per-thread table of annex parts (see [`Selected`]).
+    id: u64,
+    vendor: Vendor,
+    annex: Annex,
+    fingerprint: Fingerprint,
+    /// The `vendor` field.
+    vendor_value: Value,
+    /// The `fingerprint` field.
+    fingerprint_value: Value,
+    legal: crate::legal::Shared,
+}
+
+/// The parts of a context that depend on the customer's features alone: the `annex`
+/// sections with the entries that apply, their counts, and the `published` list.
+#[derive(Debug)]
+struct Selected {
+    sections: Value,
+    entry_count: usize,
+    has_opt_in: bool,
+    has_opt_out: bool,
+    has_account_only: bool,
+    published: Value,
+}
+
+/// A run and a customer's features, exactly as listed (order and repeats included).
+type SelectedKey = (u64, Vec<String>);
+
+thread_local! {
+    /// Customers of a run mostly share a few feature sets; their annex parts are built
+    /// once per set and cloned (a clone is a fraction of building them from the model).
+    static SELECTED: std::cell::RefCell<crate::cache::Memo<SelectedKey, std::sync::Arc<Selected>>> =
+        std::cell::RefCell::new(crate::cache::Memo::new(64));
+}
+
+impl RunContext {
+    /// Builds the customer-independent parts for a vendor, its annex and the annex's
+    /// fingerprint.
+    pub fn new(vendor: Vendor, annex: Annex, fingerprint: Fingerprint) -> RunContext {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        RunContext {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            vendor_value: json!({
+                "legal_name": vendor.legal_name,
+                "address": one_line(&vendor.address),
+                "address_lines": address_lines(&vendor.address),
+                "email": vendor.email,
+                "website": vendor.website,
+                "notice_days": vendor.notice_days,
+                "governing_law": vendor.governing_law,
+                "subprocessors_url": vendor.subprocessors_url,
+                "signatory": signatory(&vendor.signatory),
+            }),
+            fingerprint_value: json!({
+                "full": fingerprint.hex(),
+                "grouped": fingerprint.grouped(),
+                "short": fingerprint.short(),
+            }),
+            legal: crate::legal::Shared::new(&vendor, &annex),
+            vendor,
+            annex,
+            fingerprint,
+        }
     }
-    context
+
+    pub fn vendor(&self) -> &Vendor {
+        &self.vendor
+    }
+
+    pub fn annex(&self) -> &Annex {
+        &self.annex
+    }
+
+    pub fn fingerprint(&self) -> &Fingerprint {
+        &self.fingerprint
+    }
+
+    /// Why a customer's document signed with `key_id` is a specimen, if it is one (the
+    /// same as [`crate::legal::Specimen::of`]).
+    pub fn specimen(&self, customer: &Customer, key_id: &str) -> crate::legal::Specimen {
+        self.legal.specimen(customer, key_id)
+    }
+
+    /// The template context of one customer, given its specimen reasons (from
+    /// [`RunContext::specimen`]).
+    pub fn context(
+        &self,
+        customer: &Customer,
+        signing: &SigningInfo,
+        specimen: &crate::legal::Specimen,
+    ) -> Value {
+        let (vendor, annex) = (&self.vendor, &self.annex);
+        let selected = SELECTED.with(|memo| {
+            let key = (self.id, customer.features.clone());
+            let found = memo.borrow().lookup(&key);
+            found.unwrap_or_else(|| {
+                let made = std::sync::Arc::new(self.select(&customer.features));
+                memo.borrow_mut().store(key, made.clone());
+                made
+            })
+        });
+        // json! copies a value it is given by serialising it, so the prepared parts are
+        // inserted as clones below, not written inside it.
+        let mut context = json!({
+            "customer": {
+                "id": customer.id,
+                "legal_name": customer.legal_name,
+                "address": one_line(&customer.address),
+                "address_lines": address_lines(&customer.address),
+                "country": customer.country,
+                "email": customer.email,
+                "effective": customer.effective.format("%Y-%m-%d").to_string(),
+                "effective_text": long_date(customer.effective),
+                "features": customer.features,
+                "signatory": signatory(&customer.signatory),
+            },
+            "annex": {
+                "vendor": annex.vendor,
+                "version": annex.version,
+                "effective": annex.effective.format("%Y-%m-%d").to_string(),
+                "effective_text": long_date(annex.effective),
+                "entry_count": selected.entry_count,
+                "has_opt_in": selected.has_opt_in,
+                "has_opt_out": selected.has_opt_out,
+                "has_account_only": selected.has_account_only,
+            },
+            "signing": {
+                "key_id": signing.key_id,
+                "issued": signing.issued.format("%Y-%m-%d").to_string(),
+                "issued_text": long_date(signing.issued),
+                "verify_hint": signing.verify_hint,
+            },
+        });
+        if let Some(map) = context.as_object_mut() {
+            map.insert("vendor".into(), self.vendor_value.clone());
+            map.insert("fingerprint".into(), self.fingerprint_value.clone());
+            if let Some(Value::Object(annex)) = map.get_mut("annex") {
+                annex.insert("sections".into(), selected.sections.clone());
+            }
+            // The vendor's processing facts, transfer parts, dates, specimen and full list.
+            map.extend(self.legal.context(
+                vendor,
+                annex,
+                customer,
+                signing,
+                specimen,
+                selected.published.clone(),
+            ));
+        }
+        context
+    }
+
+    /// The annex parts for a customer who enabled `features`.
+    fn select(&self, features: &[String]) -> Selected {
+        let mut entry_count = 0;
+        let mut has_opt_in = false;
+        let mut has_opt_out = false;
+        let mut has_account_only = false;
+        let sections: Vec<Value> = self
+            .annex
+            .sections
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let applying: Vec<&Entry> = s
+                    .entries
+                    .iter()
+                    .filter(|e| e.applies_to(features))
+                    .collect();
+                entry_count += applying.len();
+                has_opt_in |= applying.iter().any(|e| e.activation == Activation::OptIn);
+                has_opt_out |= applying.iter().any(|e| e.activation == Activation::OptOut);
+                has_account_only |= !s.subprocessors;
+                let entries = Value::Array(applying.iter().copied().map(entry).collect());
+                let mut section = json!({
+                    "number": i + 1,
+                    "title": s.title,
+                    "description": s.description,
+                    "subprocessors": s.subprocessors,
+                    // Which optional columns the section's table needs.
+                    "has_certifications": applying.iter().any(|e| !e.certifications.is_empty()),
+                    "has_websites": applying.iter().any(|e| e.website.is_some()),
+                    "has_transfers": applying.iter().any(|e| !e.transfer_mechanism.is_empty()),
+                    "has_details": applying.iter().any(|e| {
+                        e.legal_address.is_some()
+                            || e.has_access.is_some()
+                            || e.no_access.is_some()
+                            || !e.remarks.is_empty()
+                    }),
+                });
+                if let Some(map) = section.as_object_mut() {
+                    map.insert("entries".into(), entries);
+                }
+                section
+            })
+            .collect();
+        Selected {
+            sections: Value::Array(sections),
+            entry_count,
+            has_opt_in,
+            has_opt_out,
+            has_account_only,
+            published: crate::legal::published(&self.vendor, &self.annex, features),
+        }
+    }
 }
 
 /// Adds what a change notice prints to a DPA context: `previous` (the replaced annex:
@@ -1249,8 +1383,66 @@ mod tests {
         assert_eq!(field_label("location"), "location of processing");
     }
 
+    #[test]
+    fn run_contexts_are_the_same_with_and_without_the_memo_table() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        let vendor = crate::load::vendor(format!("{dir}/segmetrics/vendor.toml")).unwrap();
+        let annexes = ["annex.toml", "annex-next.toml"]
+            .map(|f| crate::load::annex(format!("{dir}/segmetrics/{f}")).unwrap());
+        assert_ne!(annexes[0].sections, annexes[1].sections);
+        let runs = annexes.map(|a| {
+            let fingerprint = crate::annex::fingerprint(&a);
+            RunContext::new(vendor.clone(), a, fingerprint)
+        });
+        let base = crate::load::customer(format!("{dir}/customers/mueller-soehne.toml")).unwrap();
+        let mut customers = Vec::new();
+        for features in [vec![], vec!["ai"], vec![], vec!["ai", "x"], vec!["x", "ai"]] {
+            let mut c = base.clone();
+            c.features = features.into_iter().map(String::from).collect();
+            customers.push(c);
+        }
+        let signing = SigningInfo {
+            key_id: "4A988A749CF5D816".into(),
+            issued: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+            verify_hint: "h".into(),
+        };
+        let mut with = Vec::new();
+        // Runs interleaved, so that a part kept for one run could be handed to the other.
+        for c in &customers {
+            for run in &runs {
+                let specimen = run.specimen(c, &signing.key_id);
+                assert_eq!(
+                    specimen,
+                    crate::legal::Specimen::of(run.vendor(), run.annex(), c, &signing.key_id)
+                );
+                with.push(run.context(c, &signing, &specimen));
+            }
+        }
+        crate::cache::set_enabled(Some(false));
+        let mut without = Vec::new();
+        for c in &customers {
+            for run in &runs {
+                let specimen = run.specimen(c, &signing.key_id);
+                without.push(run.context(c, &signing, &specimen));
+            }
+        }
+        crate::cache::set_enabled(None);
+        assert_eq!(with, without);
+        // The opt-in provider is listed for a customer with the feature, and not without.
+        let count = |v: &Value| v["annex"]["entry_count"].as_u64().unwrap();
+        assert_eq!(count(&with[2]), count(&with[0]) + 1);
+        assert_eq!(with[0]["published"]["has_unused"], true);
+        assert_eq!(with[2]["published"]["has_unused"], false);
+        assert_ne!(with[0], with[1], "each run has its own annex");
+    }
+
+    /// Renders with both entry points, which must agree, text and errors alike.
     fn render(source: &str, context: &Value) -> Result<String, TemplateError> {
-        Template::new(source, "t.md.hbs")?.render(context)
+        let template = Template::new(source, "t.md.hbs")?;
+        let borrowed = template.render(context);
+        let owned = template.render_owned(context.clone());
+        assert_eq!(format!("{borrowed:?}"), format!("{owned:?}"), "{source}");
+        borrowed
     }
 
     #[test]
