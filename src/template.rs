@@ -927,7 +927,7 @@ impl RunContext {
         let (vendor, annex) = (&self.vendor, &self.annex);
         let selected = SELECTED.with(|memo| {
             let key = (self.id, customer.features.clone());
-            let found = memo.borrow().lookup(&key);
+            let found = memo.borrow_mut().lookup(&key);
             found.unwrap_or_else(|| {
                 let made = std::sync::Arc::new(self.select(&customer.features));
                 memo.borrow_mut().store(key, made.clone());
