@@ -8,8 +8,8 @@
 //! The fonts are read with `ttf-parser`, the one font reader of the project (the PDF
 //! stage's subsetter reads its tables through it too); subsetting happens in `pdf`.
 
-use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::document::Style;
@@ -66,6 +66,10 @@ pub struct FaceMetrics {
     pub cap_height: f32,
 }
 
+/// One BMP page of a face's lookup table: per code point `gid << 16 | advance` (gid 0:
+/// not in this face); `None` where the face maps nothing on the page.
+type Page = Option<Box<[u32; 256]>>;
+
 /// One parsed face: its file, its character map and its advance widths.
 struct FaceData {
     file: &'static str,
@@ -73,19 +77,58 @@ struct FaceData {
     bytes: &'static [u8],
     /// The face as `ttf-parser` reads it, for the PDF stage (descriptor, subsetting).
     parsed: ttf_parser::Face<'static>,
-    /// BMP lookup in two levels: block index per 256 code points (0: none mapped),
-    /// then per code point `gid << 16 | advance` (gid 0: not in this face). Small and
-    /// dense where text lives, so lookups stay in cache.
-    pages: Box<[u16]>,
-    blocks: Vec<[u32; 256]>,
+    /// The Unicode cmap subtable that lookups go through.
+    cmap: ttf_parser::cmap::Subtable<'static>,
+    units_per_em: u16,
+    num_glyphs: u16,
+    /// BMP lookup per 256 code points, each page filled on its first lookup: a document
+    /// touches a handful of pages, and mapping every code point of five faces at start
+    /// cost more than laying out a page of text.
+    pages: [OnceLock<Page>; 256],
     /// Glyph id and advance per ASCII character (gid 0: none), the most frequent lookup.
     ascii: [u16; 128],
     ascii_advance: [u16; 128],
-    /// Glyph ids for code points above U+FFFF.
-    astral: BTreeMap<u32, u16>,
-    /// Advance per glyph id in thousandths of an em, truncated like the PDF `/W` array.
-    advance: Box<[u16]>,
     metrics: FaceMetrics,
+}
+
+impl FaceData {
+    /// Glyph id of `cp` as the cmap maps it, or 0 where the face has no usable glyph.
+    fn lookup_gid(&self, cp: u32) -> u16 {
+        match self.cmap.glyph_index(cp) {
+            Some(g) if g.0 != 0 && g.0 < self.num_glyphs && cp != 0xFFFF && cp <= 0x10_FFFF => g.0,
+            _ => 0,
+        }
+    }
+
+    /// Advance of glyph `gid`, truncated to thousandths of an em like the PDF `/W` array.
+    fn gid_advance(&self, gid: u16) -> u16 {
+        let units = self
+            .parsed
+            .glyph_hor_advance(ttf_parser::GlyphId(gid))
+            .unwrap_or(0);
+        // The PDF `/W` array states `trunc(advance * 1000 / unitsPerEm)` (see `pdf`).
+        (units as f32 * 1000.0 / self.units_per_em as f32) as i64 as u16
+    }
+
+    /// The BMP page holding `cp`, mapped on first use.
+    #[inline]
+    fn page(&self, cp: u32) -> &Page {
+        self.pages[(cp >> 8) as usize].get_or_init(|| self.map_page(cp >> 8))
+    }
+
+    #[cold]
+    fn map_page(&self, page: u32) -> Page {
+        let mut block = [0u32; 256];
+        let mut any = false;
+        for (low, slot) in block.iter_mut().enumerate() {
+            let gid = self.lookup_gid(page << 8 | low as u32);
+            if gid != 0 {
+                *slot = (gid as u32) << 16 | self.gid_advance(gid) as u32;
+                any = true;
+            }
+        }
+        any.then(|| Box::new(block))
+    }
 }
 
 /// The embedded font family, parsed once and shared (it is `Send + Sync`).
@@ -210,12 +253,12 @@ impl Fonts {
             return (gid != 0).then(|| (gid, d.ascii_advance[cp as usize]));
         }
         if cp < 0x1_0000 {
-            let block = d.pages[(cp >> 8) as usize] as usize;
-            let e = d.blocks[block][(cp & 0xFF) as usize];
+            let e = d.page(cp).as_ref()?[(cp & 0xFF) as usize];
             (e >> 16 != 0).then_some(((e >> 16) as u16, e as u16))
         } else {
-            let gid = d.astral.get(&cp).copied()?;
-            Some((gid, d.advance.get(gid as usize).copied().unwrap_or(0)))
+            // Rare enough (none in a DPA so far) to ask the cmap every time.
+            let gid = d.lookup_gid(cp);
+            (gid != 0).then(|| (gid, d.gid_advance(gid)))
         }
     }
 
@@ -255,15 +298,7 @@ impl Fonts {
 
     /// Advance of `c` in `face` in thousandths of an em (0 if the face lacks it).
     pub fn advance(&self, face: Face, c: char) -> u16 {
-        match self.glyph_id(face, c) {
-            Some(gid) => self
-                .data(face)
-                .advance
-                .get(gid as usize)
-                .copied()
-                .unwrap_or(0),
-            None => 0,
-        }
+        self.entry(face, c).map_or(0, |(_, advance)| advance)
     }
 
     /// The first character of `text` that no font can draw in `style`, if any.
@@ -289,7 +324,7 @@ impl Fonts {
 
     /// Number of glyphs in the full face (glyph ids are below this).
     pub fn num_glyphs(&self, face: Face) -> usize {
-        self.data(face).advance.len()
+        self.data(face).num_glyphs as usize
     }
 
     /// The face's PostScript name, e.g. `LiberationSerif-Bold`.
@@ -303,8 +338,9 @@ impl Fonts {
     }
 }
 
-/// Reads the measuring tables of one face through `ttf-parser`, into the lookup tables
-/// above (a parser call per character would cost more than the layout itself).
+/// Reads the measuring tables of one face through `ttf-parser`: the ASCII table now,
+/// the rest of the BMP page by page on first use (a parser call per character would
+/// cost more than the layout itself).
 fn parse_face(bytes: &'static [u8]) -> Result<FaceData, String> {
     let face = ttf_parser::Face::parse(bytes, 0).map_err(|e| e.to_string())?;
     if face.tables().glyf.is_none() {
@@ -314,30 +350,46 @@ fn parse_face(bytes: &'static [u8]) -> Result<FaceData, String> {
     if units_per_em == 0 {
         return Err("unitsPerEm is 0".into());
     }
-    let num_glyphs = face.number_of_glyphs() as usize;
     let hhea = face.tables().hhea;
-    let scale = |units: u16| -> u16 {
-        // The PDF `/W` array states `trunc(advance * 1000 / unitsPerEm)` (see `pdf`).
-        (units as f32 * 1000.0 / units_per_em as f32) as i64 as u16
-    };
-    let advance: Vec<u16> = (0..num_glyphs)
-        .map(|g| {
-            scale(
-                face.glyph_hor_advance(ttf_parser::GlyphId(g as u16))
-                    .unwrap_or(0),
-            )
-        })
-        .collect();
     let em = |v: i16| v as f32 * 1000.0 / units_per_em as f32;
     let cap_height = match face.capital_height() {
         Some(c) if c > 0 => em(c),
         _ => em(hhea.ascender) * 0.7,
     };
 
-    // The best Unicode subtable: format 12 (all planes) before format 4 (BMP only).
     let cmap = face.tables().cmap.ok_or("no cmap table")?;
-    let subtable = cmap
-        .subtables
+    let subtable = unicode_subtable(cmap).ok_or("no Unicode cmap subtable")?;
+
+    let mut data = FaceData {
+        file: "",
+        postscript_name: "",
+        bytes,
+        num_glyphs: face.number_of_glyphs(),
+        parsed: face,
+        cmap: subtable,
+        units_per_em,
+        pages: std::array::from_fn(|_| OnceLock::new()),
+        ascii: [0; 128],
+        ascii_advance: [0; 128],
+        metrics: FaceMetrics {
+            ascender: em(hhea.ascender),
+            descender: em(hhea.descender),
+            cap_height,
+        },
+    };
+    for cp in 0..128u32 {
+        let gid = data.lookup_gid(cp);
+        data.ascii[cp as usize] = gid;
+        data.ascii_advance[cp as usize] = if gid == 0 { 0 } else { data.gid_advance(gid) };
+    }
+    Ok(data)
+}
+
+/// The best Unicode subtable: format 12 (all planes) before format 4 (BMP only).
+fn unicode_subtable(
+    cmap: ttf_parser::cmap::Table<'static>,
+) -> Option<ttf_parser::cmap::Subtable<'static>> {
+    cmap.subtables
         .into_iter()
         .filter(|t| t.is_unicode())
         .max_by_key(|t| match t.format {
@@ -345,59 +397,6 @@ fn parse_face(bytes: &'static [u8]) -> Result<FaceData, String> {
             ttf_parser::cmap::Format::SegmentMappingToDeltaValues(_) => 1,
             _ => 0,
         })
-        .ok_or("no Unicode cmap subtable")?;
-    let mut bmp = vec![0u16; 0x1_0000].into_boxed_slice();
-    let mut astral = BTreeMap::new();
-    subtable.codepoints(|cp| {
-        let Some(gid) = subtable.glyph_index(cp).map(|g| g.0) else {
-            return;
-        };
-        if gid == 0 || gid as usize >= num_glyphs || cp == 0xFFFF {
-            return;
-        }
-        if cp < 0x1_0000 {
-            bmp[cp as usize] = gid;
-        } else if cp <= 0x10_FFFF {
-            astral.insert(cp, gid);
-        }
-    });
-    // Block 0 stays empty for the pages where the face has nothing.
-    let mut blocks = vec![[0u32; 256]];
-    let mut pages = vec![0u16; 256].into_boxed_slice();
-    for (page, chunk) in bmp.chunks(256).enumerate() {
-        if chunk.iter().all(|&g| g == 0) {
-            continue;
-        }
-        let mut block = [0u32; 256];
-        for (slot, &gid) in block.iter_mut().zip(chunk) {
-            if gid != 0 {
-                *slot = (gid as u32) << 16 | advance[gid as usize] as u32;
-            }
-        }
-        pages[page] = blocks.len() as u16;
-        blocks.push(block);
-    }
-    let mut ascii = [0u16; 128];
-    ascii.copy_from_slice(&bmp[..128]);
-    let ascii_advance = ascii.map(|g| advance[g as usize]);
-
-    Ok(FaceData {
-        file: "",
-        postscript_name: "",
-        bytes,
-        parsed: face,
-        pages,
-        blocks,
-        ascii,
-        ascii_advance,
-        astral,
-        advance: advance.into_boxed_slice(),
-        metrics: FaceMetrics {
-            ascender: em(hhea.ascender),
-            descender: em(hhea.descender),
-            cap_height,
-        },
-    })
 }
 
 #[cfg(test)]
@@ -426,6 +425,102 @@ mod tests {
         assert_eq!(g.face, Face::Fallback);
         assert_eq!(f.first_missing("abc 中", Style::Regular), Some('中'));
         assert_eq!(f.first_missing("abc\u{AD}def", Style::Italic), None);
+    }
+
+    /// Every code point a face maps, with glyph id and advance, read the eager way (the
+    /// cmap's own code point list and one advance table), as `Fonts` did before its
+    /// pages were filled lazily.
+    fn full_table(face: &ttf_parser::Face<'static>) -> Vec<(u32, u16, u16)> {
+        let upem = face.units_per_em() as f32;
+        let n = face.number_of_glyphs();
+        let advance: Vec<u16> = (0..n)
+            .map(|g| {
+                let units = face.glyph_hor_advance(ttf_parser::GlyphId(g)).unwrap_or(0);
+                (units as f32 * 1000.0 / upem) as i64 as u16
+            })
+            .collect();
+        let sub = unicode_subtable(face.tables().cmap.expect("cmap")).expect("unicode subtable");
+        let mut all = Vec::new();
+        sub.codepoints(|cp| match sub.glyph_index(cp) {
+            Some(g) if g.0 != 0 && g.0 < n && cp != 0xFFFF && cp <= 0x10_FFFF => {
+                all.push((cp, g.0, advance[g.0 as usize]));
+            }
+            _ => {}
+        });
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
+    #[test]
+    fn lazy_pages_give_the_full_tables_answers() {
+        let f = fonts();
+        for face in Face::ALL {
+            let full = full_table(f.parsed(face));
+            assert!(
+                full.len() > 2000,
+                "{face:?} maps only {} code points",
+                full.len()
+            );
+            let mut expected = vec![None; 0x1_0000];
+            for &(cp, gid, advance) in &full {
+                if cp < 0x1_0000 {
+                    expected[cp as usize] = Some((gid, advance));
+                } else {
+                    let c = char::from_u32(cp).expect("scalar value");
+                    assert_eq!(f.entry(face, c), Some((gid, advance)), "{face:?} U+{cp:X}");
+                }
+            }
+            // Every BMP code point, mapped or not: the lazy pages agree with the full table.
+            for (cp, want) in expected.iter().enumerate() {
+                let Some(c) = char::from_u32(cp as u32) else {
+                    continue;
+                };
+                assert_eq!(f.entry(face, c), *want, "{face:?} U+{cp:04X}");
+                assert_eq!(
+                    f.glyph_id(face, c),
+                    want.map(|w| w.0),
+                    "{face:?} U+{cp:04X}"
+                );
+                assert_eq!(
+                    f.advance(face, c),
+                    want.map_or(0, |w| w.1),
+                    "{face:?} U+{cp:04X}"
+                );
+            }
+            assert_eq!(f.entry(face, '\u{10FFFF}'), None);
+            assert_eq!(
+                f.num_glyphs(face),
+                f.parsed(face).number_of_glyphs() as usize
+            );
+        }
+    }
+
+    #[test]
+    fn pages_are_mapped_only_when_asked_for() {
+        let f = fonts();
+        let mapped = |f: &Fonts, face: Face| -> usize {
+            f.data(face)
+                .pages
+                .iter()
+                .filter(|p| p.get().is_some())
+                .count()
+        };
+        assert_eq!(mapped(&f, Face::Regular), 0);
+        // ASCII comes from its own table; 'ü' (page 0) and '€' (page 0x20) map two pages.
+        assert!(f.glyph('a', Style::Regular).is_some());
+        assert_eq!(mapped(&f, Face::Regular), 0);
+        assert!(f.glyph('ü', Style::Regular).is_some());
+        assert!(f.glyph('€', Style::Regular).is_some());
+        assert_eq!(mapped(&f, Face::Regular), 2);
+        assert_eq!(mapped(&f, Face::Fallback), 0);
+        // A character the serif lacks maps the fallback's page as well.
+        assert_eq!(
+            f.glyph('✓', Style::Regular).map(|g| g.face),
+            Some(Face::Fallback)
+        );
+        assert_eq!(mapped(&f, Face::Regular), 3);
+        assert_eq!(mapped(&f, Face::Fallback), 1);
     }
 
     #[test]
