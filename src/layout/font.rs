@@ -112,8 +112,19 @@ impl FaceData {
 
     /// The BMP page holding `cp`, mapped on first use.
     #[inline]
-    fn page(&self, cp: u32) -> &Page {
-        self.pages[(cp >> 8) as usize].get_or_init(|| self.map_page(cp >> 8))
+    fn page(&self, cp: u32) -> Option<&[u32; 256]> {
+        let slot = &self.pages[(cp >> 8) as usize];
+        match slot.get() {
+            Some(page) => page.as_deref(),
+            // Kept out of line so the lookup that finds its page stays small.
+            None => self.first_lookup(slot, cp >> 8),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn first_lookup<'a>(&self, slot: &'a OnceLock<Page>, page: u32) -> Option<&'a [u32; 256]> {
+        slot.get_or_init(|| self.map_page(page)).as_deref()
     }
 
     #[cold]
@@ -253,7 +264,7 @@ impl Fonts {
             return (gid != 0).then(|| (gid, d.ascii_advance[cp as usize]));
         }
         if cp < 0x1_0000 {
-            let e = d.page(cp).as_ref()?[(cp & 0xFF) as usize];
+            let e = d.page(cp)?[(cp & 0xFF) as usize];
             (e >> 16 != 0).then_some(((e >> 16) as u16, e as u16))
         } else {
             // Rare enough (none in a DPA so far) to ask the cmap every time.
