@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 
 use super::error::{FileKind, LoadError, Location, did_you_mean, printable};
 use super::rules::check_customer;
-use super::source::{MAX_CSV_BYTES, Seg, Source, closest, key, nfc, read_text, regular_file};
+use super::source::{MAX_CSV_BYTES, Seg, Source, closest, key, nfc, open_limited, read_text};
 use super::{check_features, customer_from};
 use crate::model::{Annex, Customer, Signatory};
 
@@ -126,22 +126,9 @@ pub fn stream(path: &Path, annex: Option<&Annex>) -> Result<Stream, LoadError> {
             csv = None;
             from_folder(path, annex)?
         } else {
+            // Never read past the limit, even if the file grows meanwhile.
             let open = || -> Result<_, LoadError> {
-                let read_err = |source| LoadError::Read {
-                    kind: FileKind::Customers,
-                    path: path.to_path_buf(),
-                    source,
-                };
-                let meta = regular_file(path).map_err(read_err)?;
-                if meta.len() > MAX_CSV_BYTES {
-                    return Err(LoadError::TooLarge {
-                        kind: FileKind::Customers,
-                        path: path.to_path_buf(),
-                        limit: MAX_CSV_BYTES,
-                    });
-                }
-                // Never read past the limit, even if the file grows meanwhile.
-                let file = fs::File::open(path).map_err(read_err)?;
+                let (file, _) = open_limited(path, FileKind::Customers, MAX_CSV_BYTES)?;
                 Ok(io::BufReader::with_capacity(
                     64 * 1024,
                     file.take(MAX_CSV_BYTES),

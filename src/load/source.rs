@@ -253,14 +253,10 @@ pub fn read_text(path: &Path, kind: FileKind, limit: u64) -> Result<String, Load
             .read_to_end(&mut bytes)
             .map_err(read_err)?;
     } else {
-        let meta = regular_file(path).map_err(read_err)?;
-        if meta.len() > limit {
-            return Err(too_large());
-        }
-        bytes.reserve(meta.len() as usize);
-        // The file may grow between the check and the read; never read past the limit.
-        fs::File::open(path)
-            .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        let (file, len) = open_limited(path, kind, limit)?;
+        bytes.reserve(len as usize);
+        file.take(limit + 1)
+            .read_to_end(&mut bytes)
             .map_err(read_err)?;
     }
     if bytes.len() as u64 > limit {
@@ -282,6 +278,33 @@ pub fn read_text(path: &Path, kind: FileKind, limit: u64) -> Result<String, Load
         Some(rest) => rest.to_string(),
         None => text,
     })
+}
+
+/// Opens `path` for reading, refusing what is not a regular file or is over `limit` bytes;
+/// returns the file and its length. Callers read at most `limit + 1` bytes, since the file
+/// may grow between the check and the read.
+pub fn open_limited(path: &Path, kind: FileKind, limit: u64) -> Result<(fs::File, u64), LoadError> {
+    let read_err = |source: io::Error| match source.kind() {
+        io::ErrorKind::NotFound => LoadError::NotFound {
+            kind,
+            path: path.to_path_buf(),
+        },
+        _ => LoadError::Read {
+            kind,
+            path: path.to_path_buf(),
+            source,
+        },
+    };
+    let meta = regular_file(path).map_err(read_err)?;
+    if meta.len() > limit {
+        return Err(LoadError::TooLarge {
+            kind,
+            path: path.to_path_buf(),
+            limit,
+        });
+    }
+    let file = fs::File::open(path).map_err(read_err)?;
+    Ok((file, meta.len()))
 }
 
 /// Checks that `path` is a regular file (following links), with an error that says what
