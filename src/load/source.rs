@@ -229,17 +229,7 @@ fn table_nodes(t: &DeTable<'_>) -> Vec<(String, Range<usize>, Node)> {
 /// Reads a text file of at most `limit` bytes: a regular file, UTF-8, without the byte
 /// order mark some editors put first.
 pub fn read_text(path: &Path, kind: FileKind, limit: u64) -> Result<String, LoadError> {
-    let read_err = |source: io::Error| match source.kind() {
-        io::ErrorKind::NotFound => LoadError::NotFound {
-            kind,
-            path: path.to_path_buf(),
-        },
-        _ => LoadError::Read {
-            kind,
-            path: path.to_path_buf(),
-            source,
-        },
-    };
+    let read_err = |source| read_error(kind, path, source);
     let too_large = || LoadError::TooLarge {
         kind,
         path: path.to_path_buf(),
@@ -280,11 +270,9 @@ pub fn read_text(path: &Path, kind: FileKind, limit: u64) -> Result<String, Load
     })
 }
 
-/// Opens `path` for reading, refusing what is not a regular file or is over `limit` bytes;
-/// returns the file and its length. Callers read at most `limit + 1` bytes, since the file
-/// may grow between the check and the read.
-pub fn open_limited(path: &Path, kind: FileKind, limit: u64) -> Result<(fs::File, u64), LoadError> {
-    let read_err = |source: io::Error| match source.kind() {
+/// A read error on `path`: "not found" as such, anything else with its cause.
+fn read_error(kind: FileKind, path: &Path, source: io::Error) -> LoadError {
+    match source.kind() {
         io::ErrorKind::NotFound => LoadError::NotFound {
             kind,
             path: path.to_path_buf(),
@@ -294,7 +282,14 @@ pub fn open_limited(path: &Path, kind: FileKind, limit: u64) -> Result<(fs::File
             path: path.to_path_buf(),
             source,
         },
-    };
+    }
+}
+
+/// Opens `path` for reading, refusing what is not a regular file or is over `limit` bytes;
+/// returns the file and its length. Callers read at most `limit + 1` bytes, since the file
+/// may grow between the check and the read.
+pub fn open_limited(path: &Path, kind: FileKind, limit: u64) -> Result<(fs::File, u64), LoadError> {
+    let read_err = |source| read_error(kind, path, source);
     let meta = regular_file(path).map_err(read_err)?;
     if meta.len() > limit {
         return Err(LoadError::TooLarge {
