@@ -34,12 +34,14 @@ pub use sign::{Placeholders, SigningPlan, fill_byte_range, fill_contents};
 use deflate::{Deflated, Kind, deflate, deflate_once};
 use embed::{Embedded, EmbeddedFaces, embed_fonts};
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use pdf_writer::types::{ActionType, AnnotationFlags, AnnotationType, PageMode, TabOrder};
 use pdf_writer::{Chunk, Date, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use sha2::{Digest, Sha256};
 
+use crate::cache::Memo;
 use crate::document::Document;
 use crate::layout::{
     self, ARTIFACT, Face, FontError, Fonts, Item, Layout, LayoutError, Line, NodeKind,
@@ -230,11 +232,22 @@ pub(crate) fn write(
         let mark = match pages.iter().find(|p| p.watermark.is_some()) {
             Some(first) => {
                 let form_id = refs.next();
-                let mut body = Vec::new();
-                if let Some(mark) = &first.watermark {
-                    watermark_paths(&mut body, first, mark, fonts);
-                }
-                let packed = deflate(Kind::Text, body)?;
+                let text = mark_text(first);
+                let key = MarkKey {
+                    fonts: fonts.id(),
+                    width: first.width.to_bits(),
+                    height: first.height.to_bits(),
+                    text: text.clone(),
+                };
+                let packed = MARKS.with_borrow_mut(|memo| {
+                    memo.get_or_try(key, || {
+                        let mut body = Vec::new();
+                        if let Some(mark) = &first.watermark {
+                            watermark_paths(&mut body, first, mark, fonts);
+                        }
+                        deflate_once(Kind::Text, &body)
+                    })
+                })?;
                 hash_stream(&mut hasher, &packed);
                 let mut form = pdf.form_xobject(form_id, &packed.data);
                 form.filter(Filter::FlateDecode);
@@ -244,7 +257,7 @@ pub(crate) fn write(
                     id: form_id,
                     width: first.width,
                     height: first.height,
-                    text: mark_text(first),
+                    text,
                 })
             }
             None => None,
@@ -853,6 +866,23 @@ fn watermark_paths(out: &mut Vec<u8>, page: &Page, mark: &crate::layout::Line, f
 
 /// Resource name of the watermark form in the page resources.
 const MARK_FORM: &str = "Wm";
+
+/// What a watermark form's stream depends on: the fonts (their outlines and metrics),
+/// the page size and the mark's runs as [`mark_text`] spells them.
+#[derive(PartialEq, Eq, Hash)]
+struct MarkKey {
+    fonts: u64,
+    width: u32,
+    height: u32,
+    text: String,
+}
+
+thread_local! {
+    /// Watermark forms drawn and compressed on this thread: every document of a batch
+    /// whose annex still has placeholders draws the same specimen mark, and drawing it
+    /// from the glyph outlines cost more than a page of text.
+    static MARKS: RefCell<Memo<MarkKey, Deflated>> = RefCell::new(Memo::new(4));
+}
 
 /// The watermark drawn once as a form XObject, for the pages of its size and text.
 struct MarkForm {
