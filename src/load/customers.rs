@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
+use std::hash::BuildHasher;
 use std::io;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -43,16 +44,82 @@ const CSV_COLUMNS: [&str; 9] = [
 pub struct Stream {
     total: usize,
     rows: Box<dyn Iterator<Item = (Result<Customer, LoadError>, Option<Location>)> + Send>,
-    /// Each id so far with where it was written: for a CSV list only the line (every row
-    /// has the same file), so that what is kept per customer stays small.
-    seen: HashMap<String, Seen>,
+    /// Each id so far with where it was first written.
+    seen: SeenIds,
     csv: Option<PathBuf>,
 }
 
+/// The ids of a customer list read so far, each with where it was first written, kept
+/// compactly: the ids one after another in one string, a hash table of their indices,
+/// and for a CSV list only the line (every row has the same file). A `HashMap<String, _>`
+/// cost ~160 bytes per customer in separate small blocks, which stayed among the
+/// documents' memory and made a batch's peak memory grow with its customer count.
+// hashbrown's `HashTable` because std's maps cannot look up an entry whose key lives
+// elsewhere (here: a slice of `text`).
+#[derive(Default)]
+struct SeenIds {
+    /// Every id, one after another.
+    text: String,
+    /// Where each id ends in `text` (it starts where the one before it ends).
+    ends: Vec<usize>,
+    /// The CSV line of each id, or 0 when `places` holds where it was.
+    lines: Vec<usize>,
+    /// Where an id was, for ids not on a CSV line of their own (files of a folder).
+    places: HashMap<usize, Option<Location>>,
+    /// Indices into `ends`, hashed by their id.
+    table: hashbrown::HashTable<usize>,
+    hasher: std::hash::RandomState,
+}
+
 /// Where an id was first written.
-enum Seen {
+enum Seen<'a> {
     Line(usize),
-    At(Option<Location>),
+    At(Option<&'a Location>),
+}
+
+impl SeenIds {
+    fn id(&self, i: usize) -> &str {
+        id_at(&self.text, &self.ends, i)
+    }
+
+    /// Where `id` was first written, if it was.
+    fn find(&self, id: &str) -> Option<Seen<'_>> {
+        let hash = self.hasher.hash_one(id);
+        let &i = self.table.find(hash, |&i| self.id(i) == id)?;
+        Some(match self.lines[i] {
+            0 => Seen::At(self.places.get(&i).and_then(Option::as_ref)),
+            line => Seen::Line(line),
+        })
+    }
+
+    /// Records `id` (not seen before) as written on `line` of the CSV list, or at `at`.
+    fn insert(&mut self, id: &str, line: Option<usize>, at: Option<Location>) {
+        let i = self.ends.len();
+        self.text.push_str(id);
+        self.ends.push(self.text.len());
+        match line {
+            Some(line) if line > 0 => self.lines.push(line),
+            _ => {
+                self.lines.push(0);
+                self.places.insert(i, at);
+            }
+        }
+        let hash = self.hasher.hash_one(id);
+        let Self {
+            table,
+            hasher,
+            text,
+            ends,
+            ..
+        } = self;
+        table.insert_unique(hash, i, |&j| hasher.hash_one(id_at(text, ends, j)));
+    }
+}
+
+/// The `i`th id of [`SeenIds`]' string.
+fn id_at<'a>(text: &'a str, ends: &[usize], i: usize) -> &'a str {
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &text[start..ends[i]]
 }
 
 impl Stream {
@@ -68,9 +135,9 @@ impl Iterator for Stream {
     fn next(&mut self) -> Option<Self::Item> {
         let (result, where_id) = self.rows.next()?;
         Some(match result {
-            Ok(c) => match self.seen.get(&c.id) {
-                Some(Seen::At(first)) => Err(duplicate_id(&c.id, first.as_ref(), where_id)),
-                Some(&Seen::Line(line)) => {
+            Ok(c) => match self.seen.find(&c.id) {
+                Some(Seen::At(first)) => Err(duplicate_id(&c.id, first, where_id)),
+                Some(Seen::Line(line)) => {
                     let first = self.csv.clone().map(|path| Location {
                         path,
                         line,
@@ -79,11 +146,12 @@ impl Iterator for Stream {
                     Err(duplicate_id(&c.id, first.as_ref(), where_id))
                 }
                 None => {
-                    let seen = match (&self.csv, where_id) {
-                        (Some(_), Some(at)) if at.column.is_none() => Seen::Line(at.line),
-                        (_, where_id) => Seen::At(where_id),
-                    };
-                    self.seen.insert(c.id.clone(), seen);
+                    match (&self.csv, where_id) {
+                        (Some(_), Some(at)) if at.column.is_none() => {
+                            self.seen.insert(&c.id, Some(at.line), None)
+                        }
+                        (_, where_id) => self.seen.insert(&c.id, None, where_id),
+                    }
                     Ok(c)
                 }
             },
@@ -140,7 +208,7 @@ pub fn stream(path: &Path, annex: Option<&Annex>) -> Result<Stream, LoadError> {
     Ok(Stream {
         total,
         rows,
-        seen: HashMap::new(),
+        seen: SeenIds::default(),
         csv,
     })
 }
@@ -478,5 +546,39 @@ mod tests {
         assert!(repeat.contains(":2"), "names the first place: {repeat}");
         assert!(stream.next().unwrap().is_err());
         assert!(stream.next().is_none());
+    }
+
+    #[test]
+    fn seen_ids_find_each_id_and_its_place_and_no_other() {
+        let mut seen = SeenIds::default();
+        let ids: Vec<String> = (0..5000).map(|i| format!("c{i}")).collect();
+        for (i, id) in ids.iter().enumerate() {
+            assert!(seen.find(id).is_none(), "{id} not seen yet");
+            if i % 7 == 0 {
+                let at = Location {
+                    path: PathBuf::from(format!("{id}.toml")),
+                    line: 3,
+                    column: Some(6),
+                };
+                seen.insert(id, None, Some(at));
+            } else {
+                seen.insert(id, Some(i + 2), None);
+            }
+        }
+        for (i, id) in ids.iter().enumerate() {
+            match seen.find(id) {
+                Some(Seen::Line(line)) => assert_eq!(line, i + 2, "{id}"),
+                Some(Seen::At(Some(at))) => {
+                    assert_eq!(i % 7, 0, "{id}");
+                    assert_eq!(at.path, PathBuf::from(format!("{id}.toml")));
+                }
+                _ => panic!("{id} not found with its place"),
+            }
+        }
+        // Prefixes and extensions of stored ids are other ids.
+        for other in ["c", "c1000x", "c499", "xc1", ""] {
+            let stored = ids.iter().any(|id| id == other);
+            assert_eq!(seen.find(other).is_some(), stored, "{other}");
+        }
     }
 }
