@@ -148,8 +148,9 @@ struct Builder<'s> {
 
 impl<'s> Builder<'s> {
     fn new(markdown: &str, signatures: Option<&'s SignatureBlock>) -> Self {
+        // memchr's vector search: `match_indices` cost ~0.6 M instructions on a DPA.
         let line_starts = std::iter::once(0)
-            .chain(markdown.match_indices('\n').map(|(i, _)| i + 1))
+            .chain(memchr::memchr_iter(b'\n', markdown.as_bytes()).map(|i| i + 1))
             .collect();
         Builder {
             signatures,
