@@ -14,10 +14,12 @@
 //! fonts instance.
 
 use std::cell::RefCell;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use hyphenation::{Hyphenator, Language, Standard};
 use unicode_linebreak::{BreakOpportunity, linebreaks};
+use xxhash_rust::xxh3::xxh3_64;
 
 use super::LayoutError;
 use super::font::{Face, Fonts, Glyph, is_control};
@@ -322,9 +324,52 @@ pub(crate) fn context(text: &str, at: usize) -> String {
 /// The lines of a set paragraph, shared with the memo table.
 pub(crate) type SetLines = Arc<Vec<SetLine>>;
 
+/// A paragraph's runs as a memo key: the bytes of [`content_bytes`] and their digest.
+#[derive(Debug, Clone)]
+struct Content {
+    digest: u64,
+    bytes: Arc<[u8]>,
+}
+
+impl Content {
+    /// No content: what a paragraph prepared while memoising was off carries.
+    fn none() -> Content {
+        Content {
+            digest: 0,
+            bytes: Arc::from([]),
+        }
+    }
+}
+
+impl Hash for Content {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // The tables' SipHash over a whole paragraph's text, at every lookup, insert and
+        // rehash, cost more than setting a short paragraph: the digest stands for the
+        // bytes (`eq` still compares them in full).
+        state.write_u64(self.digest);
+    }
+}
+
+impl PartialEq for Content {
+    fn eq(&self, other: &Self) -> bool {
+        self.digest == other.digest && self.bytes == other.bytes
+    }
+}
+
+impl Eq for Content {}
+
+/// The memo key of a paragraph's runs.
+fn content_key(runs: &[Run]) -> Content {
+    let bytes = content_bytes(runs);
+    Content {
+        digest: xxh3_64(&bytes),
+        bytes,
+    }
+}
+
 /// A paragraph's runs as bytes that tell any two different run lists apart: per run its
 /// style, its link's and its text's lengths, then the link and the text.
-fn content_key(runs: &[Run]) -> Arc<[u8]> {
+fn content_bytes(runs: &[Run]) -> Arc<[u8]> {
     let len: usize = runs
         .iter()
         .map(|r| 17 + r.text.len() + r.link.as_ref().map_or(0, String::len))
@@ -355,7 +400,7 @@ fn patterns_key(style: ParaStyle, hyphenator: Option<&Standard>) -> PatternsKey 
 /// Everything a measured paragraph depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct PreparedKey {
-    content: Arc<[u8]>,
+    content: Content,
     size: u32,
     align: Align,
     fonts: u64,
@@ -364,7 +409,7 @@ struct PreparedKey {
 /// Everything a set paragraph depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct SetKey {
-    content: Arc<[u8]>,
+    content: Content,
     size: u32,
     measure: u32,
     align: Align,
@@ -418,7 +463,7 @@ pub(crate) fn set_paragraph(
     hyphenator: Option<&Standard>,
 ) -> Result<SetLines, LayoutError> {
     let make = || {
-        let prepared = prepare_uncached(runs, style.size, style.align, fonts, Arc::from([]))?;
+        let prepared = prepare_uncached(runs, style.size, style.align, fonts, Content::none())?;
         set_prepared_uncached(&prepared, style, fonts, hyphenator)
     };
     if !cache::enabled() {
@@ -438,7 +483,7 @@ pub(crate) fn set_paragraph(
 /// A paragraph measured once (without hyphenation), ready to be set at any width.
 pub(crate) struct Prepared {
     /// The runs' [`content_key`] (empty when memoising is off).
-    content: Arc<[u8]>,
+    content: Content,
     text: Text,
     /// The paragraph's link targets (see [`link_targets`]).
     pub targets: Vec<String>,
@@ -458,7 +503,7 @@ pub(crate) fn prepare(
     fonts: &Fonts,
 ) -> Result<Arc<Prepared>, LayoutError> {
     if !cache::enabled() {
-        return prepare_uncached(runs, size, align, fonts, Arc::from([])).map(Arc::new);
+        return prepare_uncached(runs, size, align, fonts, Content::none()).map(Arc::new);
     }
     let key = PreparedKey {
         content: content_key(runs),
@@ -485,7 +530,7 @@ fn prepare_uncached(
     size: f32,
     align: Align,
     fonts: &Fonts,
-    content: Arc<[u8]>,
+    content: Content,
 ) -> Result<Prepared, LayoutError> {
     let text = Text::new(runs);
     let style = ParaStyle {
@@ -544,7 +589,7 @@ pub(crate) fn set_prepared(
 ) -> Result<SetLines, LayoutError> {
     let make = || set_prepared_uncached(prepared, style, fonts, hyphenator);
     // A paragraph prepared while memoising was off has no content key.
-    if !cache::enabled() || prepared.content.is_empty() {
+    if !cache::enabled() || prepared.content.bytes.is_empty() {
         return make().map(Arc::new);
     }
     let key = SetKey {
@@ -849,49 +894,48 @@ fn push_word(
             || width + fonts.advance(word_style_face(text, fonts, start), '-') as f64 * scale
                 <= measure
     };
-    // A hyphenated word is measured below, glyph by glyph.
-    if !hyphenate {
-        let word = &s[start..end];
-        let face = Face::for_style(word_style);
-        // The usual word: one style, printable ASCII the style's face has, so one box,
-        // measured from a table (no per-character decoding or face choice).
-        let ascii = match uniform && !word.is_empty() {
-            true => fonts.ascii_units(face, word.as_bytes()),
-            false => None,
-        };
-        let total = match ascii {
-            Some(units) => {
-                items.push(boxed(face, start, end, units as f64 * scale, word_link));
-                units
+    let word = &s[start..end];
+    let face = Face::for_style(word_style);
+    // The usual word: one style, printable ASCII the style's face has, so one box,
+    // measured from a table (no per-character decoding or face choice).
+    let ascii = match uniform && !word.is_empty() {
+        true => fonts.ascii_units(face, word.as_bytes()),
+        false => None,
+    };
+    let total = match ascii {
+        Some(units) => {
+            items.push(boxed(face, start, end, units as f64 * scale, word_link));
+            units
+        }
+        None => push_boxes(items, text, start, end, scale, fonts, uniform)?,
+    };
+    let too_wide = !fits(total);
+    // Byte offsets where the word may break, and whether a hyphen shows there.
+    let mut splits: Vec<(usize, bool)> = Vec::new();
+    if !too_wide {
+        if let (true, Some(h)) = (hyphenate, hyphenator) {
+            // Names are capitalised (see `hyphenation_points`); addresses, key ids and
+            // numbers are left whole too.
+            if word_link.is_none() && !is_code_like(word) {
+                hyphenation_points(word, start, h, &mut splits);
             }
-            None => push_boxes(items, text, start, end, scale, fonts, uniform)?,
-        };
-        if fits(total) {
+        }
+        // A word that fits and has no hyphenation point is the boxes just pushed, which
+        // are what the glyph-by-glyph pass below would make without break points.
+        if splits.is_empty() {
             return Ok(());
         }
-        items.truncate(first);
     }
+    items.truncate(first);
 
     // Measure once: (byte, face, advance) per drawn character.
     let mut glyphs: Vec<(usize, Face, u16, Option<u16>)> = Vec::with_capacity(end - start);
-    let mut total: u64 = 0;
     for glyph in word_glyphs(text, fonts, start, end, uniform) {
         let (at, g, link) = glyph?;
-        total += g.advance as u64;
         glyphs.push((at, g.face, g.advance, link));
     }
-    let too_wide = !fits(total);
-
-    // Byte offsets where the word may break, and whether a hyphen shows there.
-    let mut splits: Vec<(usize, bool)> = Vec::new();
     if too_wide {
         splits.extend(glyphs.iter().skip(1).map(|g| (g.0, false)));
-    } else if let (true, Some(h)) = (style.hyphenate, hyphenator) {
-        // Names are capitalised (see `hyphenation_points`); addresses, key ids and
-        // numbers are left whole too.
-        if text.link_at(start).is_none() && !is_code_like(&s[start..end]) {
-            hyphenation_points(&s[start..end], start, h, &mut splits);
-        }
     }
 
     let mut split_iter = splits.into_iter().peekable();
@@ -1027,6 +1071,10 @@ fn word_style_face(text: &Text, fonts: &Fonts, start: usize) -> Face {
 
 /// Adds the dictionary's hyphenation points inside each run of letters of `word`.
 fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(usize, bool)>) {
+    // Most words are too short or capitalised to be tried at all: no memo entry for them.
+    if !has_hyphenatable_run(word) {
+        return;
+    }
     // The patterns cost about 12,000 instructions a word, and the words of a contract
     // repeat: the points are memoised per word (and patterns), within a document too.
     let key = (
@@ -1044,6 +1092,24 @@ fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(us
         }
     };
     out.extend(points.iter().map(|&b| (offset + b, true)));
+}
+
+/// Whether `word` has a run of letters that [`word_hyphenation_points`] would give to
+/// the patterns: long enough and not capitalised.
+fn has_hyphenatable_run(word: &str) -> bool {
+    let (mut letters, mut capitalised) = (0, false);
+    for c in word.chars().chain(std::iter::once(' ')) {
+        if c.is_alphabetic() {
+            letters += 1;
+            capitalised |= c.is_uppercase();
+        } else {
+            if letters >= MIN_HYPHENATED_WORD && !capitalised {
+                return true;
+            }
+            (letters, capitalised) = (0, false);
+        }
+    }
+    false
 }
 
 /// The byte offsets in `word` where the patterns allow a hyphen that reads well.
@@ -1802,6 +1868,139 @@ mod tests {
         let b = content_key(&split("a", "bc", Style::Regular, None));
         let c = content_key(&split("a", "bc", Style::Regular, Some("")));
         assert!(a != b && b != c && a != c);
+    }
+
+    #[test]
+    fn a_content_digest_collision_is_not_a_hit() {
+        cache::set_enabled(Some(true));
+        let f = fonts();
+        let st = style(150.0, Align::Justify);
+        let runs = [Run::plain("The Processor shall notify the Controller.")];
+        let real = content_key(&runs);
+        // Another paragraph's lines planted under this paragraph's digest: a lookup by
+        // digest alone would hand them out.
+        let impostor = Content {
+            digest: real.digest,
+            bytes: content_bytes(&[Run::plain("Something else entirely.")]),
+        };
+        assert!(impostor != real);
+        let planted =
+            set_paragraph(&[Run::plain("Something else entirely.")], st, &f, None).unwrap();
+        SET.with(|m| {
+            m.borrow_mut().store(
+                SetKey {
+                    content: impostor,
+                    size: st.size.to_bits(),
+                    measure: st.measure.to_bits(),
+                    align: st.align,
+                    patterns: None,
+                    fonts: f.id(),
+                },
+                planted.clone(),
+            )
+        });
+        let got = set_paragraph(&runs, st, &f, None).unwrap();
+        assert!(!Arc::ptr_eq(&got, &planted));
+        cache::set_enabled(None);
+    }
+
+    #[test]
+    fn hyphenating_pass_measures_every_box_and_keeps_every_point() {
+        // Words that fit and have no hyphenation point are measured the quick way in the
+        // hyphenating pass too: every box must still be its glyphs' face and width, and
+        // every point the patterns allow must be a hyphen penalty.
+        let f = fonts();
+        let h = Standard::from_embedded(Language::EnglishUS).unwrap();
+        let mut st = style(120.0, Align::Justify);
+        st.hyphenate = true;
+        let runs = vec![
+            Run::plain("Notwithstanding the confidentiality obligations, Zakłady Łódź "),
+            Run {
+                style: Style::Bold,
+                ..Run::plain("subpro")
+            },
+            Run::plain("cessors’ indemnification in Ångström ≥ 5 € and 27001:2022 "),
+            Run {
+                link: Some("https://example.com/x".into()),
+                ..Run::plain("responsibilities")
+            },
+            Run::plain(" care\u{AD}fully, ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ."),
+        ];
+        let text = Text::new(&runs);
+        let items = build_items(&text, st, &f, Some(&h)).unwrap();
+        let scale = st.size as f64 / 1000.0;
+        let mut hyphens = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            match it.kind {
+                Kind::Box => {
+                    let mut units = 0u64;
+                    for (j, c) in text.text[it.start..it.end].char_indices() {
+                        if is_control(c) {
+                            continue;
+                        }
+                        let g = f.glyph(c, text.style_at(it.start + j)).unwrap();
+                        assert_eq!(g.face, it.face, "{:?}", &text.text[it.start..it.end]);
+                        units += g.advance as u64;
+                    }
+                    assert_eq!(it.width, units as f64 * scale);
+                    assert_eq!(it.link, text.link_at(it.start));
+                }
+                Kind::Penalty if it.hyphen && it.penalty == HYPHEN_PENALTY => {
+                    if let Some(next) = items.get(i + 1).filter(|n| n.kind == Kind::Box) {
+                        hyphens.push(next.start);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // The points the patterns give for the words that may be hyphenated.
+        let mut expected = Vec::new();
+        for word in ["confidentiality", "obligations", "indemnification"] {
+            let at = text.text.find(word).unwrap();
+            let mut points = Vec::new();
+            word_hyphenation_points(word, &h, &mut points);
+            expected.extend(points.into_iter().map(|p| at + p));
+        }
+        assert!(!expected.is_empty());
+        for p in &expected {
+            assert!(hyphens.contains(p), "no hyphen at {p}: {hyphens:?}");
+        }
+        // Capitalised words, links and codes are never hyphenated.
+        for word in ["Notwithstanding", "responsibilities", "27001:2022"] {
+            let at = text.text.find(word).unwrap();
+            assert!(
+                !hyphens.iter().any(|&p| p > at && p < at + word.len()),
+                "{word} hyphenated: {hyphens:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_words_with_a_long_lowercase_run_go_to_the_patterns() {
+        let h = Standard::from_embedded(Language::EnglishUS).unwrap();
+        for word in [
+            "indemnification",
+            "Processor",
+            "sub-processors",
+            "data",
+            "e-mail",
+            "O’Brien’s",
+            "re-establishment",
+            "Zakłady",
+            "przemysłowe",
+            "ABCDEFGHIJ",
+            "",
+            "27001",
+        ] {
+            let mut points = Vec::new();
+            word_hyphenation_points(word, &h, &mut points);
+            if !has_hyphenatable_run(word) {
+                assert!(points.is_empty(), "{word}: {points:?}");
+            }
+        }
+        assert!(has_hyphenatable_run("re-establishment"));
+        assert!(!has_hyphenatable_run("Processors"));
+        assert!(!has_hyphenatable_run("data-sets"));
     }
 
     #[test]
