@@ -431,8 +431,20 @@ const HYPHENATION_CAPACITY: usize = 2048;
 /// The patterns a word is hyphenated with: their language and minima.
 type HyphenationKey = (Language, usize, usize);
 
-/// A word and the patterns it is hyphenated with.
-type WordKey = (Box<str>, HyphenationKey);
+/// A word and the patterns it is hyphenated with, looked up by the word's digest.
+#[derive(Debug, PartialEq, Eq)]
+struct WordKey {
+    digest: u64,
+    word: Box<str>,
+    patterns: HyphenationKey,
+}
+
+impl Hash for WordKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // As for `Content`: the digest stands for the word; `eq` compares it in full.
+        state.write_u64(self.digest);
+    }
+}
 
 thread_local! {
     static SET: RefCell<Memo<SetKey, SetLines>> = RefCell::new(Memo::new(SET_CAPACITY));
@@ -1077,10 +1089,11 @@ fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(us
     }
     // The patterns cost about 12,000 instructions a word, and the words of a contract
     // repeat: the points are memoised per word (and patterns), within a document too.
-    let key = (
-        Box::<str>::from(word),
-        (h.language(), h.minima.0, h.minima.1),
-    );
+    let key = WordKey {
+        digest: xxh3_64(word.as_bytes()),
+        word: Box::from(word),
+        patterns: (h.language(), h.minima.0, h.minima.1),
+    };
     let points = match HYPHENATION.with(|m| m.borrow_mut().lookup(&key)) {
         Some(points) => points,
         None => {
@@ -1448,8 +1461,11 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
             }
         }
         let justify = justify && !ragged;
-        let track =
-            |piece: &str| letter_spacing * piece.chars().filter(|&c| !is_control(c)).count() as f64;
+        // Most lines have no letter spacing: no need to count their letters.
+        let track = |piece: &str| match letter_spacing {
+            0.0 => 0.0,
+            ls => ls * piece.chars().filter(|&c| !is_control(c)).count() as f64,
+        };
         let mut runs: Vec<SetRun> = Vec::new();
         let mut x = 0.0f64;
         let mut push =
