@@ -500,6 +500,10 @@ pub(crate) struct Prepared {
     /// The paragraph's link targets (see [`link_targets`]).
     pub targets: Vec<String>,
     plain: Vec<Item>,
+    /// Where each word's boxes are in `plain`, for the hyphenating pass.
+    words: Vec<WordSpan>,
+    /// The type size `plain` was measured at.
+    size: f32,
     align: Align,
     /// The widest unbreakable word, in points.
     pub widest: f64,
@@ -551,10 +555,12 @@ fn prepare_uncached(
         align,
         hyphenate: false,
     };
+    // About one word in six bytes of text.
+    let mut words = Vec::with_capacity(text.text.len() / 6 + 1);
     let plain = if text.text.is_empty() {
         Vec::new()
     } else {
-        build_items(&text, style, fonts, None)?
+        build_items(&text, style, fonts, None, Some(&mut words))?
     };
     // The widest stretch between two places a line may end.
     let (mut widest, mut word, mut natural) = (0.0f64, 0.0f64, 0.0f64);
@@ -586,6 +592,8 @@ fn prepare_uncached(
         text,
         targets: link_targets(runs),
         plain,
+        words,
+        size,
         align,
         widest: widest.max(word),
         natural,
@@ -641,7 +649,7 @@ fn set_prepared_uncached(
     let plain: &[Item] = if prepared.widest <= measure {
         &prepared.plain
     } else {
-        rebuilt = build_items(text, style, fonts, None)?;
+        rebuilt = build_items(text, style, fonts, None, None)?;
         &rebuilt
     };
     // As in TeX: first try without hyphenation and with tight spacing; hyphenate only
@@ -657,7 +665,11 @@ fn set_prepared_uncached(
     let hyphenated;
     let items: &[Item] = match hyphenator {
         Some(h) if style.hyphenate => {
-            hyphenated = build_items(text, style, fonts, Some(h))?;
+            hyphenated = if prepared.widest <= measure && prepared.size == style.size {
+                hyphenate_items(prepared, style, fonts, h)?
+            } else {
+                build_items(text, style, fonts, Some(h), None)?
+            };
             &hyphenated
         }
         _ => plain,
@@ -732,12 +744,39 @@ pub(crate) fn set_single(
     })
 }
 
+/// Where one word's boxes are in an item list: the word (`start..end` in the text), its
+/// first item, how many boxes it made and its width in thousandths of an em.
+#[derive(Debug, Clone, Copy)]
+struct WordSpan {
+    start: usize,
+    end: usize,
+    first: usize,
+    count: usize,
+    units: u64,
+}
+
+/// The item list of `text`; with `spans`, where each word's boxes are in it.
 fn build_items(
     text: &Text,
     style: ParaStyle,
     fonts: &Fonts,
     hyphenator: Option<&Standard>,
+    mut spans: Option<&mut Vec<WordSpan>>,
 ) -> Result<Vec<Item>, LayoutError> {
+    let mut push_span = |items: &mut Vec<Item>, start: usize, end: usize| {
+        let first = items.len();
+        let units = push_word(items, text, start, end, style, fonts, hyphenator)?;
+        if let Some(spans) = spans.as_deref_mut() {
+            spans.push(WordSpan {
+                start,
+                end,
+                first,
+                count: items.len() - first,
+                units,
+            });
+        }
+        Ok::<(), LayoutError>(())
+    };
     let s = &text.text;
     let scale = style.size as f64 / 1000.0;
     let mut items = Vec::with_capacity(s.len() / 3);
@@ -757,14 +796,14 @@ fn build_items(
             for i in bound_spaces(word, text.has_bound) {
                 let at = prev + i;
                 if at > from {
-                    push_word(&mut items, text, from, at, style, fonts, hyphenator)?;
+                    push_span(&mut items, from, at)?;
                 }
                 let face = Face::for_style(text.style_at(at));
                 items.push(Item::penalty(face, 0.0, INFINITE_PENALTY, false, false));
                 items.push(space_glue(text, at, style, fonts)?);
                 from = at + 1;
             }
-            push_word(&mut items, text, from, word_end, style, fonts, hyphenator)?;
+            push_span(&mut items, from, word_end)?;
             word_style = text.style_at(word_end - 1);
         }
         let face = Face::for_style(word_style);
@@ -812,6 +851,50 @@ fn build_items(
         prev = pos;
     }
     Ok(items)
+}
+
+/// The item list of a prepared paragraph for the hyphenating pass: what
+/// `build_items(.., Some(h), None)` gives, made from the plain list. Only the words
+/// that may change are set again (those the patterns may break, or too wide for the
+/// line); the other items are the plain list's, which nothing in them depends on the
+/// measure or the patterns. Building the whole list again cost a third of a long
+/// paragraph's setting.
+fn hyphenate_items(
+    prepared: &Prepared,
+    style: ParaStyle,
+    fonts: &Fonts,
+    h: &Standard,
+) -> Result<Vec<Item>, LayoutError> {
+    let (text, plain) = (&prepared.text, &prepared.plain);
+    let mut items = Vec::with_capacity(plain.len() + plain.len() / 8);
+    let mut next = 0;
+    for w in &prepared.words {
+        items.extend_from_slice(&plain[next..w.first]);
+        next = w.first + w.count;
+        let word = &text.text[w.start..w.end];
+        let may_change = !word_fits(text, fonts, style, w.start, w.units)
+            || (has_hyphenatable_run(word)
+                && text.link_at(w.start).is_none()
+                && !is_code_like(word));
+        if may_change {
+            push_word(&mut items, text, w.start, w.end, style, fonts, Some(h))?;
+        } else {
+            items.extend_from_slice(&plain[w.first..next]);
+        }
+    }
+    items.extend_from_slice(&plain[next..]);
+    Ok(items)
+}
+
+/// Whether a word `units` wide (thousandths of an em) fits on a line of `style`, with
+/// the hyphen a soft hyphen at its end may add.
+fn word_fits(text: &Text, fonts: &Fonts, style: ParaStyle, start: usize, units: u64) -> bool {
+    let scale = style.size as f64 / 1000.0;
+    let width = units as f64 * scale;
+    let measure = style.measure as f64;
+    // A hyphen is narrower than an em: only words that close need its real width.
+    width + style.size as f64 <= measure
+        || width + fonts.advance(word_style_face(text, fonts, start), '-') as f64 * scale <= measure
 }
 
 /// The glue of the space at byte `at`: stretchable in justified text, with the link
@@ -872,7 +955,8 @@ fn missing(c: char, text: &str, at: usize) -> LayoutError {
     }
 }
 
-/// Pushes the boxes of one unbreakable word, with hyphenation and emergency breaks.
+/// Pushes the boxes of one unbreakable word, with hyphenation and emergency breaks;
+/// returns its width in thousandths of an em.
 fn push_word(
     items: &mut Vec<Item>,
     text: &Text,
@@ -881,7 +965,7 @@ fn push_word(
     style: ParaStyle,
     fonts: &Fonts,
     hyphenator: Option<&Standard>,
-) -> Result<(), LayoutError> {
+) -> Result<u64, LayoutError> {
     let s = &text.text;
     let scale = style.size as f64 / 1000.0;
     let hyphenate = style.hyphenate && hyphenator.is_some();
@@ -895,16 +979,6 @@ fn push_word(
     let boxed = |face: Face, from: usize, to: usize, width: f64, link: Option<u16>| Item {
         link,
         ..Item::boxed(face, from, to, width)
-    };
-    // A word that ends at a soft hyphen may be drawn with a hyphen after it: it must
-    // fit with that hyphen, or it gets emergency break points like any overlong word.
-    let fits = |units: u64| {
-        let width = units as f64 * scale;
-        let measure = style.measure as f64;
-        // A hyphen is narrower than an em: only words that close need its real width.
-        width + style.size as f64 <= measure
-            || width + fonts.advance(word_style_face(text, fonts, start), '-') as f64 * scale
-                <= measure
     };
     let word = &s[start..end];
     let face = Face::for_style(word_style);
@@ -921,7 +995,9 @@ fn push_word(
         }
         None => push_boxes(items, text, start, end, scale, fonts, uniform)?,
     };
-    let too_wide = !fits(total);
+    // A word that ends at a soft hyphen may be drawn with a hyphen after it: it must
+    // fit with that hyphen, or it gets emergency break points like any overlong word.
+    let too_wide = !word_fits(text, fonts, style, start, total);
     // Byte offsets where the word may break, and whether a hyphen shows there.
     let mut splits: Vec<(usize, bool)> = Vec::new();
     if !too_wide {
@@ -935,7 +1011,7 @@ fn push_word(
         // A word that fits and has no hyphenation point is the boxes just pushed, which
         // are what the glyph-by-glyph pass below would make without break points.
         if splits.is_empty() {
-            return Ok(());
+            return Ok(total);
         }
     }
     items.truncate(first);
@@ -1002,7 +1078,7 @@ fn push_word(
         .map(|g| g.0 + s[g.0..].chars().next().map_or(0, char::len_utf8))
         .unwrap_or(end);
     flush(items, box_start, box_end, units);
-    Ok(())
+    Ok(total)
 }
 
 /// The drawn characters of the word at `start..end`: byte offset, glyph and link
@@ -1943,7 +2019,7 @@ mod tests {
             Run::plain(" care\u{AD}fully, ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ."),
         ];
         let text = Text::new(&runs);
-        let items = build_items(&text, st, &f, Some(&h)).unwrap();
+        let items = build_items(&text, st, &f, Some(&h), None).unwrap();
         let scale = st.size as f64 / 1000.0;
         let mut hyphens = Vec::new();
         for (i, it) in items.iter().enumerate() {
@@ -1989,6 +2065,51 @@ mod tests {
                 "{word} hyphenated: {hyphens:?}"
             );
         }
+    }
+
+    #[test]
+    fn hyphenating_from_the_plain_list_gives_the_full_rebuild() {
+        // The hyphenating pass reuses the plain items of words that cannot change: the
+        // list must be item for item what building it again with the patterns gives.
+        let f = fonts();
+        let h = Standard::from_embedded(Language::EnglishUS).unwrap();
+        let paragraphs = vec![
+            vec![Run::plain(PROSE)],
+            vec![
+                Run::plain("Notwithstanding the confidentiality obligations, Zakłady Łódź "),
+                Run::styled("subpro", Style::Bold),
+                Run::plain("cessors’ indemnification in Ångström € 180 and 27001:2022 "),
+                Run {
+                    link: Some("mailto:privacy@example.com".into()),
+                    ..Run::plain("privacy@example.com responsibilities")
+                },
+                Run::plain(" care\u{AD}fully, notwithstanding\u{2060}-\nextraordinarily "),
+                Run::plain("clause \u{2060}6.3 of the Agreement and pseudonymisation."),
+            ],
+        ];
+        let mut compared = 0;
+        for runs in &paragraphs {
+            for align in [Align::Justify, Align::Left] {
+                let p = prepare_uncached(runs, 11.0, align, &f, Content::none()).unwrap();
+                for measure in [90.0, 140.0, 250.0, 400.0] {
+                    let mut st = style(measure, align);
+                    st.hyphenate = true;
+                    if p.widest > measure as f64 {
+                        continue;
+                    }
+                    let reused = hyphenate_items(&p, st, &f, &h).unwrap();
+                    let rebuilt = build_items(&p.text, st, &f, Some(&h), None).unwrap();
+                    assert_eq!(
+                        format!("{reused:?}"),
+                        format!("{rebuilt:?}"),
+                        "{align:?} at {measure}"
+                    );
+                    assert!(reused.len() > p.plain.len(), "no hyphenation point added");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared >= 8, "{compared}");
     }
 
     #[test]
