@@ -14,10 +14,12 @@
 //! fonts instance.
 
 use std::cell::RefCell;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use hyphenation::{Hyphenator, Language, Standard};
 use unicode_linebreak::{BreakOpportunity, linebreaks};
+use xxhash_rust::xxh3::xxh3_64;
 
 use super::LayoutError;
 use super::font::{Face, Fonts, Glyph, is_control};
@@ -322,9 +324,52 @@ pub(crate) fn context(text: &str, at: usize) -> String {
 /// The lines of a set paragraph, shared with the memo table.
 pub(crate) type SetLines = Arc<Vec<SetLine>>;
 
+/// A paragraph's runs as a memo key: the bytes of [`content_bytes`] and their digest.
+#[derive(Debug, Clone)]
+struct Content {
+    digest: u64,
+    bytes: Arc<[u8]>,
+}
+
+impl Content {
+    /// No content: what a paragraph prepared while memoising was off carries.
+    fn none() -> Content {
+        Content {
+            digest: 0,
+            bytes: Arc::from([]),
+        }
+    }
+}
+
+impl Hash for Content {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // The tables' SipHash over a whole paragraph's text, at every lookup, insert and
+        // rehash, cost more than setting a short paragraph: the digest stands for the
+        // bytes (`eq` still compares them in full).
+        state.write_u64(self.digest);
+    }
+}
+
+impl PartialEq for Content {
+    fn eq(&self, other: &Self) -> bool {
+        self.digest == other.digest && self.bytes == other.bytes
+    }
+}
+
+impl Eq for Content {}
+
+/// The memo key of a paragraph's runs.
+fn content_key(runs: &[Run]) -> Content {
+    let bytes = content_bytes(runs);
+    Content {
+        digest: xxh3_64(&bytes),
+        bytes,
+    }
+}
+
 /// A paragraph's runs as bytes that tell any two different run lists apart: per run its
 /// style, its link's and its text's lengths, then the link and the text.
-fn content_key(runs: &[Run]) -> Arc<[u8]> {
+fn content_bytes(runs: &[Run]) -> Arc<[u8]> {
     let len: usize = runs
         .iter()
         .map(|r| 17 + r.text.len() + r.link.as_ref().map_or(0, String::len))
@@ -355,7 +400,7 @@ fn patterns_key(style: ParaStyle, hyphenator: Option<&Standard>) -> PatternsKey 
 /// Everything a measured paragraph depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct PreparedKey {
-    content: Arc<[u8]>,
+    content: Content,
     size: u32,
     align: Align,
     fonts: u64,
@@ -364,7 +409,7 @@ struct PreparedKey {
 /// Everything a set paragraph depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct SetKey {
-    content: Arc<[u8]>,
+    content: Content,
     size: u32,
     measure: u32,
     align: Align,
@@ -386,8 +431,20 @@ const HYPHENATION_CAPACITY: usize = 2048;
 /// The patterns a word is hyphenated with: their language and minima.
 type HyphenationKey = (Language, usize, usize);
 
-/// A word and the patterns it is hyphenated with.
-type WordKey = (Box<str>, HyphenationKey);
+/// A word and the patterns it is hyphenated with, looked up by the word's digest.
+#[derive(Debug, PartialEq, Eq)]
+struct WordKey {
+    digest: u64,
+    word: Box<str>,
+    patterns: HyphenationKey,
+}
+
+impl Hash for WordKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // As for `Content`: the digest stands for the word; `eq` compares it in full.
+        state.write_u64(self.digest);
+    }
+}
 
 thread_local! {
     static SET: RefCell<Memo<SetKey, SetLines>> = RefCell::new(Memo::new(SET_CAPACITY));
@@ -418,7 +475,7 @@ pub(crate) fn set_paragraph(
     hyphenator: Option<&Standard>,
 ) -> Result<SetLines, LayoutError> {
     let make = || {
-        let prepared = prepare_uncached(runs, style.size, style.align, fonts, Arc::from([]))?;
+        let prepared = prepare_uncached(runs, style.size, style.align, fonts, Content::none())?;
         set_prepared_uncached(&prepared, style, fonts, hyphenator)
     };
     if !cache::enabled() {
@@ -438,11 +495,15 @@ pub(crate) fn set_paragraph(
 /// A paragraph measured once (without hyphenation), ready to be set at any width.
 pub(crate) struct Prepared {
     /// The runs' [`content_key`] (empty when memoising is off).
-    content: Arc<[u8]>,
+    content: Content,
     text: Text,
     /// The paragraph's link targets (see [`link_targets`]).
     pub targets: Vec<String>,
     plain: Vec<Item>,
+    /// Where each word's boxes are in `plain`, for the hyphenating pass.
+    words: Vec<WordSpan>,
+    /// The type size `plain` was measured at.
+    size: f32,
     align: Align,
     /// The widest unbreakable word, in points.
     pub widest: f64,
@@ -458,7 +519,7 @@ pub(crate) fn prepare(
     fonts: &Fonts,
 ) -> Result<Arc<Prepared>, LayoutError> {
     if !cache::enabled() {
-        return prepare_uncached(runs, size, align, fonts, Arc::from([])).map(Arc::new);
+        return prepare_uncached(runs, size, align, fonts, Content::none()).map(Arc::new);
     }
     let key = PreparedKey {
         content: content_key(runs),
@@ -485,7 +546,7 @@ fn prepare_uncached(
     size: f32,
     align: Align,
     fonts: &Fonts,
-    content: Arc<[u8]>,
+    content: Content,
 ) -> Result<Prepared, LayoutError> {
     let text = Text::new(runs);
     let style = ParaStyle {
@@ -494,10 +555,12 @@ fn prepare_uncached(
         align,
         hyphenate: false,
     };
+    // About one word in six bytes of text.
+    let mut words = Vec::with_capacity(text.text.len() / 6 + 1);
     let plain = if text.text.is_empty() {
         Vec::new()
     } else {
-        build_items(&text, style, fonts, None)?
+        build_items(&text, style, fonts, None, Some(&mut words))?
     };
     // The widest stretch between two places a line may end.
     let (mut widest, mut word, mut natural) = (0.0f64, 0.0f64, 0.0f64);
@@ -529,6 +592,8 @@ fn prepare_uncached(
         text,
         targets: link_targets(runs),
         plain,
+        words,
+        size,
         align,
         widest: widest.max(word),
         natural,
@@ -544,7 +609,7 @@ pub(crate) fn set_prepared(
 ) -> Result<SetLines, LayoutError> {
     let make = || set_prepared_uncached(prepared, style, fonts, hyphenator);
     // A paragraph prepared while memoising was off has no content key.
-    if !cache::enabled() || prepared.content.is_empty() {
+    if !cache::enabled() || prepared.content.bytes.is_empty() {
         return make().map(Arc::new);
     }
     let key = SetKey {
@@ -584,7 +649,7 @@ fn set_prepared_uncached(
     let plain: &[Item] = if prepared.widest <= measure {
         &prepared.plain
     } else {
-        rebuilt = build_items(text, style, fonts, None)?;
+        rebuilt = build_items(text, style, fonts, None, None)?;
         &rebuilt
     };
     // As in TeX: first try without hyphenation and with tight spacing; hyphenate only
@@ -600,7 +665,11 @@ fn set_prepared_uncached(
     let hyphenated;
     let items: &[Item] = match hyphenator {
         Some(h) if style.hyphenate => {
-            hyphenated = build_items(text, style, fonts, Some(h))?;
+            hyphenated = if prepared.widest <= measure && prepared.size == style.size {
+                hyphenate_items(prepared, style, fonts, h)?
+            } else {
+                build_items(text, style, fonts, Some(h), None)?
+            };
             &hyphenated
         }
         _ => plain,
@@ -675,12 +744,39 @@ pub(crate) fn set_single(
     })
 }
 
+/// Where one word's boxes are in an item list: the word (`start..end` in the text), its
+/// first item, how many boxes it made and its width in thousandths of an em.
+#[derive(Debug, Clone, Copy)]
+struct WordSpan {
+    start: usize,
+    end: usize,
+    first: usize,
+    count: usize,
+    units: u64,
+}
+
+/// The item list of `text`; with `spans`, where each word's boxes are in it.
 fn build_items(
     text: &Text,
     style: ParaStyle,
     fonts: &Fonts,
     hyphenator: Option<&Standard>,
+    mut spans: Option<&mut Vec<WordSpan>>,
 ) -> Result<Vec<Item>, LayoutError> {
+    let mut push_span = |items: &mut Vec<Item>, start: usize, end: usize| {
+        let first = items.len();
+        let units = push_word(items, text, start, end, style, fonts, hyphenator)?;
+        if let Some(spans) = spans.as_deref_mut() {
+            spans.push(WordSpan {
+                start,
+                end,
+                first,
+                count: items.len() - first,
+                units,
+            });
+        }
+        Ok::<(), LayoutError>(())
+    };
     let s = &text.text;
     let scale = style.size as f64 / 1000.0;
     let mut items = Vec::with_capacity(s.len() / 3);
@@ -700,14 +796,14 @@ fn build_items(
             for i in bound_spaces(word, text.has_bound) {
                 let at = prev + i;
                 if at > from {
-                    push_word(&mut items, text, from, at, style, fonts, hyphenator)?;
+                    push_span(&mut items, from, at)?;
                 }
                 let face = Face::for_style(text.style_at(at));
                 items.push(Item::penalty(face, 0.0, INFINITE_PENALTY, false, false));
                 items.push(space_glue(text, at, style, fonts)?);
                 from = at + 1;
             }
-            push_word(&mut items, text, from, word_end, style, fonts, hyphenator)?;
+            push_span(&mut items, from, word_end)?;
             word_style = text.style_at(word_end - 1);
         }
         let face = Face::for_style(word_style);
@@ -755,6 +851,50 @@ fn build_items(
         prev = pos;
     }
     Ok(items)
+}
+
+/// The item list of a prepared paragraph for the hyphenating pass: what
+/// `build_items(.., Some(h), None)` gives, made from the plain list. Only the words
+/// that may change are set again (those the patterns may break, or too wide for the
+/// line); the other items are the plain list's, which nothing in them depends on the
+/// measure or the patterns. Building the whole list again cost a third of a long
+/// paragraph's setting.
+fn hyphenate_items(
+    prepared: &Prepared,
+    style: ParaStyle,
+    fonts: &Fonts,
+    h: &Standard,
+) -> Result<Vec<Item>, LayoutError> {
+    let (text, plain) = (&prepared.text, &prepared.plain);
+    let mut items = Vec::with_capacity(plain.len() + plain.len() / 8);
+    let mut next = 0;
+    for w in &prepared.words {
+        items.extend_from_slice(&plain[next..w.first]);
+        next = w.first + w.count;
+        let word = &text.text[w.start..w.end];
+        let may_change = !word_fits(text, fonts, style, w.start, w.units)
+            || (has_hyphenatable_run(word)
+                && text.link_at(w.start).is_none()
+                && !is_code_like(word));
+        if may_change {
+            push_word(&mut items, text, w.start, w.end, style, fonts, Some(h))?;
+        } else {
+            items.extend_from_slice(&plain[w.first..next]);
+        }
+    }
+    items.extend_from_slice(&plain[next..]);
+    Ok(items)
+}
+
+/// Whether a word `units` wide (thousandths of an em) fits on a line of `style`, with
+/// the hyphen a soft hyphen at its end may add.
+fn word_fits(text: &Text, fonts: &Fonts, style: ParaStyle, start: usize, units: u64) -> bool {
+    let scale = style.size as f64 / 1000.0;
+    let width = units as f64 * scale;
+    let measure = style.measure as f64;
+    // A hyphen is narrower than an em: only words that close need its real width.
+    width + style.size as f64 <= measure
+        || width + fonts.advance(word_style_face(text, fonts, start), '-') as f64 * scale <= measure
 }
 
 /// The glue of the space at byte `at`: stretchable in justified text, with the link
@@ -815,7 +955,8 @@ fn missing(c: char, text: &str, at: usize) -> LayoutError {
     }
 }
 
-/// Pushes the boxes of one unbreakable word, with hyphenation and emergency breaks.
+/// Pushes the boxes of one unbreakable word, with hyphenation and emergency breaks;
+/// returns its width in thousandths of an em.
 fn push_word(
     items: &mut Vec<Item>,
     text: &Text,
@@ -824,7 +965,7 @@ fn push_word(
     style: ParaStyle,
     fonts: &Fonts,
     hyphenator: Option<&Standard>,
-) -> Result<(), LayoutError> {
+) -> Result<u64, LayoutError> {
     let s = &text.text;
     let scale = style.size as f64 / 1000.0;
     let hyphenate = style.hyphenate && hyphenator.is_some();
@@ -839,59 +980,50 @@ fn push_word(
         link,
         ..Item::boxed(face, from, to, width)
     };
+    let word = &s[start..end];
+    let face = Face::for_style(word_style);
+    // The usual word: one style, printable ASCII the style's face has, so one box,
+    // measured from a table (no per-character decoding or face choice).
+    let ascii = match uniform && !word.is_empty() {
+        true => fonts.ascii_units(face, word.as_bytes()),
+        false => None,
+    };
+    let total = match ascii {
+        Some(units) => {
+            items.push(boxed(face, start, end, units as f64 * scale, word_link));
+            units
+        }
+        None => push_boxes(items, text, start, end, scale, fonts, uniform)?,
+    };
     // A word that ends at a soft hyphen may be drawn with a hyphen after it: it must
     // fit with that hyphen, or it gets emergency break points like any overlong word.
-    let fits = |units: u64| {
-        let width = units as f64 * scale;
-        let measure = style.measure as f64;
-        // A hyphen is narrower than an em: only words that close need its real width.
-        width + style.size as f64 <= measure
-            || width + fonts.advance(word_style_face(text, fonts, start), '-') as f64 * scale
-                <= measure
-    };
-    // A hyphenated word is measured below, glyph by glyph.
-    if !hyphenate {
-        let word = &s[start..end];
-        let face = Face::for_style(word_style);
-        // The usual word: one style, printable ASCII the style's face has, so one box,
-        // measured from a table (no per-character decoding or face choice).
-        let ascii = match uniform && !word.is_empty() {
-            true => fonts.ascii_units(face, word.as_bytes()),
-            false => None,
-        };
-        let total = match ascii {
-            Some(units) => {
-                items.push(boxed(face, start, end, units as f64 * scale, word_link));
-                units
+    let too_wide = !word_fits(text, fonts, style, start, total);
+    // Byte offsets where the word may break, and whether a hyphen shows there.
+    let mut splits: Vec<(usize, bool)> = Vec::new();
+    if !too_wide {
+        if let (true, Some(h)) = (hyphenate, hyphenator) {
+            // Names are capitalised (see `hyphenation_points`); addresses, key ids and
+            // numbers are left whole too.
+            if word_link.is_none() && !is_code_like(word) {
+                hyphenation_points(word, start, h, &mut splits);
             }
-            None => push_boxes(items, text, start, end, scale, fonts, uniform)?,
-        };
-        if fits(total) {
-            return Ok(());
         }
-        items.truncate(first);
+        // A word that fits and has no hyphenation point is the boxes just pushed, which
+        // are what the glyph-by-glyph pass below would make without break points.
+        if splits.is_empty() {
+            return Ok(total);
+        }
     }
+    items.truncate(first);
 
     // Measure once: (byte, face, advance) per drawn character.
     let mut glyphs: Vec<(usize, Face, u16, Option<u16>)> = Vec::with_capacity(end - start);
-    let mut total: u64 = 0;
     for glyph in word_glyphs(text, fonts, start, end, uniform) {
         let (at, g, link) = glyph?;
-        total += g.advance as u64;
         glyphs.push((at, g.face, g.advance, link));
     }
-    let too_wide = !fits(total);
-
-    // Byte offsets where the word may break, and whether a hyphen shows there.
-    let mut splits: Vec<(usize, bool)> = Vec::new();
     if too_wide {
         splits.extend(glyphs.iter().skip(1).map(|g| (g.0, false)));
-    } else if let (true, Some(h)) = (style.hyphenate, hyphenator) {
-        // Names are capitalised (see `hyphenation_points`); addresses, key ids and
-        // numbers are left whole too.
-        if text.link_at(start).is_none() && !is_code_like(&s[start..end]) {
-            hyphenation_points(&s[start..end], start, h, &mut splits);
-        }
     }
 
     let mut split_iter = splits.into_iter().peekable();
@@ -946,7 +1078,7 @@ fn push_word(
         .map(|g| g.0 + s[g.0..].chars().next().map_or(0, char::len_utf8))
         .unwrap_or(end);
     flush(items, box_start, box_end, units);
-    Ok(())
+    Ok(total)
 }
 
 /// The drawn characters of the word at `start..end`: byte offset, glyph and link
@@ -1027,12 +1159,17 @@ fn word_style_face(text: &Text, fonts: &Fonts, start: usize) -> Face {
 
 /// Adds the dictionary's hyphenation points inside each run of letters of `word`.
 fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(usize, bool)>) {
+    // Most words are too short or capitalised to be tried at all: no memo entry for them.
+    if !has_hyphenatable_run(word) {
+        return;
+    }
     // The patterns cost about 12,000 instructions a word, and the words of a contract
     // repeat: the points are memoised per word (and patterns), within a document too.
-    let key = (
-        Box::<str>::from(word),
-        (h.language(), h.minima.0, h.minima.1),
-    );
+    let key = WordKey {
+        digest: xxh3_64(word.as_bytes()),
+        word: Box::from(word),
+        patterns: (h.language(), h.minima.0, h.minima.1),
+    };
     let points = match HYPHENATION.with(|m| m.borrow_mut().lookup(&key)) {
         Some(points) => points,
         None => {
@@ -1044,6 +1181,24 @@ fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(us
         }
     };
     out.extend(points.iter().map(|&b| (offset + b, true)));
+}
+
+/// Whether `word` has a run of letters that [`word_hyphenation_points`] would give to
+/// the patterns: long enough and not capitalised.
+fn has_hyphenatable_run(word: &str) -> bool {
+    let (mut letters, mut capitalised) = (0, false);
+    for c in word.chars().chain(std::iter::once(' ')) {
+        if c.is_alphabetic() {
+            letters += 1;
+            capitalised |= c.is_uppercase();
+        } else {
+            if letters >= MIN_HYPHENATED_WORD && !capitalised {
+                return true;
+            }
+            (letters, capitalised) = (0, false);
+        }
+    }
+    false
 }
 
 /// The byte offsets in `word` where the patterns allow a hyphen that reads well.
@@ -1382,8 +1537,11 @@ fn assemble(text: &str, items: &[Item], breaks: &[usize], style: ParaStyle) -> V
             }
         }
         let justify = justify && !ragged;
-        let track =
-            |piece: &str| letter_spacing * piece.chars().filter(|&c| !is_control(c)).count() as f64;
+        // Most lines have no letter spacing: no need to count their letters.
+        let track = |piece: &str| match letter_spacing {
+            0.0 => 0.0,
+            ls => ls * piece.chars().filter(|&c| !is_control(c)).count() as f64,
+        };
         let mut runs: Vec<SetRun> = Vec::new();
         let mut x = 0.0f64;
         let mut push =
@@ -1802,6 +1960,184 @@ mod tests {
         let b = content_key(&split("a", "bc", Style::Regular, None));
         let c = content_key(&split("a", "bc", Style::Regular, Some("")));
         assert!(a != b && b != c && a != c);
+    }
+
+    #[test]
+    fn a_content_digest_collision_is_not_a_hit() {
+        cache::set_enabled(Some(true));
+        let f = fonts();
+        let st = style(150.0, Align::Justify);
+        let runs = [Run::plain("The Processor shall notify the Controller.")];
+        let real = content_key(&runs);
+        // Another paragraph's lines planted under this paragraph's digest: a lookup by
+        // digest alone would hand them out.
+        let impostor = Content {
+            digest: real.digest,
+            bytes: content_bytes(&[Run::plain("Something else entirely.")]),
+        };
+        assert!(impostor != real);
+        let planted =
+            set_paragraph(&[Run::plain("Something else entirely.")], st, &f, None).unwrap();
+        SET.with(|m| {
+            m.borrow_mut().store(
+                SetKey {
+                    content: impostor,
+                    size: st.size.to_bits(),
+                    measure: st.measure.to_bits(),
+                    align: st.align,
+                    patterns: None,
+                    fonts: f.id(),
+                },
+                planted.clone(),
+            )
+        });
+        let got = set_paragraph(&runs, st, &f, None).unwrap();
+        assert!(!Arc::ptr_eq(&got, &planted));
+        cache::set_enabled(None);
+    }
+
+    #[test]
+    fn hyphenating_pass_measures_every_box_and_keeps_every_point() {
+        // Words that fit and have no hyphenation point are measured the quick way in the
+        // hyphenating pass too: every box must still be its glyphs' face and width, and
+        // every point the patterns allow must be a hyphen penalty.
+        let f = fonts();
+        let h = Standard::from_embedded(Language::EnglishUS).unwrap();
+        let mut st = style(120.0, Align::Justify);
+        st.hyphenate = true;
+        let runs = vec![
+            Run::plain("Notwithstanding the confidentiality obligations, Zakłady Łódź "),
+            Run {
+                style: Style::Bold,
+                ..Run::plain("subpro")
+            },
+            Run::plain("cessors’ indemnification in Ångström ≥ 5 € and 27001:2022 "),
+            Run {
+                link: Some("https://example.com/x".into()),
+                ..Run::plain("responsibilities")
+            },
+            Run::plain(" care\u{AD}fully, ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ."),
+        ];
+        let text = Text::new(&runs);
+        let items = build_items(&text, st, &f, Some(&h), None).unwrap();
+        let scale = st.size as f64 / 1000.0;
+        let mut hyphens = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            match it.kind {
+                Kind::Box => {
+                    let mut units = 0u64;
+                    for (j, c) in text.text[it.start..it.end].char_indices() {
+                        if is_control(c) {
+                            continue;
+                        }
+                        let g = f.glyph(c, text.style_at(it.start + j)).unwrap();
+                        assert_eq!(g.face, it.face, "{:?}", &text.text[it.start..it.end]);
+                        units += g.advance as u64;
+                    }
+                    assert_eq!(it.width, units as f64 * scale);
+                    assert_eq!(it.link, text.link_at(it.start));
+                }
+                Kind::Penalty if it.hyphen && it.penalty == HYPHEN_PENALTY => {
+                    if let Some(next) = items.get(i + 1).filter(|n| n.kind == Kind::Box) {
+                        hyphens.push(next.start);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // The points the patterns give for the words that may be hyphenated.
+        let mut expected = Vec::new();
+        for word in ["confidentiality", "obligations", "indemnification"] {
+            let at = text.text.find(word).unwrap();
+            let mut points = Vec::new();
+            word_hyphenation_points(word, &h, &mut points);
+            expected.extend(points.into_iter().map(|p| at + p));
+        }
+        assert!(!expected.is_empty());
+        for p in &expected {
+            assert!(hyphens.contains(p), "no hyphen at {p}: {hyphens:?}");
+        }
+        // Capitalised words, links and codes are never hyphenated.
+        for word in ["Notwithstanding", "responsibilities", "27001:2022"] {
+            let at = text.text.find(word).unwrap();
+            assert!(
+                !hyphens.iter().any(|&p| p > at && p < at + word.len()),
+                "{word} hyphenated: {hyphens:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hyphenating_from_the_plain_list_gives_the_full_rebuild() {
+        // The hyphenating pass reuses the plain items of words that cannot change: the
+        // list must be item for item what building it again with the patterns gives.
+        let f = fonts();
+        let h = Standard::from_embedded(Language::EnglishUS).unwrap();
+        let paragraphs = vec![
+            vec![Run::plain(PROSE)],
+            vec![
+                Run::plain("Notwithstanding the confidentiality obligations, Zakłady Łódź "),
+                Run::styled("subpro", Style::Bold),
+                Run::plain("cessors’ indemnification in Ångström € 180 and 27001:2022 "),
+                Run {
+                    link: Some("mailto:privacy@example.com".into()),
+                    ..Run::plain("privacy@example.com responsibilities")
+                },
+                Run::plain(" care\u{AD}fully, notwithstanding\u{2060}-\nextraordinarily "),
+                Run::plain("clause \u{2060}6.3 of the Agreement and pseudonymisation."),
+            ],
+        ];
+        let mut compared = 0;
+        for runs in &paragraphs {
+            for align in [Align::Justify, Align::Left] {
+                let p = prepare_uncached(runs, 11.0, align, &f, Content::none()).unwrap();
+                for measure in [90.0, 140.0, 250.0, 400.0] {
+                    let mut st = style(measure, align);
+                    st.hyphenate = true;
+                    if p.widest > measure as f64 {
+                        continue;
+                    }
+                    let reused = hyphenate_items(&p, st, &f, &h).unwrap();
+                    let rebuilt = build_items(&p.text, st, &f, Some(&h), None).unwrap();
+                    assert_eq!(
+                        format!("{reused:?}"),
+                        format!("{rebuilt:?}"),
+                        "{align:?} at {measure}"
+                    );
+                    assert!(reused.len() > p.plain.len(), "no hyphenation point added");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared >= 8, "{compared}");
+    }
+
+    #[test]
+    fn only_words_with_a_long_lowercase_run_go_to_the_patterns() {
+        let h = Standard::from_embedded(Language::EnglishUS).unwrap();
+        for word in [
+            "indemnification",
+            "Processor",
+            "sub-processors",
+            "data",
+            "e-mail",
+            "O’Brien’s",
+            "re-establishment",
+            "Zakłady",
+            "przemysłowe",
+            "ABCDEFGHIJ",
+            "",
+            "27001",
+        ] {
+            let mut points = Vec::new();
+            word_hyphenation_points(word, &h, &mut points);
+            if !has_hyphenatable_run(word) {
+                assert!(points.is_empty(), "{word}: {points:?}");
+            }
+        }
+        assert!(has_hyphenatable_run("re-establishment"));
+        assert!(!has_hyphenatable_run("Processors"));
+        assert!(!has_hyphenatable_run("data-sets"));
     }
 
     #[test]
