@@ -99,7 +99,7 @@ print(f"  of which memset        {m / 1e6:8.2f} M in {mc:.0f} calls -> {40 * mc 
 print(f"  corrected              {corrected / 1e6:8.2f} M instructions")
 names = ["dpa::issue::Issuer::make", "dpa::compose::Composer::document",
          "dpa::template::Template::render", "dpa::markup::parse", "dpa::layout::layout",
-         "dpa::pdf::write", "zlib_rs::deflate::deflate", "dpa::pdf::embed_fonts",
+         "dpa::pdf::write", "dpa::pdf::deflate::Deflater::pack", "dpa::pdf::embed_fonts",
          "dpa::issue::keys::KeySet::embed", "dpa::sign::sign_hashed", "dpa::batch::stage",
          "dpa::template::TemplateFile::read", "dpa::pdf::Typesetter::new",
          "dpa::issue::keys::KeySet::load", "dpa::register::Register::open",

@@ -1,6 +1,6 @@
 //! Stream compression: bytes in, zlib-framed deflate (`/FlateDecode`) out.
 //!
-//! In: a stream's uncompressed bytes and its [`Kind`] (which fixes the zlib level). Out: a
+//! In: a stream's uncompressed bytes and its [`Kind`] (which fixes the level). Out: a
 //! [`Deflated`] stream, the compressed bytes with a 128-bit digest of the uncompressed
 //! ones. The deflate states are kept per thread (setting one up costs more than most of a
 //! document's streams cost to compress), and [`deflate`] remembers what it compressed in
@@ -21,23 +21,22 @@ use crate::cache::Memo;
 /// What a stream holds, which decides how hard it is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Kind {
-    /// Page contents, CMaps, metadata, attachments, the cross-reference stream: zlib
-    /// level 2, which on the test document took 60% of the time of level 6 for 2% more
-    /// bytes.
+    /// Page contents, CMaps, metadata, attachments, the cross-reference stream:
+    /// libdeflate level 1, which on the DPA is already smaller than zlib-rs at level 2
+    /// (level 2 saves 0.2% more for 30% more time).
     Text,
-    /// Font programs: binary outlines gain little from harder work (level 1 saves 15% of
-    /// their size, level 6 18% at three times the time).
+    /// Font programs: binary outlines gain little from harder work (level 3 saves 1% of
+    /// a DPA for 0.6 M instructions more).
     Font,
     /// The object stream: its 40 KB of dictionaries (structure tree, outline) shrink by
-    /// a fifth more at level 4 than at level 2.
+    /// a fifth more at level 4 than at level 1.
     Dense,
 }
 
 impl Kind {
     fn level(self) -> i32 {
         match self {
-            Kind::Text => 2,
-            Kind::Font => 1,
+            Kind::Text | Kind::Font => 1,
             Kind::Dense => 4,
         }
     }
@@ -82,8 +81,8 @@ impl Eq for Key {}
 const MEMO_CAPACITY: usize = 64;
 
 thread_local! {
-    /// One deflate state per kind, reused: a reset state compresses exactly like a new
-    /// one, so reuse cannot change any output.
+    /// One compressor per kind, reused: libdeflate's output depends only on the level
+    /// and the input, so reuse cannot change any output.
     static DEFLATERS: RefCell<[Deflater; 3]> = RefCell::new([
         Deflater::new(Kind::Text),
         Deflater::new(Kind::Font),
@@ -125,42 +124,36 @@ fn compress(kind: Kind, data: &[u8]) -> Result<Arc<[u8]>, PdfError> {
     DEFLATERS.with_borrow_mut(|d| d[kind as usize].pack(data))
 }
 
-/// Compresses streams (zlib framing, for `/FlateDecode`), reusing one deflate state
-/// and one output buffer: setting them up per stream cost more than compressing.
+/// Compresses streams (zlib framing, for `/FlateDecode`) with libdeflate, reusing one
+/// compressor and one output buffer per kind. libdeflate, not zlib-rs: zlib-rs cleared
+/// 176 KB of tables for every stream and took ~65 instructions a byte on a DPA's small
+/// streams; libdeflate makes 4% smaller files in less than half the instructions
+/// (BENCHMARKS.md, "Issue 15's budget: the first document").
 struct Deflater {
-    z: zlib_rs::Deflate,
+    c: libdeflater::Compressor,
     buf: Vec<u8>,
-    /// Nothing compressed since the state was made: it needs no reset, which clears
-    /// 176 KB of tables (a third of the cost of a small stream).
-    fresh: bool,
 }
 
 impl Deflater {
     fn new(kind: Kind) -> Self {
+        let level = libdeflater::CompressionLvl::new(kind.level())
+            .unwrap_or_else(|_| libdeflater::CompressionLvl::default());
         Deflater {
-            z: zlib_rs::Deflate::new(kind.level(), true, 15),
+            c: libdeflater::Compressor::new(level),
             buf: Vec::new(),
-            fresh: true,
         }
     }
 
     fn pack(&mut self, data: &[u8]) -> Result<Arc<[u8]>, PdfError> {
-        if !std::mem::take(&mut self.fresh) {
-            self.z.reset();
-        }
-        let bound = zlib_rs::compress_bound(data.len());
+        let bound = self.c.zlib_compress_bound(data.len());
         if self.buf.len() < bound {
             self.buf.resize(bound, 0);
         }
-        match self
-            .z
-            .compress(data, &mut self.buf[..bound], zlib_rs::DeflateFlush::Finish)
-        {
-            Ok(zlib_rs::Status::StreamEnd) => {
-                Ok(Arc::from(&self.buf[..self.z.total_out() as usize]))
-            }
-            other => Err(PdfError::Write(format!("deflate failed: {other:?}"))),
-        }
+        let n = self
+            .c
+            .zlib_compress(data, &mut self.buf[..bound])
+            .map_err(|e| PdfError::Write(format!("deflate failed: {e:?}")))?;
+        Ok(Arc::from(&self.buf[..n]))
     }
 }
 
@@ -171,9 +164,11 @@ mod tests {
 
     fn inflate(data: &[u8]) -> Vec<u8> {
         let mut out = vec![0u8; 1 << 16];
-        let (got, status) = zlib_rs::decompress_slice(&mut out, data, Default::default());
-        assert_eq!(status, zlib_rs::ReturnCode::Ok);
-        got.to_vec()
+        let n = libdeflater::Decompressor::new()
+            .zlib_decompress(data, &mut out)
+            .expect("a valid zlib stream");
+        out.truncate(n);
+        out
     }
 
     #[test]
