@@ -26,8 +26,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use handlebars::template::{
-    BlockParam, ExpressionSpecBuilder, HelperTemplate, Parameter, Subexpression, Template,
-    TemplateElement as E, TemplateMapping,
+    BlockParam, ExpressionSpec, ExpressionSpecBuilder, HelperTemplate, Parameter, Subexpression,
+    Template, TemplateElement as E, TemplateMapping,
 };
 use handlebars::{Path, PathSeg};
 use serde_json::Value;
@@ -40,6 +40,14 @@ pub(super) fn compile(source: &str, name: &str) -> Option<Template> {
     let mut compiler = Compiler {
         source,
         pattern: mapping_pattern()?,
+        spec: ExpressionSpecBuilder::default()
+            .name(Parameter::Name(String::new()))
+            .params(Vec::new())
+            .hash(HashMap::new())
+            .omit_pre_ws(false)
+            .omit_pro_ws(false)
+            .build()
+            .ok()?,
         templates: vec![Template::new()],
         helpers: Vec::new(),
         omit_pro_ws: false,
@@ -57,6 +65,8 @@ struct Compiler<'a> {
     source: &'a str,
     /// A mapping to clone (see [`mapping_pattern`]).
     pattern: TemplateMapping,
+    /// An empty expression, to clone (see [`Compiler::helper`]).
+    spec: ExpressionSpec,
     /// Templates being filled, the root first, the innermost open branch last.
     templates: Vec<Template>,
     /// Open blocks, innermost last, each with whether it had its plain `{{else}}`.
@@ -134,14 +144,14 @@ impl Compiler<'_> {
             }
             Tag::Expression(exp) => {
                 self.trims(&exp);
-                let helper = helper(exp, false, false)?;
+                let helper = self.helper(exp, false, false);
                 self.push(E::Expression(Box::new(helper)), at);
             }
             Tag::Open(exp) => {
                 self.trims(&exp);
                 self.trim_line_required = self.standalone(start, end);
                 let indent = self.trim_line_required && !exp.omit_pre_ws;
-                let helper = helper(exp, true, indent)?;
+                let helper = self.helper(exp, true, indent);
                 let mapping = self.mapping(at);
                 self.front()?.mapping.push(mapping);
                 self.helpers.push((helper, false));
@@ -152,14 +162,14 @@ impl Compiler<'_> {
                 self.trim_line_required = self.standalone(start, end);
                 let indent = self.trim_line_required && !exp.omit_pre_ws;
                 let branch = self.templates.pop()?;
+                let node = chain.then(|| self.helper(exp, true, indent));
                 let (head, had_else) = self.helpers.last_mut()?;
                 if *had_else {
                     return None;
                 }
-                if chain {
+                if let Some(mut node) = node {
                     head.chain = true;
                     set_chain_template(head, Some(branch));
-                    let mut node = helper(exp, true, indent)?;
                     node.chain = true;
                     insert_inverse_node(head, node);
                 } else {
@@ -233,6 +243,18 @@ impl Compiler<'_> {
         }
     }
 
+    /// A helper, block or not, as handlebars builds it from an expression.
+    fn helper(&self, exp: Exp, block: bool, indent_before_write: bool) -> HelperTemplate {
+        // `indent_before_write` can only be set through the constructor, which takes an
+        // `ExpressionSpec`; an empty one is cloned and the real parts moved in after.
+        let mut h = HelperTemplate::new(self.spec.clone(), block, indent_before_write);
+        h.name = exp.name;
+        h.params = exp.params;
+        h.hash = exp.hash;
+        h.block_param = exp.block_param;
+        h
+    }
+
     /// A line and column as handlebars records them (both from 1).
     fn mapping(&self, (line, column): (usize, usize)) -> TemplateMapping {
         let mut m = self.pattern.clone();
@@ -291,13 +313,13 @@ impl Lines {
 
     /// The line and column of `pos`, as pest counts them: a column per character.
     fn at(&mut self, source: &str, pos: usize) -> (usize, usize) {
-        for &b in &source.as_bytes()[self.pos..pos] {
-            if b == b'\n' {
-                self.line += 1;
-                self.column = 1;
-            } else if b & 0xC0 != 0x80 {
-                self.column += 1;
+        let passed = &source[self.pos..pos];
+        match memchr::memrchr(b'\n', passed.as_bytes()) {
+            Some(last) => {
+                self.line += memchr::memchr_iter(b'\n', passed.as_bytes()).count();
+                self.column = 1 + passed[last + 1..].chars().count();
             }
+            None => self.column += passed.chars().count(),
         }
         self.pos = pos;
         (self.line, self.column)
@@ -337,26 +359,6 @@ impl Exp {
             omit_pro_ws: false,
         }
     }
-}
-
-/// A helper, block or not, as handlebars builds it from an expression.
-fn helper(exp: Exp, block: bool, indent_before_write: bool) -> Option<HelperTemplate> {
-    // `indent_before_write` can only be set through the constructor, which takes an
-    // `ExpressionSpec`; an empty one is built and the real parts moved in after.
-    let spec = ExpressionSpecBuilder::default()
-        .name(Parameter::Name(String::new()))
-        .params(Vec::new())
-        .hash(HashMap::new())
-        .omit_pre_ws(false)
-        .omit_pro_ws(false)
-        .build()
-        .ok()?;
-    let mut h = HelperTemplate::new(spec, block, indent_before_write);
-    h.name = exp.name;
-    h.params = exp.params;
-    h.hash = exp.hash;
-    h.block_param = exp.block_param;
-    Some(h)
 }
 
 /// The chain's last `{{else name}}` node, for a helper with an else chain.
