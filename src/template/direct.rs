@@ -983,6 +983,11 @@ mod tests {
             "{{#if.x}}y{{/if}}",
         ] {
             assert_eq!(compile(source, "t"), None, "{source:?}");
+            // What handlebars refuses is refused with handlebars' own error and position.
+            if let Err(whole) = compile_whole(source, "t") {
+                let ours = super::super::Template::new(source, "t").unwrap_err();
+                assert_eq!(ours.to_string(), whole.to_string(), "{source:?}");
+            }
         }
     }
 
