@@ -55,6 +55,8 @@ use thiserror::Error;
 use crate::annex::Fingerprint;
 use crate::model::{Activation, Annex, Customer, Entry, Signatory, Vendor};
 
+mod direct;
+
 /// Facts about the signature that the document prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningInfo {
@@ -235,7 +237,19 @@ impl Template {
     }
 }
 
-/// Compiles a template source with handlebars.
+/// Compiles a template source: directly (see [`direct`]) when it holds only the tag
+/// forms that parser follows, else with handlebars.
+///
+/// The direct parser gives the template handlebars would and declines the rest, so
+/// handlebars stays the one judge of what is wrong with a template.
+fn compile(source: &str, name: &str) -> Result<handlebars::template::Template, TemplateError> {
+    if let Some(template) = direct::compile(source, name) {
+        return Ok(template);
+    }
+    compile_with_handlebars(source, name)
+}
+
+/// Compiles a template source with handlebars, faster than compiling it whole.
 ///
 /// Handlebars (through pest) spends hundreds of instructions on every character of plain
 /// text, and works out each element's line and column by counting from the start of its
@@ -248,7 +262,10 @@ impl Template {
 /// compiling the source whole gives. Anything unusual, or a source that does not
 /// compile, falls back to compiling the source whole, which also gives errors their
 /// usual positions.
-fn compile(source: &str, name: &str) -> Result<handlebars::template::Template, TemplateError> {
+fn compile_with_handlebars(
+    source: &str,
+    name: &str,
+) -> Result<handlebars::template::Template, TemplateError> {
     let Some(masked) = Masked::new(source) else {
         return compile_long(source, name);
     };
