@@ -25,8 +25,8 @@ pub(super) enum Kind {
     /// libdeflate level 1, which on the DPA is already smaller than zlib-rs at level 2
     /// (level 2 saves 0.2% more for 30% more time).
     Text,
-    /// Font programs: binary outlines gain little from harder work (level 3 saves 1% of
-    /// a DPA for 0.6 M instructions more).
+    /// Font programs: binary outlines gain little from harder work (level 3 saves 0.5%
+    /// of a DPA for 0.6 M instructions more).
     Font,
     /// The object stream: its 40 KB of dictionaries (structure tree, outline) shrink by
     /// a fifth more at level 4 than at level 1.
