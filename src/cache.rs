@@ -5,19 +5,21 @@
 //!
 //! Most of a DPA is the same for every customer: the clauses are set at the same width
 //! with the same fonts, and many streams come out byte for byte the same. Stages memoise
-//! such work in a [`Memo`] kept per thread, so batch workers never wait on each other.
-//! A table keeps two generations of bounded size (see [`Memo`]), which keeps memory
-//! flat however many documents a process makes. What a stage memoises must be a pure function of its key:
-//! the bytes of a document never depend on what was cached (tests render with and without
-//! the tables and compare).
+//! such work in a [`Memo`] kept per thread (a `thread_local!` table that [`memoised`]
+//! consults), so batch workers never wait on each other. A table keeps two generations of
+//! bounded size (see [`Memo`]), which keeps memory flat however many documents a process
+//! makes. What a stage memoises must be a pure function of its key: the bytes of a
+//! document never depend on what was cached (tests render with and without the tables
+//! and compare).
 //!
 //! Turning the tables off: `DPA_NO_CACHE=1` in the environment (for the whole process, read
 //! once), or [`set_enabled`] for the calling thread (tests).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::OnceLock;
+use std::thread::LocalKey;
 
 thread_local! {
     static THREAD: Cell<Option<bool>> = const { Cell::new(None) };
@@ -37,6 +39,22 @@ pub fn enabled() -> bool {
             std::env::var_os("DPA_NO_CACHE").is_none_or(|v| v.is_empty() || v == "0")
         })
     })
+}
+
+/// The value for `key` in this thread's `table`, made by `make` when the table does not
+/// have it (and always, without storing, when memoising is off on this thread). Errors
+/// are not stored. The table is not borrowed while `make` runs, so `make` may use it too.
+pub fn memoised<K: Eq + Hash, V: Clone, E>(
+    table: &'static LocalKey<RefCell<Memo<K, V>>>,
+    key: K,
+    make: impl FnOnce(&K) -> Result<V, E>,
+) -> Result<V, E> {
+    if let Some(hit) = table.with_borrow_mut(|m| m.lookup(&key)) {
+        return Ok(hit);
+    }
+    let made = make(&key)?;
+    table.with_borrow_mut(|m| m.store(key, made.clone()));
+    Ok(made)
 }
 
 /// The tables' hasher: foldhash, several times faster than std's SipHash on the long keys
@@ -64,18 +82,6 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
             old: HashMap::default(),
             capacity: capacity.max(1),
         }
-    }
-
-    /// The value for `key`, computed by `make` when the table does not have it (and
-    /// always, without storing, when memoising is off on this thread). Errors are not
-    /// stored.
-    pub fn get_or_try<E>(&mut self, key: K, make: impl FnOnce() -> Result<V, E>) -> Result<V, E> {
-        if let Some(v) = self.lookup(&key) {
-            return Ok(v);
-        }
-        let v = make()?;
-        self.store(key, v.clone());
-        Ok(v)
     }
 
     /// The stored value for `key`, if any (always `None` when memoising is off).
@@ -121,56 +127,59 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
 mod tests {
     use super::*;
 
+    thread_local! {
+        static TWO: RefCell<Memo<u32, u32>> = RefCell::new(Memo::new(2));
+        static FOUR: RefCell<Memo<u32, u32>> = RefCell::new(Memo::new(4));
+        static EIGHT: RefCell<Memo<u32, u32>> = RefCell::new(Memo::new(8));
+    }
+
     #[test]
     fn memo_computes_once_and_stays_bounded() {
         set_enabled(Some(true));
-        let mut m: Memo<u32, u32> = Memo::new(2);
         let mut calls = 0;
         for k in [1, 1, 2, 1] {
-            m.get_or_try::<()>(k, || {
+            memoised::<_, _, ()>(&TWO, k, |&k| {
                 calls += 1;
                 Ok(k * 10)
             })
             .unwrap();
         }
         assert_eq!(calls, 2);
-        m.get_or_try::<()>(3, || Ok(30)).unwrap();
-        assert!(m.len() <= 4);
-        assert_eq!(m.lookup(&3), Some(30));
-        assert!(m.get_or_try(4, || Err("no")).is_err());
-        assert_eq!(m.lookup(&4), None);
+        memoised::<_, _, ()>(&TWO, 3, |_| Ok(30)).unwrap();
+        assert!(TWO.with_borrow(|m| m.len()) <= 4);
+        assert_eq!(TWO.with_borrow_mut(|m| m.lookup(&3)), Some(30));
+        assert!(memoised(&TWO, 4, |_| Err("no")).is_err());
+        assert_eq!(TWO.with_borrow_mut(|m| m.lookup(&4)), None);
         set_enabled(None);
     }
 
     #[test]
     fn entries_in_use_survive_and_one_offs_age_out() {
         set_enabled(Some(true));
-        let mut m: Memo<u32, u32> = Memo::new(4);
         // Key 0 is used by every "document"; the others once each.
         for k in 1..100 {
-            m.get_or_try::<()>(0, || Ok(0)).unwrap();
-            m.get_or_try::<()>(k, || Ok(k)).unwrap();
-            assert!(m.len() <= 8);
+            memoised::<_, _, ()>(&FOUR, 0, |_| Ok(0)).unwrap();
+            memoised::<_, _, ()>(&FOUR, k, |&k| Ok(k)).unwrap();
+            assert!(FOUR.with_borrow(|m| m.len()) <= 8);
         }
-        assert_eq!(m.lookup(&0), Some(0));
-        assert_eq!(m.lookup(&1), None);
+        assert_eq!(FOUR.with_borrow_mut(|m| m.lookup(&0)), Some(0));
+        assert_eq!(FOUR.with_borrow_mut(|m| m.lookup(&1)), None);
         set_enabled(None);
     }
 
     #[test]
     fn memo_off_computes_every_time() {
         set_enabled(Some(false));
-        let mut m: Memo<u32, u32> = Memo::new(8);
         let mut calls = 0;
         for _ in 0..3 {
-            m.get_or_try::<()>(1, || {
+            memoised::<_, _, ()>(&EIGHT, 1, |_| {
                 calls += 1;
                 Ok(1)
             })
             .unwrap();
         }
         assert_eq!(calls, 3);
-        assert!(m.is_empty());
+        assert!(EIGHT.with_borrow(|m| m.is_empty()));
         set_enabled(None);
     }
 }

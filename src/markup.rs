@@ -19,6 +19,7 @@
 //! template authors cannot end up in a contract (write those as `{{!-- … --}}`).
 
 use std::cell::RefCell;
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
@@ -531,11 +532,9 @@ fn finish_runs(runs: Vec<Run>) -> Vec<Run> {
     if !cache::enabled() {
         return finish_runs_uncached(runs);
     }
-    if let Some(done) = FINISHED.with(|m| m.borrow_mut().lookup(&runs)) {
-        return Arc::unwrap_or_clone(done);
-    }
-    let done = Arc::new(finish_runs_uncached(runs.clone()));
-    FINISHED.with(|m| m.borrow_mut().store(runs, done.clone()));
+    let Ok(done) = cache::memoised(&FINISHED, runs, |runs| {
+        Ok::<_, Infallible>(Arc::new(finish_runs_uncached(runs.clone())))
+    });
     Arc::unwrap_or_clone(done)
 }
 

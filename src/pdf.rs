@@ -41,7 +41,7 @@ use pdf_writer::types::{ActionType, AnnotationFlags, AnnotationType, PageMode, T
 use pdf_writer::{Chunk, Date, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use sha2::{Digest, Sha256};
 
-use crate::cache::Memo;
+use crate::cache::{self, Memo};
 use crate::document::Document;
 use crate::layout::{
     self, ARTIFACT, Face, FontError, Fonts, Item, Layout, LayoutError, Line, NodeKind,
@@ -239,14 +239,12 @@ pub(crate) fn write(
                     height: first.height.to_bits(),
                     text: text.clone(),
                 };
-                let packed = MARKS.with_borrow_mut(|memo| {
-                    memo.get_or_try(key, || {
-                        let mut body = Vec::new();
-                        if let Some(mark) = &first.watermark {
-                            watermark_paths(&mut body, first, mark, fonts);
-                        }
-                        deflate_once(Kind::Text, &body)
-                    })
+                let packed = cache::memoised(&MARKS, key, |_| {
+                    let mut body = Vec::new();
+                    if let Some(mark) = &first.watermark {
+                        watermark_paths(&mut body, first, mark, fonts);
+                    }
+                    deflate_once(Kind::Text, &body)
                 })?;
                 hash_stream(&mut hasher, &packed);
                 let mut form = pdf.form_xobject(form_id, &packed.data);

@@ -942,14 +942,9 @@ impl RunContext {
         specimen: &crate::legal::Specimen,
     ) -> Value {
         let (vendor, annex) = (&self.vendor, &self.annex);
-        let selected = SELECTED.with(|memo| {
-            let key = (self.id, customer.features.clone());
-            let found = memo.borrow_mut().lookup(&key);
-            found.unwrap_or_else(|| {
-                let made = std::sync::Arc::new(self.select(&customer.features));
-                memo.borrow_mut().store(key, made.clone());
-                made
-            })
+        let key = (self.id, customer.features.clone());
+        let Ok(selected) = crate::cache::memoised(&SELECTED, key, |_| {
+            Ok::<_, std::convert::Infallible>(std::sync::Arc::new(self.select(&customer.features)))
         });
         // json! copies a value it is given by serialising it, so the prepared parts are
         // inserted as clones below, not written inside it.

@@ -14,6 +14,7 @@
 //! fonts instance.
 
 use std::cell::RefCell;
+use std::convert::Infallible;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -459,12 +460,7 @@ fn memo_set(
     key: SetKey,
     make: impl FnOnce() -> Result<Vec<SetLine>, LayoutError>,
 ) -> Result<SetLines, LayoutError> {
-    if let Some(lines) = SET.with(|m| m.borrow_mut().lookup(&key)) {
-        return Ok(lines);
-    }
-    let lines = Arc::new(make()?);
-    SET.with(|m| m.borrow_mut().store(key, lines.clone()));
-    Ok(lines)
+    cache::memoised(&SET, key, |_| Ok(Arc::new(make()?)))
 }
 
 /// Builds the item list for a paragraph and sets its lines.
@@ -527,18 +523,9 @@ pub(crate) fn prepare(
         align,
         fonts: fonts.id(),
     };
-    if let Some(p) = PREPARED.with(|m| m.borrow_mut().lookup(&key)) {
-        return Ok(p);
-    }
-    let p = Arc::new(prepare_uncached(
-        runs,
-        size,
-        align,
-        fonts,
-        key.content.clone(),
-    )?);
-    PREPARED.with(|m| m.borrow_mut().store(key, p.clone()));
-    Ok(p)
+    cache::memoised(&PREPARED, key, |key| {
+        prepare_uncached(runs, size, align, fonts, key.content.clone()).map(Arc::new)
+    })
 }
 
 fn prepare_uncached(
@@ -1170,16 +1157,11 @@ fn hyphenation_points(word: &str, offset: usize, h: &Standard, out: &mut Vec<(us
         word: Box::from(word),
         patterns: (h.language(), h.minima.0, h.minima.1),
     };
-    let points = match HYPHENATION.with(|m| m.borrow_mut().lookup(&key)) {
-        Some(points) => points,
-        None => {
-            let mut points = Vec::new();
-            word_hyphenation_points(word, h, &mut points);
-            let points: Arc<[usize]> = points.into();
-            HYPHENATION.with(|m| m.borrow_mut().store(key, points.clone()));
-            points
-        }
-    };
+    let Ok(points) = cache::memoised(&HYPHENATION, key, |_| {
+        let mut points = Vec::new();
+        word_hyphenation_points(word, h, &mut points);
+        Ok::<Arc<[usize]>, Infallible>(points.into())
+    });
     out.extend(points.iter().map(|&b| (offset + b, true)));
 }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::PdfError;
-use crate::cache::Memo;
+use crate::cache::{self, Memo};
 
 /// What a stream holds, which decides how hard it is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,15 +99,12 @@ pub(super) fn deflate(kind: Kind, data: Vec<u8>) -> Result<Deflated, PdfError> {
         digest: xxh3_128(&data),
         bytes: data,
     };
-    if let Some(hit) = STREAMS.with_borrow_mut(|m| m.lookup(&key)) {
-        return Ok(hit);
-    }
-    let out = Deflated {
-        data: compress(kind, &key.bytes)?,
-        digest: key.digest,
-    };
-    STREAMS.with_borrow_mut(|m| m.store(key, out.clone()));
-    Ok(out)
+    cache::memoised(&STREAMS, key, |key| {
+        Ok(Deflated {
+            data: compress(key.kind, &key.bytes)?,
+            digest: key.digest,
+        })
+    })
 }
 
 /// Compresses `data` as a stream of `kind`, without the memo (for callers that keep

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::deflate::{Deflated, Kind, deflate_once};
 use super::{PdfError, Refs, hash_stream, subset};
-use crate::cache::Memo;
+use crate::cache::{self, Memo};
 use crate::layout::{Face, Fonts, Item, Line, Page};
 
 /// Character → glyph id (CID) or code in a face's subset.
@@ -127,14 +127,9 @@ pub(super) fn embed_fonts(
                 .filter_map(|g| slots[g as usize].map(|c| (g, c)))
                 .collect(),
         };
-        let sub = match SUBSETS.with_borrow_mut(|m| m.lookup(&key)) {
-            Some(hit) => hit,
-            None => {
-                let made = Arc::new(subset_face(fonts, face, slots)?);
-                SUBSETS.with_borrow_mut(|m| m.store(key, made.clone()));
-                made
-            }
-        };
+        let sub = cache::memoised(&SUBSETS, key, |_| {
+            subset_face(fonts, face, slots).map(Arc::new)
+        })?;
         let type0 = write_face(pdf, bulk, refs, fonts, face, &sub, hasher);
         out.insert(face, Embedded { subset: sub, type0 });
     }
