@@ -70,61 +70,114 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Replaces the classic cross-reference table at the end of `file` with a compressed
-/// cross-reference stream that also lists the objects inside each object stream (its
-/// number, and its objects in the order of their index in it).
+/// Where each object of `pdf` starts, read back from its bytes in the order the objects
+/// were written (`Chunk::refs`).
+///
+/// pdf-writer keeps these offsets but does not hand them out: `Pdf::finish` writes them
+/// as a classic table, one formatted 20-byte line per object number, including the
+/// hundreds of numbers that live in object streams, which cost a million instructions a
+/// document to write and parse back. Reading the objects is exact, not a search: each
+/// is `{id} 0 obj\n`, then either a dictionary that starts with `/Length n` and is
+/// followed by `stream\n`, n bytes and `\nendstream`, or an object without a raw line
+/// break (pdf-writer escapes them in strings), then `\nendobj\n`. This holds for the
+/// compact settings `write` uses (`pretty: false`); anything else is an error, not a guess.
+fn offsets(bytes: &[u8], refs: impl Iterator<Item = Ref>) -> Result<Vec<(Ref, usize)>, PdfError> {
+    let bad = |id: Ref, what: &str| {
+        PdfError::Write(format!("cannot read back object {}: {what}", id.get()))
+    };
+    // The header: `%PDF-1.7`, a line of binary marker bytes, an empty line.
+    let mut at = find(bytes, b"\n\n").ok_or_else(|| PdfError::Write("no PDF header".into()))? + 2;
+    let mut found = Vec::with_capacity(refs.size_hint().0);
+    let mut head = Vec::with_capacity(16);
+    for id in refs {
+        head.clear();
+        head.extend_from_slice(id.get().to_string().as_bytes());
+        head.extend_from_slice(b" 0 obj\n");
+        if !bytes[at..].starts_with(&head) {
+            return Err(bad(id, "not where the previous object ends"));
+        }
+        found.push((id, at));
+        let body = at + head.len();
+        let line_end =
+            memchr::memchr(b'\n', &bytes[body..]).ok_or_else(|| bad(id, "no end"))? + body;
+        let rest = &bytes[line_end..];
+        at = if rest.starts_with(b"\nstream\n") {
+            let length = bytes[body..line_end]
+                .strip_prefix(b"<</Length ")
+                .and_then(|l| {
+                    let digits = l.iter().take_while(|b| b.is_ascii_digit()).count();
+                    std::str::from_utf8(&l[..digits])
+                        .ok()?
+                        .parse::<usize>()
+                        .ok()
+                })
+                .ok_or_else(|| bad(id, "a stream without /Length first"))?;
+            let end = line_end + b"\nstream\n".len() + length;
+            if !bytes
+                .get(end..)
+                .is_some_and(|r| r.starts_with(b"\nendstream\nendobj\n"))
+            {
+                return Err(bad(id, "stream data not followed by endstream"));
+            }
+            end + b"\nendstream\nendobj\n".len()
+        } else if rest.starts_with(b"\nendobj\n") {
+            line_end + b"\nendobj\n".len()
+        } else {
+            return Err(bad(id, "a line break inside the object"));
+        };
+        while bytes.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
+            at += 1;
+        }
+    }
+    if at != bytes.len() {
+        return Err(PdfError::Write("bytes after the last object".into()));
+    }
+    Ok(found)
+}
+
+/// Ends `pdf` with a compressed cross-reference stream that lists its own objects and
+/// the objects inside each object stream (its number, and its objects in the order of
+/// their index in it), and returns the file.
 pub(super) fn finish(
-    mut file: Vec<u8>,
+    pdf: &Chunk,
     streams: &[(Ref, Vec<i32>)],
     xref: Ref,
     root: Ref,
     info: Ref,
     id: &[u8],
 ) -> Result<Vec<u8>, PdfError> {
-    let bad = |what: &str| PdfError::Write(format!("cannot read back the xref table: {what}"));
-    let start = file
-        .windows(b"\nxref\n".len())
-        .rposition(|w| w == b"\nxref\n")
-        .ok_or_else(|| bad("no table"))?
-        + 1;
-    // `xref\n0 N\n` then N entries of 20 bytes: `oooooooooo ggggg n\r\n`.
-    let rest = &file[start + 5..];
-    let line_end = find(rest, b"\n").ok_or_else(|| bad("no subsection"))?;
-    let count: usize = std::str::from_utf8(&rest[..line_end])
-        .ok()
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .ok_or_else(|| bad("subsection header"))?;
-    let entries = &rest[line_end + 1..];
-    if entries.len() < count * 20 {
-        return Err(bad("short table"));
-    }
-    let size = count.max(xref.get() as usize + 1);
-    // Type, then a four-byte field, then a two-byte field (7.5.8.3).
+    let bytes = pdf.as_bytes();
+    let plain = offsets(bytes, pdf.refs())?;
+    let highest = plain.iter().map(|(r, _)| r.get()).max().unwrap_or(0);
+    let size = highest.max(xref.get()) as usize + 1;
+    let duplicate = |n: i32| PdfError::Write(format!("object {n} written twice"));
+    // Type, then a four-byte field, then a two-byte field (7.5.8.3). Free entries have
+    // type 0; object 0 heads the free list with generation 65535.
     let mut rows = vec![[0u8; 7]; size];
-    for (n, row) in rows.iter_mut().enumerate().take(count) {
-        let e = &entries[n * 20..n * 20 + 20];
-        let offset: u32 = std::str::from_utf8(&e[..10])
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad("entry"))?;
-        if e[17] == b'n' {
-            row[0] = 1;
-            row[1..5].copy_from_slice(&offset.to_be_bytes());
-        } else if n == 0 {
-            row[5..7].copy_from_slice(&u16::MAX.to_be_bytes());
+    rows[0][5..7].copy_from_slice(&u16::MAX.to_be_bytes());
+    for (object, offset) in &plain {
+        let row = &mut rows[object.get() as usize];
+        if row[0] != 0 {
+            return Err(duplicate(object.get()));
         }
+        row[0] = 1;
+        row[1..5].copy_from_slice(&(*offset as u32).to_be_bytes());
     }
     for (stream, packed) in streams {
         for (index, object) in packed.iter().enumerate() {
-            let row = rows
-                .get_mut(*object as usize)
-                .ok_or_else(|| bad("packed object beyond the table"))?;
+            let row = rows.get_mut(*object as usize).ok_or_else(|| {
+                PdfError::Write(format!("packed object {object} beyond the table"))
+            })?;
+            if row[0] != 0 {
+                return Err(duplicate(*object));
+            }
             row[0] = 2;
             row[1..5].copy_from_slice(&(stream.get() as u32).to_be_bytes());
             row[5..7].copy_from_slice(&(index as u16).to_be_bytes());
         }
     }
-    file.truncate(start);
+    let mut file = Vec::with_capacity(bytes.len() + 8 * size + 256);
+    file.extend_from_slice(bytes);
     let offset = file.len() as u32;
     rows[xref.get() as usize][0] = 1;
     rows[xref.get() as usize][1..5].copy_from_slice(&offset.to_be_bytes());
@@ -143,4 +196,95 @@ pub(super) fn finish(
     file.extend_from_slice(&data);
     file.extend_from_slice(format!("\nendstream\nendobj\nstartxref\n{offset}\n%%EOF").as_bytes());
     Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use pdf_writer::{Name, Pdf, Rect, Str};
+
+    use super::*;
+
+    /// A small file with the kinds of object a DPA has, and stream data that looks like
+    /// the end of an object followed by the next one.
+    fn sample() -> Pdf {
+        let mut pdf = Pdf::with_settings(pdf_writer::Settings { pretty: false });
+        pdf.catalog(Ref::new(1)).pages(Ref::new(2));
+        pdf.pages(Ref::new(2)).kids([Ref::new(4)]).count(1);
+        let tricky = b"BT (x) Tj ET\nendstream\nendobj\n\n4 0 obj\n<</Length 3>>".to_vec();
+        pdf.stream(Ref::new(7), &tricky)
+            .pair(Name(b"Note"), Str(b"two\nlines"));
+        pdf.page(Ref::new(4))
+            .parent(Ref::new(2))
+            .media_box(Rect::new(0.0, 0.0, 595.0, 842.0))
+            .contents(Ref::new(7));
+        pdf.stream(Ref::new(9), b"");
+        pdf.document_info(Ref::new(3))
+            .title(pdf_writer::TextStr("a (b) \\ c"));
+        pdf
+    }
+
+    /// The offsets pdf-writer's own classic table gives.
+    fn table(file: &[u8]) -> Vec<(i32, usize)> {
+        let start = file.windows(6).rposition(|w| w == b"\nxref\n").unwrap() + 6;
+        let text = std::str::from_utf8(&file[start..]).unwrap();
+        let mut lines = text.lines();
+        let count: usize = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        lines
+            .take(count)
+            .enumerate()
+            .filter(|(_, l)| l.ends_with('n'))
+            .map(|(n, l)| (n as i32, l[..10].parse().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn offsets_are_those_pdf_writer_records() {
+        let pdf = sample();
+        let mut read: Vec<(i32, usize)> = offsets(pdf.as_bytes(), pdf.refs())
+            .unwrap()
+            .into_iter()
+            .map(|(r, at)| (r.get(), at))
+            .collect();
+        read.sort();
+        assert_eq!(read.len(), 6);
+        assert_eq!(read, table(&sample().finish()));
+    }
+
+    #[test]
+    fn bytes_that_do_not_match_the_objects_are_an_error() {
+        let pdf = sample();
+        let bytes = pdf.as_bytes();
+        // Cut short inside the stream, then with one byte of the stream's data lost.
+        let cut = &bytes[..bytes.len() - 40];
+        assert!(offsets(cut, pdf.refs()).is_err());
+        let at = bytes.windows(4).position(|w| w == b"BT (").unwrap();
+        let lost = [&bytes[..at], &bytes[at + 1..]].concat();
+        assert!(offsets(&lost, pdf.refs()).is_err());
+        // The objects in another order than they were written.
+        let mut refs: Vec<Ref> = pdf.refs().collect();
+        refs.swap(0, 1);
+        assert!(offsets(bytes, refs.into_iter()).is_err());
+    }
+
+    #[test]
+    fn an_object_written_twice_is_an_error() {
+        let pdf = sample();
+        let twice = [(Ref::new(20), vec![4])];
+        let err = finish(
+            &pdf,
+            &twice,
+            Ref::new(21),
+            Ref::new(1),
+            Ref::new(3),
+            &[0; 16],
+        );
+        assert!(err.is_err());
+    }
 }
