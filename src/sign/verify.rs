@@ -16,7 +16,6 @@ use std::fs::File;
 use std::io::{ErrorKind, Read};
 use std::path::Path;
 
-use blake2::Blake2b512;
 use serde::Serialize;
 use sha2::{Digest, Sha256, Sha512};
 use ssh_key::HashAlg;
@@ -584,7 +583,7 @@ fn hash_file(path: &Path, want_sha512: bool, len: Option<u64>) -> Result<Digests
         .map_err(io_error)?
         .take(len.unwrap_or(u64::MAX));
     let mut sha256 = Sha256::new();
-    let mut blake = Blake2b512::new();
+    let mut blake = blake2b_simd::State::new();
     let mut sha512 = want_sha512.then(Sha512::new);
     let mut buffer = vec![0u8; CHUNK];
     loop {
@@ -603,7 +602,7 @@ fn hash_file(path: &Path, want_sha512: bool, len: Option<u64>) -> Result<Digests
     }
     Ok(Digests {
         sha256: sha256.finalize().into(),
-        blake2b512: blake.finalize().into(),
+        blake2b512: *blake.finalize().as_array(),
         sha512: sha512.map(|h| h.finalize().into()),
     })
 }
