@@ -827,6 +827,10 @@ fn create_with(
         )
         .map_err(open)?;
         let made = (|| {
+            // Nothing reads the temp file before it is synced once, whole, and renamed
+            // into place (below): syncing each of its transactions on the way (three
+            // syncs of the journal, the folder and the file for each) only cost time.
+            conn.pragma_update(None, "synchronous", "OFF")?;
             conn.pragma_update(None, "application_id", APPLICATION_ID)?;
             conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             conn.pragma_update(None, "journal_mode", "DELETE")?;
