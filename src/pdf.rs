@@ -25,6 +25,7 @@
 mod deflate;
 mod embed;
 mod objstm;
+mod pages;
 pub mod sign;
 mod subset;
 mod tags;
@@ -263,9 +264,14 @@ pub(crate) fn write(
         for (p, (page, &id)) in pages.iter().zip(&page_ids).enumerate() {
             let content_id = refs.next();
             let form = mark.as_ref().filter(|m| m.fits(page));
-            let packed = deflate(
-                Kind::Text,
-                content(p, page, fonts, &faces, &mut tagger, form),
+            let packed = pages::content_stream(
+                p,
+                page,
+                fonts,
+                &faces,
+                &mut tagger,
+                form.is_some(),
+                |tagger| deflate(Kind::Text, content(p, page, fonts, &faces, tagger, form)),
             )?;
             hash_stream(&mut hasher, &packed);
             pdf.stream(content_id, &packed.data)
