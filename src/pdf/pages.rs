@@ -11,6 +11,9 @@
 //! the stream memo cost more than anything else in `pdf::write`. The key here is a byte
 //! encoding of what [`super::content`] reads, cheaper to make than the content itself;
 //! it is looked up by its digest and compared in full, so a digest collision is a miss.
+//! A page that misses is one a customer changed (their name in a clause, the parties,
+//! the signature block), so its stream is compressed without the stream memo, which
+//! would only keep a second copy of it.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -31,7 +34,7 @@ struct Key {
     /// XXH3-128 of `bytes`.
     digest: u128,
     /// The page as [`Key::new`] encodes it: sizes, items, watermark, tags, fonts.
-    bytes: Vec<u8>,
+    bytes: Box<[u8]>,
     /// The subset of each face the page draws, in [`Face::ALL`] order (`None`: the
     /// document does not embed that face). Held, so an address stays that subset's for
     /// as long as the entry lives, and compared by address: the codes of a face's
@@ -48,7 +51,10 @@ impl Key {
         tagger: &Tagger<'_>,
         mark_form: bool,
     ) -> Key {
-        let mut e = Encoder(Vec::with_capacity(8 * 1024));
+        // Encoded into a buffer kept per thread, then copied at its exact size: a
+        // table entry keeps its key, and most pages need well under the buffer's size.
+        let mut e = Encoder(SCRATCH.take());
+        e.0.clear();
         e.u64(fonts.id());
         // MCIDs are numbered on from those the page has already (none, today).
         e.u64(tagger.mcids(index).len() as u64);
@@ -97,11 +103,13 @@ impl Key {
                 .then(|| faces.get(&Face::ALL[i]).map(|f| f.subset.clone()))
                 .flatten()
         });
-        Key {
+        let key = Key {
             digest: xxh3_128(&e.0),
-            bytes: e.0,
+            bytes: e.0.as_slice().into(),
             subsets,
-        }
+        };
+        SCRATCH.set(e.0);
+        key
     }
 }
 
@@ -211,6 +219,7 @@ struct Finished {
 const MEMO_CAPACITY: usize = 32;
 
 thread_local! {
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
     static PAGES: RefCell<Memo<Key, Finished>> = RefCell::new(Memo::new(MEMO_CAPACITY));
 }
 
@@ -250,7 +259,7 @@ pub(super) fn content_stream(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::document::{Run, Style};
     use crate::layout::{Layout, NodeKind, PageSetup};
@@ -261,7 +270,7 @@ mod tests {
     use sha2::{Digest, Sha256};
 
     /// Memo tables on, and a one-page document with a link, laid out and embedded.
-    fn set_up() -> (Typesetter, Layout, EmbeddedFaces) {
+    pub(in crate::pdf) fn set_up() -> (Typesetter, Layout, EmbeddedFaces) {
         cache::set_enabled(Some(true));
         let ts = Typesetter::new(PageSetup::default()).unwrap();
         let doc = one_paragraph(vec![
@@ -275,7 +284,7 @@ mod tests {
     }
 
     /// How this document embeds its faces, with the glyphs of `extra` added.
-    fn embed(layout: &Layout, extra: &str, fonts: &Fonts) -> EmbeddedFaces {
+    pub(in crate::pdf) fn embed(layout: &Layout, extra: &str, fonts: &Fonts) -> EmbeddedFaces {
         let lines: Vec<Line> = (!extra.is_empty())
             .then(|| crate::layout::appearance_line(extra, 9.0, 400.0, fonts).unwrap())
             .into_iter()
@@ -399,7 +408,7 @@ mod tests {
         // digest alone would hand this stream out for the page.
         let planted = Key {
             digest: real.digest,
-            bytes: b"another page".to_vec(),
+            bytes: Box::from(&b"another page"[..]),
             subsets: real.subsets.clone(),
         };
         let bogus = Finished {
