@@ -151,17 +151,17 @@ impl Encoder {
             self.f32(v);
         }
         self.u32(line.node);
-        let (role, table) = match line.role {
-            Role::Heading(level) => (u32::from(level), 0),
-            Role::Body => (10, 0),
-            Role::ListMarker => (11, 0),
-            Role::TableHeader { table } => (12, table),
-            Role::TableCell { table } => (13, table),
-            Role::Signature => (14, 0),
-            Role::Footer => (15, 0),
+        let (role, value) = match line.role {
+            Role::Heading(level) => (0, u32::from(level)),
+            Role::Body => (1, 0),
+            Role::ListMarker => (2, 0),
+            Role::TableHeader { table } => (3, table),
+            Role::TableCell { table } => (4, table),
+            Role::Signature => (5, 0),
+            Role::Footer => (6, 0),
         };
-        self.u32(role);
-        self.u32(table);
+        self.0.push(role);
+        self.u32(value);
         self.u64(line.runs.len() as u64);
         for run in &line.runs {
             self.f32(run.x);
