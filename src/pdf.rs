@@ -25,6 +25,7 @@
 mod deflate;
 mod embed;
 mod objstm;
+mod pages;
 pub mod sign;
 mod subset;
 mod tags;
@@ -264,9 +265,15 @@ pub(crate) fn write(
         for (p, (page, &id)) in pages.iter().zip(&page_ids).enumerate() {
             let content_id = refs.next();
             let form = mark.as_ref().filter(|m| m.fits(page));
-            let packed = deflate(
-                Kind::Text,
-                content(p, page, fonts, &faces, &mut tagger, form),
+            // Most pages are written as for the previous customer: see `pages`.
+            let packed = pages::content_stream(
+                p,
+                page,
+                fonts,
+                &faces,
+                &mut tagger,
+                form.is_some(),
+                |tagger| deflate_once(Kind::Text, &content(p, page, fonts, &faces, tagger, form)),
             )?;
             hash_stream(&mut hasher, &packed);
             pdf.stream(content_id, &packed.data)
@@ -599,6 +606,21 @@ fn glyph_string(out: &mut Vec<u8>, text: &str, fonts: &Fonts, face: Face, font: 
     let font = &*font.subset;
     out.push(b'(');
     let bytes = text.as_bytes();
+    if font.one_byte && bytes.is_ascii() {
+        // Most runs: one code byte per character, straight from the table, and only
+        // the rare code that PDF strings reserve escaped.
+        out.reserve(bytes.len() + 1);
+        for &b in bytes {
+            let code = font.ascii[b as usize] as u8;
+            if RESERVED[code as usize] {
+                escaped(out, code);
+            } else {
+                out.push(code);
+            }
+        }
+        out.push(b')');
+        return;
+    }
     let mut i = 0;
     while i < bytes.len() {
         let code = if bytes[i] < 0x80 {
@@ -620,6 +642,17 @@ fn glyph_string(out: &mut Vec<u8>, text: &str, fonts: &Fonts, face: Face, font: 
     }
     out.push(b')');
 }
+
+/// The bytes [`escaped`] does not write as they are.
+const RESERVED: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'(' as usize] = true;
+    t[b')' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[b'\r' as usize] = true;
+    t[b'\n' as usize] = true;
+    t
+};
 
 /// Appends one byte of a literal string, escaped where PDF requires it.
 #[inline]
@@ -1112,6 +1145,31 @@ fn one_paragraph(runs: Vec<crate::document::Run>) -> Document {
         attachments: vec![],
         lang: None,
         watermark: None,
+    }
+}
+
+#[cfg(test)]
+mod glyph_tests {
+    use super::*;
+
+    #[test]
+    fn ascii_runs_are_encoded_as_the_general_path_encodes_them() {
+        let (ts, layout, _) = pages::tests::set_up();
+        let printable: String = (b' '..=b'~').map(char::from).collect();
+        let faces = pages::tests::embed(&layout, &format!("{printable}é"), ts.fonts());
+        let embedded = &faces[&Face::Regular];
+        assert!(embedded.subset.one_byte);
+        let mut fast = Vec::new();
+        glyph_string(&mut fast, &printable, ts.fonts(), Face::Regular, embedded);
+        // A character outside ASCII sends the whole run down the general path.
+        let mut general = Vec::new();
+        let with_e = format!("{printable}é");
+        glyph_string(&mut general, &with_e, ts.fonts(), Face::Regular, embedded);
+        assert_eq!(fast[..fast.len() - 1], general[..fast.len() - 1]);
+        assert_eq!(general.len(), fast.len() + 1, "é is one byte more");
+        // Among 96 codes some are the ones a literal string reserves.
+        assert!(fast.contains(&b'\\'), "{}", String::from_utf8_lossy(&fast));
+        cache::set_enabled(None);
     }
 }
 

@@ -154,19 +154,21 @@ impl Deflater {
     }
 }
 
+/// The bytes a zlib stream of at most 64 KB holds, for tests that look inside streams.
+#[cfg(test)]
+pub(super) fn inflate(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; 1 << 16];
+    let n = libdeflater::Decompressor::new()
+        .zlib_decompress(data, &mut out)
+        .expect("a valid zlib stream");
+    out.truncate(n);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cache;
-
-    fn inflate(data: &[u8]) -> Vec<u8> {
-        let mut out = vec![0u8; 1 << 16];
-        let n = libdeflater::Decompressor::new()
-            .zlib_decompress(data, &mut out)
-            .expect("a valid zlib stream");
-        out.truncate(n);
-        out
-    }
 
     #[test]
     fn memo_hands_out_what_compressing_gives() {

@@ -82,6 +82,11 @@ impl<'a> Tagger<'a> {
         mcid
     }
 
+    /// The element of each MCID on `page` so far, in MCID order.
+    pub fn mcids(&self, page: usize) -> &[u32] {
+        &self.page_mcids[page]
+    }
+
     /// Records an annotation of `node`; returns its `/StructParent` key.
     pub fn annotation(&mut self, page: usize, node: u32, annotation: Ref) -> i32 {
         self.attach(node);
