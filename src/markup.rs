@@ -72,12 +72,14 @@ impl MarkupError {
 /// Parses Markdown into blocks; `signatures` fills the `<!-- signatures -->` directive.
 ///
 /// With the memo tables on, the pieces of Markdown that every document repeats are turned
-/// into blocks once per thread (see `pieces`); the blocks are the same either way.
+/// into blocks once per thread (see `pieces`), from the thread's second document on; the
+/// blocks are the same either way.
 pub fn parse(
     markdown: &str,
     signatures: Option<&SignatureBlock>,
 ) -> Result<Vec<Block>, MarkupError> {
     if cache::enabled()
+        && pieces::warm()
         && let Some(blocks) = pieces::parse(markdown, signatures)
     {
         return Ok(blocks);

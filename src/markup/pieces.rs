@@ -27,7 +27,7 @@
 //! parser for each run of consecutive misses, and their blocks shared out by where each
 //! top-level block starts.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use memchr::memmem;
@@ -42,7 +42,15 @@ use crate::document::{Block, SignatureBlock};
 const CAPACITY: usize = 256;
 
 thread_local! {
+    static WARM: Cell<bool> = const { Cell::new(false) };
     static PIECES: RefCell<Memo<Box<str>, Arc<[Block]>>> = RefCell::new(Memo::new(CAPACITY));
+}
+
+/// Whether this thread has parsed a document before (and from now on, has): the first
+/// is parsed whole, since a process that makes one document (`dpa generate`) would only
+/// pay for cutting and storing pieces nobody asks for again.
+pub(super) fn warm() -> bool {
+    WARM.replace(true)
 }
 
 /// The blocks of `markdown` from its memoised pieces, or `None` when it cannot be cut
@@ -247,6 +255,8 @@ mod tests {
             assert_eq!(&alone, whole, "pieces of {markdown:?} parsed alone");
         }
         cache::set_enabled(Some(true));
+        // The thread's first parse is whole; the next stores the pieces.
+        WARM.set(true);
         let first = super::super::parse(markdown, sig);
         let again = super::super::parse(markdown, sig);
         cache::set_enabled(None);
@@ -352,6 +362,7 @@ mod tests {
     fn the_signature_block_is_never_taken_from_the_table() {
         let md = "Text\n\n<!-- signatures -->\n\nEnd\n";
         cache::set_enabled(Some(true));
+        WARM.set(true);
         let a = super::super::parse(md, Some(&signatures("A GmbH"))).unwrap();
         let b = super::super::parse(md, Some(&signatures("B GmbH"))).unwrap();
         cache::set_enabled(None);
@@ -447,6 +458,22 @@ mod tests {
         cache::set_enabled(None);
         assert_eq!(memoised, whole);
         assert!(whole.iter().all(Result::is_ok));
+        assert!(PIECES.with_borrow(|m| m.len()) > 100);
+    }
+
+    #[test]
+    fn a_threads_first_document_is_parsed_whole_and_the_second_stored() {
+        std::thread::spawn(|| {
+            cache::set_enabled(Some(true));
+            let md = "# Title\n\nOne\n\nTwo\n";
+            let first = super::super::parse(md, None);
+            assert_eq!(PIECES.with_borrow(|m| m.len()), 0);
+            let second = super::super::parse(md, None);
+            assert_eq!(PIECES.with_borrow(|m| m.len()), 3);
+            assert_eq!(first, second);
+        })
+        .join()
+        .unwrap();
     }
 
     /// Lines a template might write, joined at random: the pieces must never change the
