@@ -15,6 +15,7 @@
 //! Turning the tables off: `DPA_NO_CACHE=1` in the environment (for the whole process, read
 //! once), or [`set_enabled`] for the calling thread (tests).
 
+use std::borrow::Borrow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -84,8 +85,13 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         }
     }
 
-    /// The stored value for `key`, if any (always `None` when memoising is off).
-    pub fn lookup(&mut self, key: &K) -> Option<V> {
+    /// The stored value for `key` (or a borrowed form of it, such as `str` for a
+    /// `Box<str>` key), if any (always `None` when memoising is off).
+    pub fn lookup<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         if !enabled() {
             return None;
         }

@@ -29,6 +29,7 @@ use crate::cache::{self, Memo};
 
 use crate::document::{Block, Cell, List, ListItem, Party, Run, SignatureBlock, Style, Table};
 
+mod pieces;
 mod typography;
 
 /// Why the Markdown could not be turned into blocks; lines count in the rendered Markdown.
@@ -69,14 +70,38 @@ impl MarkupError {
 }
 
 /// Parses Markdown into blocks; `signatures` fills the `<!-- signatures -->` directive.
+///
+/// With the memo tables on, the pieces of Markdown that every document repeats are turned
+/// into blocks once per thread (see `pieces`), from the thread's second document on; the
+/// blocks are the same either way.
 pub fn parse(
     markdown: &str,
     signatures: Option<&SignatureBlock>,
 ) -> Result<Vec<Block>, MarkupError> {
-    let mut b = Builder::new(markdown, signatures);
-    let parser = Parser::new_ext(markdown, Options::ENABLE_TABLES).into_offset_iter();
-    for (event, range) in parser {
-        b.line = line_of(&b.line_starts, range.start);
+    if cache::enabled()
+        && pieces::warm()
+        && let Some(blocks) = pieces::parse(markdown, signatures)
+    {
+        return Ok(blocks);
+    }
+    parse_whole(markdown, signatures)
+}
+
+/// The options every parse uses: the memoised pieces rely on there being no others.
+const OPTIONS: Options = Options::ENABLE_TABLES;
+
+/// Parses the whole of `markdown` in one pass, with the line of every error.
+fn parse_whole(
+    markdown: &str,
+    signatures: Option<&SignatureBlock>,
+) -> Result<Vec<Block>, MarkupError> {
+    // memchr's vector search: `match_indices` cost ~0.6 M instructions on a DPA.
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', markdown.as_bytes()).map(|i| i + 1))
+        .collect();
+    let mut b = Builder::new(signatures);
+    for (event, range) in Parser::new_ext(markdown, OPTIONS).into_offset_iter() {
+        b.line = line_of(&line_starts, range.start);
         b.event(event)?;
     }
     if let Some((_, line)) = b.widths.take() {
@@ -131,7 +156,7 @@ enum Open {
 
 struct Builder<'s> {
     signatures: Option<&'s SignatureBlock>,
-    line_starts: Vec<usize>,
+    /// The line of the event being read, for errors (0 where nobody reads them).
     line: usize,
     root: Vec<Block>,
     open: Vec<Open>,
@@ -148,14 +173,9 @@ struct Builder<'s> {
 }
 
 impl<'s> Builder<'s> {
-    fn new(markdown: &str, signatures: Option<&'s SignatureBlock>) -> Self {
-        // memchr's vector search: `match_indices` cost ~0.6 M instructions on a DPA.
-        let line_starts = std::iter::once(0)
-            .chain(memchr::memchr_iter(b'\n', markdown.as_bytes()).map(|i| i + 1))
-            .collect();
+    fn new(signatures: Option<&'s SignatureBlock>) -> Self {
         Builder {
             signatures,
-            line_starts,
             line: 1,
             root: Vec::new(),
             open: Vec::new(),
@@ -168,6 +188,20 @@ impl<'s> Builder<'s> {
             html: None,
             code: None,
         }
+    }
+
+    /// Whether nothing is open: no container, text, table, link, emphasis or directive
+    /// waiting, as between two top-level blocks.
+    fn at_rest(&self) -> bool {
+        self.open.is_empty()
+            && self.inline.is_none()
+            && self.table.is_none()
+            && self.widths.is_none()
+            && self.html.is_none()
+            && self.code.is_none()
+            && self.links.is_empty()
+            && self.bold == 0
+            && self.italic == 0
     }
 
     fn style(&self) -> Style {

@@ -763,7 +763,25 @@ pub fn escape_markdown(value: &str) -> String {
     // Whitespace is held back so a line break and the spaces around it become one space,
     // and leading or trailing whitespace (which Markdown might read as indentation) drops.
     let mut pending_space = false;
-    for c in value.chars() {
+    let bytes = value.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        // A run of ASCII letters, digits and unescaped punctuation is copied whole: char by
+        // char, the ~120 values of a DPA cost 0.27 M instructions per document.
+        let run = bytes[at..].iter().take_while(|&&b| copied_as_is(b)).count();
+        if run > 0 {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push_str(&value[at..at + run]);
+            at += run;
+            continue;
+        }
+        let Some(c) = value[at..].chars().next() else {
+            break;
+        };
+        at += c.len_utf8();
         if is_breaking_space(c) || c.is_control() {
             pending_space = !out.is_empty();
             continue;
@@ -773,12 +791,36 @@ pub fn escape_markdown(value: &str) -> String {
             pending_space = false;
         }
         // Punctuation that never starts Markdown syntax stays as it is, for readable output.
-        if c.is_ascii_punctuation() && !",;:?'\"/@%$".contains(c) {
+        if c.is_ascii_punctuation() && !UNESCAPED.contains(c) {
             out.push('\\');
         }
         out.push(c);
     }
     out
+}
+
+/// The ASCII punctuation `escape_markdown` leaves alone: it never starts Markdown syntax.
+const UNESCAPED: &str = ",;:?'\"/@%$";
+
+/// Whether `escape_markdown` copies this byte as it is: an ASCII letter or digit, or
+/// punctuation in `UNESCAPED` (a table: one load a byte).
+fn copied_as_is(b: u8) -> bool {
+    const TABLE: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            table[b] = (b as u8).is_ascii_alphanumeric();
+            b += 1;
+        }
+        let unescaped = UNESCAPED.as_bytes();
+        let mut i = 0;
+        while i < unescaped.len() {
+            table[unescaped[i] as usize] = true;
+            i += 1;
+        }
+        table
+    };
+    TABLE[usize::from(b)]
 }
 
 /// Whitespace that may be collapsed; non-breaking spaces are content and are kept.
@@ -1741,6 +1783,36 @@ mod tests {
             escape_markdown("S.A.\u{a0}de C.V."),
             "S\\.A\\.\u{a0}de C\\.V\\."
         );
+    }
+
+    /// `escape_markdown` as it was written first, char by char: the fast one must agree.
+    fn escape_char_by_char(value: &str) -> String {
+        let mut out = String::new();
+        let mut pending_space = false;
+        for c in value.chars() {
+            if is_breaking_space(c) || c.is_control() {
+                pending_space = !out.is_empty();
+                continue;
+            }
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            if c.is_ascii_punctuation() && !",;:?'\"/@%$".contains(c) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escaping_by_runs_is_escaping_char_by_char(
+            value in "[ -~\t\n\r\u{0}-\u{1f}\u{7f}-\u{a0}äß\u{2028}\u{3000}\u{202f}\u{2007}€]{0,40}"
+        ) {
+            proptest::prop_assert_eq!(escape_markdown(&value), escape_char_by_char(&value));
+        }
     }
 
     #[test]
