@@ -673,34 +673,6 @@ fn typesetter_can_be_shared_between_threads() {
     shared::<Fonts>();
 }
 
-/// Minimum wall time per layout and per PDF write over many runs (robust on a busy
-/// machine); run with `cargo test --release --test engine min_times -- --ignored --nocapture`.
-/// The reported figures come from criterion (`cargo bench --bench engine`).
-#[test]
-#[ignore]
-fn min_times() {
-    use std::time::Instant;
-    let ts = typesetter();
-    let doc = engine_doc::document();
-    let setup = PageSetup::default();
-    let (mut lay, mut pdf) = (f64::MAX, f64::MAX);
-    for _ in 0..300 {
-        let t = Instant::now();
-        let pages = layout(&doc, ts.fonts(), &setup).unwrap();
-        let t2 = Instant::now();
-        let bytes = write_pdf(&doc, &pages, ts.fonts(), &setup).unwrap();
-        let t3 = Instant::now();
-        std::hint::black_box(bytes);
-        lay = lay.min((t2 - t).as_secs_f64());
-        pdf = pdf.min((t3 - t2).as_secs_f64());
-    }
-    println!(
-        "min layout {:.3} ms, min write_pdf {:.3} ms",
-        lay * 1e3,
-        pdf * 1e3
-    );
-}
-
 #[test]
 fn an_empty_document_still_makes_a_valid_one_page_pdf() {
     let doc = Document {
