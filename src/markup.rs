@@ -681,7 +681,8 @@ mod tests {
         assert_eq!(cached, uncached);
     }
 
-    fn signatures() -> SignatureBlock {
+    /// A signature block with `customer` as the controller (also for `pieces`' tests).
+    pub(super) fn signatures_for(customer: &str) -> SignatureBlock {
         let party = |caption: &str, org: &str| Party {
             caption: caption.into(),
             organisation: org.into(),
@@ -692,8 +693,12 @@ mod tests {
         };
         SignatureBlock {
             vendor: party("For the Processor", "V Ltd"),
-            customer: party("For the Controller", "C GmbH"),
+            customer: party("For the Controller", customer),
         }
+    }
+
+    fn signatures() -> SignatureBlock {
+        signatures_for("C GmbH")
     }
 
     #[test]

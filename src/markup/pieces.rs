@@ -241,22 +241,7 @@ fn html_closes_on_its_line(bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::cache;
-    use crate::document::Party;
-
-    fn signatures(customer: &str) -> SignatureBlock {
-        let party = |caption: &str, org: &str| Party {
-            caption: caption.into(),
-            organisation: org.into(),
-            name: None,
-            title: None,
-            date: None,
-            signed: None,
-        };
-        SignatureBlock {
-            vendor: party("For the Processor", "V Ltd"),
-            customer: party("For the Controller", customer),
-        }
-    }
+    use crate::markup::tests::signatures_for as signatures;
 
     /// `markdown` parsed with the memo table (three times: noting its pieces, storing
     /// them, taking them from the table) and without; all must agree, errors included. Where each piece parses alone
