@@ -607,16 +607,10 @@ fn glyph_string(out: &mut Vec<u8>, text: &str, fonts: &Fonts, face: Face, font: 
     out.push(b'(');
     let bytes = text.as_bytes();
     if font.one_byte && bytes.is_ascii() {
-        // Most runs: one code byte per character, straight from the table, and only
-        // the rare code that PDF strings reserve escaped.
+        // Most runs: one code byte per character, straight from the table.
         out.reserve(bytes.len() + 1);
         for &b in bytes {
-            let code = font.ascii[b as usize] as u8;
-            if RESERVED[code as usize] {
-                escaped(out, code);
-            } else {
-                out.push(code);
-            }
+            escaped(out, font.ascii[b as usize] as u8);
         }
         out.push(b')');
         return;
@@ -642,17 +636,6 @@ fn glyph_string(out: &mut Vec<u8>, text: &str, fonts: &Fonts, face: Face, font: 
     }
     out.push(b')');
 }
-
-/// The bytes [`escaped`] does not write as they are.
-const RESERVED: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b'(' as usize] = true;
-    t[b')' as usize] = true;
-    t[b'\\' as usize] = true;
-    t[b'\r' as usize] = true;
-    t[b'\n' as usize] = true;
-    t
-};
 
 /// Appends one byte of a literal string, escaped where PDF requires it.
 #[inline]
