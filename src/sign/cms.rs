@@ -24,7 +24,6 @@ use cms::signed_data::{
 };
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode, Reader, Sequence, SliceReader};
-use ecdsa::signature::hazmat::PrehashSigner;
 use serde::Serialize;
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
@@ -77,14 +76,7 @@ pub fn sign(signer: &PdfSigner, parts: &[&[u8]]) -> Result<Vec<u8>, SignError> {
 
 /// Like [`sign`] for a caller that already hashed the covered bytes with SHA-256.
 pub fn sign_digest(signer: &PdfSigner, sha256: &[u8]) -> Result<Vec<u8>, SignError> {
-    build(signer, sha256, |prehash| {
-        let signature: p256::ecdsa::Signature = signer
-            .key()
-            .signing_key()
-            .sign_prehash(prehash)
-            .map_err(cms_error)?;
-        Ok(signature.to_der().as_bytes().to_vec())
-    })
+    build(signer, sha256, |prehash| signer.key().sign_prehash(prehash))
 }
 
 /// The largest CMS [`sign_digest`] can make with this signer: the same structure with an
