@@ -449,35 +449,43 @@ fn write_outline(
         parent.push(stack.last().copied());
         stack.push(i);
     }
-    let children = |p: Option<usize>| -> Vec<usize> {
-        (0..entries.len()).filter(|&i| parent[i] == p).collect()
-    };
-    let top = children(None);
-    let count_all = |p: usize| {
-        (0..entries.len())
-            .filter(|&i| is_below(&parent, i, p))
-            .count()
-    };
+    // Children of each entry (and of the root, the last list) in order, and each entry's
+    // number of descendants, in one pass each: an entry's descendants come after it.
+    let n = entries.len();
+    let mut kids: Vec<Vec<usize>> = vec![Vec::new(); n + 1];
+    for (i, p) in parent.iter().enumerate() {
+        kids[p.unwrap_or(n)].push(i);
+    }
+    let mut below = vec![0usize; n];
+    for i in (0..n).rev() {
+        below[i] = kids[i].iter().map(|&c| 1 + below[c]).sum();
+    }
+    let mut prev: Vec<Option<usize>> = vec![None; n];
+    let mut next: Vec<Option<usize>> = vec![None; n];
+    for siblings in &kids {
+        for pair in siblings.windows(2) {
+            next[pair[0]] = Some(pair[1]);
+            prev[pair[1]] = Some(pair[0]);
+        }
+    }
+    let top = &kids[n];
     pdf.outline(root)
         .first(ids[top[0]])
         .last(ids[*top.last().unwrap_or(&top[0])])
         .count(top.len() as i32);
     for (i, e) in entries.iter().enumerate() {
-        let siblings = children(parent[i]);
-        let at = siblings.iter().position(|&s| s == i).unwrap_or(0);
-        let mine = children(Some(i));
         let mut item = pdf.outline_item(ids[i]);
         item.parent(parent[i].map_or(root, |p| ids[p]))
             .title(TextStr(&e.title));
-        if at > 0 {
-            item.prev(ids[siblings[at - 1]]);
+        if let Some(p) = prev[i] {
+            item.prev(ids[p]);
         }
-        if let Some(&next) = siblings.get(at + 1) {
-            item.next(ids[next]);
+        if let Some(x) = next[i] {
+            item.next(ids[x]);
         }
-        if let (Some(&first), Some(&last)) = (mine.first(), mine.last()) {
+        if let (Some(&first), Some(&last)) = (kids[i].first(), kids[i].last()) {
             // Top-level entries start open, deeper ones closed.
-            let n = count_all(i) as i32;
+            let n = below[i] as i32;
             item.first(ids[first])
                 .last(ids[last])
                 .count(if e.level <= 1 { n } else { -n });
@@ -488,18 +496,6 @@ fn write_outline(
             .xyz(0.0, height - e.y + 4.0, None);
     }
     Some(root)
-}
-
-/// Whether outline entry `i` lies somewhere below entry `p`.
-fn is_below(parent: &[Option<usize>], i: usize, p: usize) -> bool {
-    let mut at = parent[i];
-    while let Some(a) = at {
-        if a == p {
-            return true;
-        }
-        at = parent[a];
-    }
-    false
 }
 
 /// The rectangles of each link on a page, one per line (PDF coordinates).
