@@ -551,9 +551,9 @@ fn text_from(runs: &[Run], at: usize) -> String {
     all.get(at..).unwrap_or_default().to_string()
 }
 
-// Finished runs of the paragraphs, headings and cells of a few documents (a DPA has
-// about 400; most are the same for every customer).
-const FINISHED_CAPACITY: usize = 1024;
+// Finished runs of the paragraphs, headings and cells that `pieces` does not hold (a
+// handful per document); 512 is room for a document's 400 should it parse whole.
+const FINISHED_CAPACITY: usize = 512;
 
 thread_local! {
     static FINISHED: RefCell<Memo<Vec<Run>, Arc<Vec<Run>>>> =
