@@ -255,6 +255,29 @@ thread_local! {
         std::cell::RefCell::new(crate::cache::Memo::new(64));
 }
 
+thread_local! {
+    /// The blocks this thread has rendered (a template and a block of it).
+    static RENDERED: std::cell::RefCell<crate::cache::Memo<(u64, usize), ()>> =
+        std::cell::RefCell::new(crate::cache::Memo::new(64));
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many blocks this thread took from the table.
+    static HITS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether this thread renders a block for the first time (and from now on, has not).
+fn first_sight(block: (u64, usize)) -> bool {
+    RENDERED.with_borrow_mut(|seen| {
+        let first = seen.lookup(&block).is_none();
+        if first {
+            seen.store(block, ());
+        }
+        first
+    })
+}
+
 impl HelperDef for MemoHelper {
     fn call<'reg: 'rc, 'rc>(
         &self,
@@ -271,15 +294,22 @@ impl HelperDef for MemoHelper {
             .param(0)
             .and_then(|p| p.value().as_u64())
             .and_then(|n| self.blocks.get(usize::try_from(n).ok()?).map(|r| (n, r)));
-        // A helper that replaced the context would make the paths read other data.
+        // A helper that replaced the context would make the paths read other data. A
+        // block's first render on a thread is plain: a process that makes one document
+        // (`dpa generate`) would only pay for keys and copies nobody asks for again.
         let (Some((n, reads)), None) = (reads, rc.context()) else {
             return template.render(r, ctx, rc, out);
         };
+        if !crate::cache::enabled() || first_sight((self.id, n as usize)) {
+            return template.render(r, ctx, rc, out);
+        }
         let values: Vec<(usize, Option<&Value>)> =
             reads.iter().map(|path| locate(ctx.data(), path)).collect();
         let key = (self.id, n as usize, digest(&values));
         let stored = BLOCKS.with_borrow_mut(|table| table.lookup(&key));
         if let Some(stored) = stored.filter(|s| same(&s.values, &values)) {
+            #[cfg(test)]
+            HITS.set(HITS.get() + 1);
             // As handlebars writes text (there is no indentation: partials are refused).
             if !stored.text.is_empty() {
                 rc.set_content_produced(true);
@@ -383,17 +413,31 @@ mod tests {
         wrap(&mut compiled).map_or_else(Vec::new, |h| h.blocks)
     }
 
-    /// Renders with and without memoised blocks, twice each (so the second memoised render
-    /// comes from the table), and checks all four agree, text and errors alike.
-    fn render_both(source: &str, context: &Value) -> Result<String, TemplateError> {
-        let memo = Template::build(source, "t.md.hbs", true).unwrap();
-        let plain = Template::build(source, "t.md.hbs", false).unwrap();
-        let want = plain.render(context);
-        for _ in 0..2 {
-            let got = memo.render_owned(context.clone());
-            assert_eq!(format!("{got:?}"), format!("{want:?}"), "{source}");
+    /// A template compiled with and without memoised blocks.
+    struct Both {
+        memo: Template,
+        plain: Template,
+    }
+
+    impl Both {
+        fn new(source: &str) -> Both {
+            Both {
+                memo: Template::build(source, "t.md.hbs", true).unwrap(),
+                plain: Template::build(source, "t.md.hbs", false).unwrap(),
+            }
         }
-        want
+
+        /// Renders both ways, the memoised template three times (a block's first render
+        /// is plain, the next stores it or finds it), and checks all agree, text and
+        /// errors alike. One `Both` over many contexts finds a block kept for another.
+        fn render(&self, context: &Value) -> Result<String, TemplateError> {
+            let want = self.plain.render(context);
+            for _ in 0..3 {
+                let got = self.memo.render_owned(context.clone());
+                assert_eq!(format!("{got:?}"), format!("{want:?}"), "{context}");
+            }
+            want
+        }
     }
 
     fn path(p: &str) -> Vec<String> {
@@ -415,8 +459,11 @@ mod tests {
         );
         let base = json!({"title": "T", "unit": "kg", "sep": ";", "suffix": "?",
             "items": [{"name": "a", "tags": ["x", "y"]}, {"name": "b", "tags": []}]});
-        let first = render_both(source, &base).unwrap();
+        let both = Both::new(source);
+        let first = both.render(&base).unwrap();
         assert_eq!(first, "Start T\na kg ; x?y?0\nb kg ; 1\nEnd\n");
+        // Rendered plain, stored, then found (tests run on threads of their own).
+        assert_eq!(HITS.get(), 1);
         // Each value the block reads changes its text; the title is outside the block.
         for (field, value) in [
             ("unit", json!("lb")),
@@ -427,11 +474,11 @@ mod tests {
         ] {
             let mut changed = base.clone();
             changed[field] = value;
-            let text = render_both(source, &changed).unwrap();
+            let text = both.render(&changed).unwrap();
             assert_ne!(text, first, "{field}");
         }
         // And back: the first text again, from the table.
-        assert_eq!(render_both(source, &base).unwrap(), first);
+        assert_eq!(both.render(&base).unwrap(), first);
     }
 
     #[test]
@@ -441,6 +488,7 @@ mod tests {
             planned(source),
             vec![vec![path("a.b"), path("a.b.c"), path("a.d")]]
         );
+        let both = Both::new(source);
         for context in [
             json!({"a": {"b": {"c": [1, 2]}, "d": "x"}}),
             json!({"a": {"b": {"c": [1, 3]}, "d": "x"}}),
@@ -451,9 +499,9 @@ mod tests {
             json!({"a": {"b": {"c": [1, 3]}}}),
         ] {
             // The missing `a.d` is an error, the same with and without the table.
-            let _ = render_both(source, &context);
+            let _ = both.render(&context);
         }
-        assert!(render_both(source, &json!({"a": {"b": {"c": [1]}}})).is_err());
+        assert!(both.render(&json!({"a": {"b": {"c": [1]}}})).is_err());
     }
 
     #[test]
@@ -481,14 +529,15 @@ mod tests {
     fn errors_are_the_same_and_never_stored() {
         let source = "line 1\n{{#each items}}\n{{name}} {{missing}}\n{{/each}}\n";
         let context = json!({"items": [{"name": "a"}]});
-        let err = render_both(source, &context).unwrap_err().to_string();
+        let both = Both::new(source);
+        let err = both.render(&context).unwrap_err().to_string();
         assert!(
             err.contains("t.md.hbs:3:") && err.contains("missing"),
             "{err}"
         );
         let fixed = json!({"items": [{"name": "a", "missing": "m"}]});
-        assert_eq!(render_both(source, &fixed).unwrap(), "line 1\na m\n");
-        assert!(render_both(source, &context).is_err());
+        assert_eq!(both.render(&fixed).unwrap(), "line 1\na m\n");
+        assert!(both.render(&context).is_err());
     }
 
     #[test]
@@ -519,6 +568,7 @@ mod tests {
             issued: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
             verify_hint: "h".into(),
         };
+        let both = Both::new(&dpa);
         let mut texts = std::collections::BTreeSet::new();
         for file in std::fs::read_dir(format!("{dir}/fixtures/customers")).unwrap() {
             let mut customer = crate::load::customer(file.unwrap().path()).unwrap();
@@ -527,10 +577,11 @@ mod tests {
                 for run in &runs {
                     let specimen = run.specimen(&customer, &signing.key_id);
                     let context = run.context(&customer, &signing, &specimen);
-                    texts.insert(render_both(&dpa, &context).unwrap());
+                    texts.insert(both.render(&context).unwrap());
                 }
             }
         }
         assert!(texts.len() > 20, "{}", texts.len());
+        assert!(HITS.get() > 0);
     }
 }
