@@ -56,6 +56,7 @@ use crate::annex::Fingerprint;
 use crate::model::{Activation, Annex, Customer, Entry, Signatory, Vendor};
 
 mod direct;
+mod memo;
 
 /// Facts about the signature that the document prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +171,13 @@ impl fmt::Debug for Template {
 impl Template {
     /// Compiles a template; `name` appears in error messages (usually the file name).
     pub fn new(source: &str, name: &str) -> Result<Template, TemplateError> {
-        let compiled = compile(source, name)?;
+        Template::build(source, name, true)
+    }
+
+    /// Compiles a template, its costly top-level blocks memoised (see [`memo`]) when
+    /// `memoise` (tests compare with the template as handlebars compiles it).
+    fn build(source: &str, name: &str, memoise: bool) -> Result<Template, TemplateError> {
+        let mut compiled = compile(source, name)?;
         refuse_unescaped(&compiled, name)?;
         let mut registry = Handlebars::new();
         registry.set_strict_mode(true);
@@ -181,6 +188,9 @@ impl Template {
         registry.register_helper("join", Box::new(JoinHelper));
         registry.register_helper("list", Box::new(ListHelper));
         registry.register_helper("sentence", Box::new(SentenceHelper));
+        if memoise && let Some(helper) = memo::wrap(&mut compiled) {
+            registry.register_helper(memo::HELPER, Box::new(helper));
+        }
         registry.register_template(name, compiled);
         Ok(Template {
             registry,

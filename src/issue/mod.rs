@@ -16,7 +16,6 @@ pub mod keys;
 pub mod session;
 
 use chrono::NaiveDate;
-use serde_json::json;
 
 use crate::compose::{ComposeError, Composer, Kind};
 use crate::document::Style;
@@ -127,6 +126,29 @@ fn x509_time(date: NaiveDate) -> chrono::NaiveDateTime {
     date.and_time(chrono::NaiveTime::MIN)
 }
 
+/// A value as serde_json writes it in a `Value` (object keys sorted).
+fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_value(value).unwrap_or_default().to_string()
+}
+
+/// A JSON object of fields already written as JSON text, in serde_json's `Value` order:
+/// keys sorted by their bytes (its map is a `BTreeMap` without `preserve_order`).
+fn object_text<const N: usize>(mut fields: [(&str, &str); N]) -> String {
+    fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut out = String::with_capacity(fields.iter().map(|(k, v)| k.len() + v.len() + 4).sum());
+    out.push('{');
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&json_text(key));
+        out.push(':');
+        out.push_str(value);
+    }
+    out.push('}');
+    out
+}
+
 /// The output policy.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
@@ -142,6 +164,9 @@ pub struct Issuer {
     keys: KeySet,
     typesetter: Typesetter,
     options: Options,
+    /// The vendor as JSON text with sorted keys, for [`Issuer::inputs_digest`]: the same
+    /// for every document of a run, and most of the digest's text.
+    vendor_json: std::sync::OnceLock<String>,
 }
 
 /// A rendered, signed document not yet written.
@@ -196,6 +221,7 @@ impl Issuer {
             keys,
             typesetter,
             options,
+            vendor_json: std::sync::OnceLock::new(),
         }
     }
 
@@ -226,25 +252,59 @@ impl Issuer {
     /// The digest of everything that determines a document's bytes except its issue date,
     /// which is recorded beside it: a rerun on another day finds the same document.
     pub fn inputs_digest(&self, kind: Kind, customer: &Customer) -> String {
+        sign::sha256_hex(self.inputs_text(kind, customer).as_bytes())
+    }
+
+    /// The JSON text [`Issuer::inputs_digest`] hashes: one object of the inputs, its keys
+    /// sorted at every level as serde_json's `Value` writes them.
+    ///
+    /// The register compares digests across versions, so the text must stay the one a
+    /// `json!` of these fields gives. Only the customer is serialised per document: the
+    /// vendor, by far the largest part, is serialised once per issuer (`vendor_json`).
+    fn inputs_text(&self, kind: Kind, customer: &Customer) -> String {
         let c = &self.composer;
         let notice = c.notice().filter(|_| kind == Kind::Notice);
         let template = c.template(kind).map(|t| t.sha256.as_str()).unwrap_or("");
-        let inputs = json!({
+        let vendor = self.vendor_json.get_or_init(|| json_text(c.vendor()));
+        let texts = [
+            json_text(crate::version::ENGINE),
+            json_text(kind.as_str()),
+            json_text(&c.fingerprint().hex()),
+            json_text(customer),
+            json_text(template),
+            json_text(&notice.map(|n| n.previous_fingerprint.hex())),
+            json_text(&notice.map(|n| n.date.to_string())),
+            json_text(&self.keys.key_id().to_string()),
+            json_text(&self.keys.pdf().map(PdfKeys::cert_sha256)),
+            json_text(&self.options.raw_sig),
+        ];
+        let [
+            engine,
+            kind,
+            annex,
+            customer,
+            template,
+            previous,
+            notice_date,
+            key,
+            pdf_cert,
+            raw_sig,
+        ] = texts.each_ref().map(String::as_str);
+        object_text([
             // The program that renders and signs: a new engine re-issues what it would
             // render differently.
-            "dpa": crate::version::ENGINE,
-            "kind": kind.as_str(),
-            "vendor": c.vendor(),
-            "annex": c.fingerprint().hex(),
-            "customer": customer,
-            "template": template,
-            "previous": notice.map(|n| n.previous_fingerprint.hex()),
-            "notice_date": notice.map(|n| n.date.to_string()),
-            "key": self.keys.key_id().to_string(),
-            "pdf_cert": self.keys.pdf().map(PdfKeys::cert_sha256),
-            "raw_sig": self.options.raw_sig,
-        });
-        sign::sha256_hex(inputs.to_string().as_bytes())
+            ("dpa", engine),
+            ("kind", kind),
+            ("vendor", vendor),
+            ("annex", annex),
+            ("customer", customer),
+            ("template", template),
+            ("previous", previous),
+            ("notice_date", notice_date),
+            ("key", key),
+            ("pdf_cert", pdf_cert),
+            ("raw_sig", raw_sig),
+        ])
     }
 
     /// The verification line printed in the document.
@@ -494,5 +554,146 @@ impl Issuer {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compose::NoticeInputs;
+    use crate::sign::x509::{CertChain, PdfSigner, PdfSigningKey};
+    use crate::template::TemplateFile;
+
+    fn fixture(path: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+    }
+
+    /// The inputs' text as it was first written: one `json!` of every field.
+    fn json_macro_text(issuer: &Issuer, kind: Kind, customer: &Customer) -> String {
+        let c = &issuer.composer;
+        let notice = c.notice().filter(|_| kind == Kind::Notice);
+        let template = c.template(kind).map(|t| t.sha256.as_str()).unwrap_or("");
+        serde_json::json!({
+            "dpa": crate::version::ENGINE,
+            "kind": kind.as_str(),
+            "vendor": c.vendor(),
+            "annex": c.fingerprint().hex(),
+            "customer": customer,
+            "template": template,
+            "previous": notice.map(|n| n.previous_fingerprint.hex()),
+            "notice_date": notice.map(|n| n.date.to_string()),
+            "key": issuer.keys.key_id().to_string(),
+            "pdf_cert": issuer.keys.pdf().map(PdfKeys::cert_sha256),
+            "raw_sig": issuer.options.raw_sig,
+        })
+        .to_string()
+    }
+
+    fn issuer(
+        vendor: crate::model::Vendor,
+        annex_dir: &str,
+        pdf: bool,
+        notice: bool,
+        raw_sig: bool,
+    ) -> Issuer {
+        let annex =
+            crate::load::annex(fixture(&format!("fixtures/{annex_dir}/annex.toml"))).unwrap();
+        let notice = notice.then(|| {
+            let previous = crate::load::annex(fixture("fixtures/segmetrics/annex.toml")).unwrap();
+            let template = TemplateFile::read(&fixture("templates/notice.md.hbs")).unwrap();
+            let date = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+            NoticeInputs::new(template, previous, &annex, date).unwrap()
+        });
+        let template = TemplateFile::read(&fixture("templates/dpa.md.hbs")).unwrap();
+        let key = crate::sign::SecretKey::load(&fixture("fixtures/keys/demo-only.key")).unwrap();
+        let mut keys = KeySet::from_ed25519(key);
+        if pdf {
+            let key = PdfSigningKey::load(&fixture("fixtures/keys/demo-only-pdf.key")).unwrap();
+            let chain = CertChain::load(&fixture("fixtures/keys/demo-only-pdf.chain.pem")).unwrap();
+            let day = crate::sign::x509::start_of_day(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap());
+            keys = keys
+                .with_pdf(PdfSigner::new(key, chain, day).unwrap())
+                .unwrap();
+        }
+        Issuer::new(
+            Composer::new(vendor, annex, template, notice).unwrap(),
+            keys,
+            Typesetter::new(crate::layout::PageSetup::default()).unwrap(),
+            Options {
+                raw_sig,
+                force: false,
+            },
+        )
+    }
+
+    #[test]
+    fn inputs_text_is_the_json_macro_text_for_every_combination_of_fields() {
+        let mut customers: Vec<Customer> = std::fs::read_dir(fixture("fixtures/customers"))
+            .unwrap()
+            .map(|e| crate::load::customer(e.unwrap().path()).unwrap())
+            .collect();
+        customers.sort_by(|a, b| a.id.cmp(&b.id));
+        // Features present and absent, and text that JSON escapes.
+        let mut odd = customers[0].clone();
+        odd.features = vec!["ai".into(), "x".into()];
+        odd.legal_name = "Quote \" back\\slash \u{1} tab\t é".into();
+        customers.push(odd);
+        let vendor = |dir: &str| {
+            crate::load::vendor(fixture(&format!("fixtures/{dir}/vendor.toml"))).unwrap()
+        };
+        // The segmetrics vendor with every optional field present, and with none.
+        let mut full = vendor("segmetrics");
+        full.governing_law = Some("the Netherlands".into());
+        assert!(full.subprocessors_url.is_some() && full.processing.is_some());
+        let mut bare = full.clone();
+        bare.governing_law = None;
+        bare.subprocessors_url = None;
+        bare.processing = None;
+        let mut issuers = vec![
+            issuer(full, "segmetrics", true, true, true),
+            issuer(bare, "segmetrics", false, false, false),
+        ];
+        for dir in ["caplena", "postgres-ai", "eea-only"] {
+            issuers.push(issuer(
+                vendor(dir),
+                dir,
+                dir == "caplena",
+                false,
+                dir == "eea-only",
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for issuer in &issuers {
+            for kind in [Kind::Dpa, Kind::Notice] {
+                for customer in &customers {
+                    let want = json_macro_text(issuer, kind, customer);
+                    // Twice: the first call fills the issuer's vendor text, the second uses it.
+                    assert_eq!(issuer.inputs_text(kind, customer), want);
+                    assert_eq!(issuer.inputs_text(kind, customer), want);
+                    assert_eq!(
+                        issuer.inputs_digest(kind, customer),
+                        sign::sha256_hex(want.as_bytes())
+                    );
+                    seen.insert(want);
+                }
+            }
+        }
+        // Every optional field reached the text both as a value and as null.
+        let all: Vec<&String> = seen.iter().collect();
+        for (field, null) in [
+            ("\"pdf_cert\":", "\"pdf_cert\":null"),
+            ("\"previous\":", "\"previous\":null"),
+            ("\"notice_date\":", "\"notice_date\":null"),
+        ] {
+            assert!(all.iter().any(|t| t.contains(null)), "{field} null");
+            assert!(
+                all.iter().any(|t| t.contains(field) && !t.contains(null)),
+                "{field} set"
+            );
+        }
+        assert!(all.iter().any(|t| t.contains("\"raw_sig\":true")));
+        assert!(all.iter().any(|t| t.contains("\"raw_sig\":false")));
+        assert!(all.iter().any(|t| t.contains("\"governing_law\":")));
+        assert!(all.iter().any(|t| !t.contains("\"governing_law\":")));
     }
 }
