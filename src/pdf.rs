@@ -74,8 +74,10 @@ pub struct Typesetter {
 impl Typesetter {
     /// Parses the embedded fonts and loads the hyphenation patterns.
     pub fn new(setup: PageSetup) -> Result<Self, FontError> {
+        // The hyphenation patterns (about 1.2 M instructions to load) are loaded by the
+        // first paragraph that needs them, not here: a run that finds its documents
+        // unchanged lays nothing out.
         let fonts = Fonts::embedded()?;
-        layout::warm_up();
         Ok(Typesetter { fonts, setup })
     }
 

@@ -473,6 +473,59 @@ fn generating_twice_gives_identical_bytes() {
     assert_eq!(documents(b.path()), docs);
 }
 
+/// Every file under `out` with its bytes, the register included.
+fn snapshot(out: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    files_under(out)
+        .into_iter()
+        .map(|p| {
+            let bytes = fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn a_folder_with_a_register_is_left_as_it_was_by_bad_input_and_repaired_when_damaged() {
+    let out = tempfile::tempdir().unwrap();
+    let pdf = printed_pdf(&ok(run_in(out.path(), &[])));
+    let issued = snapshot(out.path());
+
+    // A customer whose document cannot be made (a character no font has), into a folder
+    // that already has a register: refused as in a new folder, and nothing changes.
+    let cjk = Path::new("fixtures/hostile/fail_cjk-name/customer.toml");
+    let refused = generate(out.path(), "segmetrics", cjk, &[]);
+    assert_eq!(refused.code, Some(2), "{refused:#?}");
+    assert!(
+        refused
+            .stderr
+            .contains("customer.legal_name contains U+682A"),
+        "{refused:#?}"
+    );
+    assert!(refused.stdout.is_empty(), "{refused:#?}");
+    assert_eq!(
+        snapshot(out.path()),
+        issued,
+        "the refused run changed files"
+    );
+
+    // The same inputs again: unchanged, and nothing is written.
+    let again = ok(run_in(out.path(), &[]));
+    assert!(again.stdout.contains("unchanged"), "{again:#?}");
+    assert_eq!(snapshot(out.path()), issued);
+
+    // A damaged PDF is made again from the register's inputs, byte for byte.
+    fs::write(&pdf, b"not a PDF").unwrap();
+    let repaired = ok(run_in(out.path(), &[]));
+    assert!(repaired.stdout.contains("repaired"), "{repaired:#?}");
+    let documents_issued: Vec<_> = issued
+        .into_iter()
+        .filter(|(p, _)| !p.to_string_lossy().contains("register"))
+        .collect();
+    let mut after = snapshot(out.path());
+    after.retain(|(p, _)| !p.to_string_lossy().contains("register"));
+    assert_eq!(after, documents_issued);
+}
+
 #[test]
 fn a_different_existing_document_needs_force() {
     let out = tempfile::tempdir().unwrap();

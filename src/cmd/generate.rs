@@ -55,15 +55,29 @@ pub fn run(args: GenerateArgs, config: Option<PathBuf>) -> Result<ExitCode> {
     };
     let issuer = build_issuer(&resolved, None, options)?;
     let customer = dpa::load::customer_for(&args.customer, issuer.composer().annex())?;
-    // Made before the output folder is touched, so bad input leaves nothing behind.
-    let made = issuer
-        .make(Kind::Dpa, &customer, resolved.issue_date.value)
-        .with_context(|| format!("customer `{}`", customer.id))?;
+    let make = || {
+        issuer
+            .make(Kind::Dpa, &customer, resolved.issue_date.value)
+            .with_context(|| format!("customer `{}`", customer.id))
+    };
+    // A new output folder is created only once the document is made, so bad input leaves
+    // nothing behind. A folder with a register is opened first: when the register has a
+    // row for these very inputs (the engine's identity among them), they were issued
+    // before, and `prepare` makes the document only if a file of the set is missing or
+    // damaged; rendering and signing it only to find it unchanged would be most of the
+    // run. Opening an existing folder writes nothing for this customer.
+    let has_register = resolved.out.value.join(dpa::register::FILE_NAME).is_file();
+    let early = if has_register { None } else { Some(make()?) };
     let session = open_session(&resolved, args.no_wait)?;
     let composer = issuer.composer();
     session.check_annex(&composer.annex().version, &composer.fingerprint().hex())?;
     let digest = issuer.inputs_digest(Kind::Dpa, &customer);
     let known = session.register().find_inputs(&digest)?;
+    let made = match early {
+        Some(made) => Some(made),
+        None if known.is_some() => None,
+        None => Some(make()?),
+    };
     let step = issuer
         .prepare(
             &session,
@@ -72,7 +86,7 @@ pub fn run(args: GenerateArgs, config: Option<PathBuf>) -> Result<ExitCode> {
             known,
             resolved.issue_date.value,
             resolved.issue_date.is_chosen(),
-            Some(made),
+            made,
         )
         .with_context(|| format!("customer `{}`", customer.id))?;
     let raw = options.raw_sig;

@@ -78,11 +78,6 @@ fn hyphenator() -> Option<&'static Standard> {
         .as_ref()
 }
 
-/// Loads the hyphenation patterns now, so the first document does not pay for it.
-pub(crate) fn warm_up() {
-    let _ = hyphenator();
-}
-
 struct Builder<'a> {
     fonts: &'a Fonts,
     setup: &'a PageSetup,

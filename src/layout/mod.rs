@@ -22,7 +22,6 @@ mod font;
 mod paginate;
 mod para;
 
-pub(crate) use blocks::warm_up;
 pub use font::{Face, FaceMetrics, FontError, Fonts, Glyph};
 
 use crate::document::Document;

@@ -274,17 +274,22 @@ fn is_hex_group(word: &str) -> bool {
 fn bind(runs: &mut [Run]) {
     // The text of all runs, with where each run starts.
     let text: String = runs.iter().map(|r| r.text.as_str()).collect();
-    if !text.contains(' ') {
+    if memchr::memchr(b' ', text.as_bytes()).is_none() {
         return;
     }
-    let words: Vec<(usize, &str)> = text
-        .split(' ')
-        .scan(0usize, |at, w| {
-            let start = *at;
-            *at += w.len() + 1;
-            Some((start, w))
-        })
-        .collect();
+    // Each word with where it starts in `text` and what it is, worked out once (a word
+    // is also the `next` of the one before it); the spaces are found with memchr, as
+    // most of the cost here was splitting.
+    let mut words: Vec<(usize, &str)> = Vec::with_capacity(text.len() / 5 + 1);
+    let mut start = 0;
+    for space in memchr::memchr_iter(b' ', text.as_bytes()) {
+        words.push((start, &text[start..space]));
+        start = space + 1;
+    }
+    words.push((start, &text[start..]));
+    let number: Vec<bool> = words.iter().map(|(_, w)| is_number(w)).collect();
+    let hex: Vec<bool> = words.iter().map(|(_, w)| is_hex_group(w)).collect();
+    let digits = |w: &str| w.bytes().all(|b| b.is_ascii_digit());
     // Byte offsets (in `text`) of the spaces to bind.
     let mut bound: Vec<usize> = Vec::new();
     // In a run of hex groups: how many groups precede the current space, and how many the
@@ -295,25 +300,22 @@ fn bind(runs: &mut [Run]) {
         let (start, word) = words[k];
         let next = words[k + 1].1;
         let space = start + word.len();
-        let bare = word.trim_start_matches(['(', '“', '‘']);
-        let mut bind_here = (BINDS_NUMBER.contains(&bare) && is_number(next))
+        let bare = || word.trim_start_matches(['(', '“', '‘']);
+        let mut bind_here = (number[k + 1] && BINDS_NUMBER.contains(&bare()))
             // "SOC 2 Type II": the number binds to "Type" too.
-            || (is_number(word) && next.starts_with("Type"))
+            || (number[k] && next.starts_with("Type"))
             // Dates: "1 June 2026", "June 2026".
-            || (word.chars().all(|c| c.is_ascii_digit()) && word.len() <= 2 && MONTHS.contains(&next.trim_end_matches([',', '.'])))
-            || (MONTHS.contains(&bare) && next.len() == 4 && next.chars().all(|c| c.is_ascii_digit()))
-            || (MONTHS.contains(&bare) && next.trim_end_matches([',', '.', ';']).len() == 4 && next.starts_with(|c: char| c.is_ascii_digit()))
+            || (word.len() <= 2 && digits(word) && MONTHS.contains(&next.trim_end_matches([',', '.'])))
+            || (next.len() == 4 && digits(next) && MONTHS.contains(&bare()))
+            || (next.starts_with(|c: char| c.is_ascii_digit()) && next.trim_end_matches([',', '.', ';']).len() == 4 && MONTHS.contains(&bare()))
             // "(opt-in: ai)": a short parenthesis of two words.
             || (word.starts_with('(') && next.ends_with(')') && !word.contains(')') && word.len() + next.len() <= 20);
         // Key ids and fingerprints: a line ends between groups only with two groups or
         // more on each side, in the middle of a short run (a key id, a short fingerprint)
         // and after every fourth group of a long one (a 64-digit fingerprint).
-        if is_hex_group(word) && is_hex_group(next) {
+        if hex[k] && hex[k + 1] {
             if hex_before == 0 {
-                hex_total = words[k..]
-                    .iter()
-                    .take_while(|(_, w)| is_hex_group(w))
-                    .count();
+                hex_total = hex[k..].iter().take_while(|&&h| h).count();
             }
             hex_before += 1;
             let step = if hex_total >= 8 { 4 } else { 2 };
@@ -339,14 +341,17 @@ fn bind(runs: &mut [Run]) {
             at += len;
             continue;
         }
+        // The text up to and with each bound space, copied whole, then the joiner.
         let mut text = String::with_capacity(len + 8);
-        for (i, c) in run.text.char_indices() {
-            text.push(c);
-            if bound.get(b) == Some(&(at + i)) {
-                text.push(JOIN);
-                b += 1;
-            }
+        let mut from = 0;
+        while let Some(&space) = bound.get(b).filter(|&&s| s < at + len) {
+            let after = space - at + 1;
+            text.push_str(&run.text[from..after]);
+            text.push(JOIN);
+            from = after;
+            b += 1;
         }
+        text.push_str(&run.text[from..]);
         run.text = text;
         at += len;
         if b >= bound.len() {
@@ -375,6 +380,26 @@ mod tests {
         );
         assert_eq!(quotes("'s", Some('r')), "’s");
         assert_eq!(quotes("\"", Some(' ')), "“");
+    }
+
+    #[test]
+    fn bound_spaces_at_the_edges_of_runs_stay_in_their_runs() {
+        let runs = finish(vec![
+            Run::plain("see clause "),
+            Run::plain("6.3 of Annex"),
+            Run::plain(" III from 1 June"),
+            Run::plain(" 2026."),
+        ]);
+        let texts: Vec<&str> = runs.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "see clause \u{2060}",
+                "6.3 of Annex",
+                " \u{2060}III from 1 \u{2060}June",
+                " \u{2060}2026.",
+            ]
+        );
     }
 
     #[test]

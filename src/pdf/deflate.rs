@@ -40,6 +40,15 @@ impl Kind {
             Kind::Dense => 4,
         }
     }
+
+    /// Which of the thread's compressors compresses this kind: one per level, as a
+    /// compressor's tables are a few hundred KB that a process touches page by page.
+    fn deflater(self) -> usize {
+        match self.level() {
+            1 => 0,
+            _ => 1,
+        }
+    }
 }
 
 /// A compressed stream and the digest of its uncompressed bytes (which the file
@@ -81,11 +90,11 @@ impl Eq for Key {}
 const MEMO_CAPACITY: usize = 64;
 
 thread_local! {
-    /// One compressor per kind, reused: libdeflate's output depends only on the level
-    /// and the input, so reuse cannot change any output.
-    static DEFLATERS: RefCell<[Deflater; 3]> = RefCell::new([
+    /// One compressor per level, reused: libdeflate's output depends only on the level
+    /// and the input, so reuse, and sharing between kinds of one level, cannot change any
+    /// output.
+    static DEFLATERS: RefCell<[Deflater; 2]> = RefCell::new([
         Deflater::new(Kind::Text),
-        Deflater::new(Kind::Font),
         Deflater::new(Kind::Dense),
     ]);
     static STREAMS: RefCell<Memo<Key, Deflated>> = RefCell::new(Memo::new(MEMO_CAPACITY));
@@ -118,11 +127,11 @@ pub(super) fn deflate_once(kind: Kind, data: &[u8]) -> Result<Deflated, PdfError
 
 /// Compresses `data` with this thread's deflate state for `kind`.
 fn compress(kind: Kind, data: &[u8]) -> Result<Arc<[u8]>, PdfError> {
-    DEFLATERS.with_borrow_mut(|d| d[kind as usize].pack(data))
+    DEFLATERS.with_borrow_mut(|d| d[kind.deflater()].pack(data))
 }
 
 /// Compresses streams (zlib framing, for `/FlateDecode`) with libdeflate, reusing one
-/// compressor and one output buffer per kind. libdeflate, not zlib-rs: zlib-rs cleared
+/// compressor and one output buffer per level. libdeflate, not zlib-rs: zlib-rs cleared
 /// 176 KB of tables for every stream and took ~65 instructions a byte on a DPA's small
 /// streams; libdeflate makes 4% smaller files in less than half the instructions
 /// (BENCHMARKS.md, "Issue 15's budget: the first document").
@@ -169,6 +178,34 @@ pub(super) fn inflate(data: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::cache;
+
+    #[test]
+    fn kinds_that_share_a_compressor_give_what_a_fresh_one_gives() {
+        let fresh = |level: i32, data: &[u8]| {
+            let mut c =
+                libdeflater::Compressor::new(libdeflater::CompressionLvl::new(level).unwrap());
+            let mut out = vec![0; c.zlib_compress_bound(data.len())];
+            let n = c.zlib_compress(data, &mut out).unwrap();
+            out.truncate(n);
+            out
+        };
+        let text = b"BT /FR 11 Tf (Processor) Tj ET\n".repeat(50);
+        let font: Vec<u8> = (0..4000u32).map(|i| (i * 7 % 251) as u8).collect();
+        // Interleaved, so each kind follows the other on the shared compressor.
+        for _ in 0..2 {
+            for (kind, data) in [
+                (Kind::Text, &text),
+                (Kind::Font, &font),
+                (Kind::Dense, &text),
+            ] {
+                assert_eq!(
+                    &*deflate_once(kind, data).unwrap().data,
+                    &fresh(kind.level(), data)[..],
+                    "{kind:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn memo_hands_out_what_compressing_gives() {
