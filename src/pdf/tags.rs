@@ -7,14 +7,18 @@
 //! `/ParentTree`, so that a screen reader reads the text in order as headings,
 //! paragraphs, lists, tables and links (PDF 32000-1, 14.7-14.8).
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use pdf_writer::types::StructRole;
 use pdf_writer::{Chunk, Finish, Name, Ref, TextStr};
 
-use super::Refs;
+use super::{Refs, Spliced};
+use crate::cache::Memo;
 use crate::layout::{Node, NodeKind};
 
 /// A child of a structure element, in reading order.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Kid {
     Element(u32),
     /// A marked-content sequence: page index and MCID.
@@ -118,13 +122,8 @@ impl<'a> Tagger<'a> {
         }
         // An element without text of its own (a list, a row) lists its children in the
         // order the layout made them, which is the reading order.
-        let containers: Vec<bool> = self
-            .kids
-            .iter()
-            .map(|kids| kids.iter().all(|k| matches!(k, Kid::Element(_))))
-            .collect();
-        for (kids, container) in self.kids.iter_mut().zip(&containers) {
-            if *container {
+        for kids in self.kids.iter_mut() {
+            if kids.iter().all(|k| matches!(k, Kid::Element(_))) {
                 kids.sort_by_key(|k| match k {
                     Kid::Element(n) => *n,
                     _ => 0,
@@ -132,109 +131,146 @@ impl<'a> Tagger<'a> {
             }
         }
         self.roots.sort_unstable();
+        let count = self.kids.len() as u32;
+        let key = TreeKey {
+            first: refs.0,
+            roles: (0..count).map(|n| role_name(&self.node(n).kind)).collect(),
+            parents: (0..count).map(|n| self.node(n).parent).collect(),
+            kids: self.kids,
+            roots: self.roots,
+            page_mcids: self.page_mcids,
+            annotations: self.annotations,
+            page_ids: page_ids.to_vec(),
+            lang: lang.into(),
+        };
+        super::spliced(&TREES, key, pdf, refs, write_tree)
+    }
+}
 
-        let root_id = refs.next();
-        let document = refs.next();
-        let ids: Vec<Ref> = (0..self.kids.len()).map(|_| refs.next()).collect();
+/// Everything the structure tree's objects are written from: the first object number
+/// they take, each element's tag, parent and children, the top elements, the elements of
+/// each page's MCIDs and of each annotation, the pages' object numbers and the language.
+#[derive(PartialEq, Eq, Hash)]
+struct TreeKey {
+    first: i32,
+    roles: Vec<&'static [u8]>,
+    parents: Vec<Option<u32>>,
+    kids: Vec<Vec<Kid>>,
+    roots: Vec<u32>,
+    page_mcids: Vec<Vec<u32>>,
+    annotations: Vec<u32>,
+    page_ids: Vec<Ref>,
+    lang: Box<str>,
+}
 
-        let mut root = pdf
-            .indirect(root_id)
-            .start::<pdf_writer::writers::StructTreeRoot>();
-        root.child(document);
-        let mut tree = root.parent_tree();
-        let mut nums = tree.nums();
-        let page_arrays: Vec<Ref> = self.page_mcids.iter().map(|_| refs.next()).collect();
-        for (key, array) in page_arrays.iter().enumerate() {
-            nums.insert(key as i32, *array);
+thread_local! {
+    /// Trees kept per thread: a batch's documents share one as long as the customer's
+    /// text does not move an element to another page (about 0.5 M instructions each).
+    static TREES: RefCell<Memo<TreeKey, Arc<Spliced<Ref>>>> = RefCell::new(Memo::new(8));
+}
+
+/// Writes the tree that `key` describes, taking object numbers from `refs`.
+fn write_tree(pdf: &mut Chunk, refs: &mut Refs, key: &TreeKey) -> Ref {
+    let root_id = refs.next();
+    let document = refs.next();
+    let ids: Vec<Ref> = (0..key.kids.len()).map(|_| refs.next()).collect();
+
+    let mut root = pdf
+        .indirect(root_id)
+        .start::<pdf_writer::writers::StructTreeRoot>();
+    root.child(document);
+    let mut tree = root.parent_tree();
+    let mut nums = tree.nums();
+    let page_arrays: Vec<Ref> = key.page_mcids.iter().map(|_| refs.next()).collect();
+    for (key, array) in page_arrays.iter().enumerate() {
+        nums.insert(key as i32, *array);
+    }
+    for (k, node) in key.annotations.iter().enumerate() {
+        nums.insert((key.page_mcids.len() + k) as i32, ids[*node as usize]);
+    }
+    nums.finish();
+    tree.finish();
+    root.parent_tree_next_key((key.page_mcids.len() + key.annotations.len()) as i32);
+    root.finish();
+
+    for (mcids, array) in key.page_mcids.iter().zip(&page_arrays) {
+        pdf.indirect(*array)
+            .array()
+            .items(mcids.iter().map(|n| ids[*n as usize]));
+    }
+
+    let mut doc = pdf.struct_element(document);
+    doc.kind(StructRole::Document)
+        .parent(root_id)
+        .lang(TextStr(&key.lang));
+    let mut children = doc.children();
+    for n in &key.roots {
+        children.struct_element(ids[*n as usize]);
+    }
+    children.finish();
+    doc.finish();
+
+    for (n, kids) in key.kids.iter().enumerate() {
+        // Written as a plain dictionary: `/Type /StructElem` is optional, and four
+        // hundred of them were a sixth of the object stream.
+        let mut el = pdf.indirect(ids[n]).dict();
+        el.pair(Name(b"S"), Name(key.roles[n]));
+        el.pair(
+            Name(b"P"),
+            key.parents[n].map_or(document, |p| ids[p as usize]),
+        );
+        // The page of the element's first content, so its MCIDs can be plain numbers.
+        let home = kids.iter().find_map(|k| match k {
+            Kid::Content(p, _) | Kid::Annotation(p, _) => Some(*p),
+            Kid::Element(_) => None,
+        });
+        if let Some(p) = home {
+            el.pair(Name(b"Pg"), key.page_ids[p]);
         }
-        for (k, node) in self.annotations.iter().enumerate() {
-            nums.insert((self.page_mcids.len() + k) as i32, ids[*node as usize]);
+        // A form field's element holds its widget alone, written as the bare object
+        // reference: validators (pyHanko) recognise a signed field's widget in the
+        // structure tree only at `/K /Obj`, and otherwise call signing it an illegal
+        // change to a certified document.
+        if let [Kid::Annotation(p, annotation)] = kids.as_slice() {
+            el.insert(Name(b"K"))
+                .dict()
+                .pair(Name(b"Type"), Name(b"OBJR"))
+                .pair(Name(b"Obj"), *annotation)
+                .pair(Name(b"Pg"), key.page_ids[*p]);
+            el.finish();
+            continue;
         }
-        nums.finish();
-        tree.finish();
-        root.parent_tree_next_key((self.page_mcids.len() + self.annotations.len()) as i32);
-        root.finish();
-
-        for (mcids, array) in self.page_mcids.iter().zip(&page_arrays) {
-            pdf.indirect(*array)
-                .array()
-                .items(mcids.iter().map(|n| ids[*n as usize]));
-        }
-
-        let mut doc = pdf.struct_element(document);
-        doc.kind(StructRole::Document)
-            .parent(root_id)
-            .lang(TextStr(lang));
-        let mut children = doc.children();
-        for n in &self.roots {
-            children.struct_element(ids[*n as usize]);
-        }
-        children.finish();
-        doc.finish();
-
-        for (n, kids) in self.kids.iter().enumerate() {
-            let node = self.node(n as u32);
-            // Written as a plain dictionary: `/Type /StructElem` is optional, and four
-            // hundred of them were a sixth of the object stream.
-            let mut el = pdf.indirect(ids[n]).dict();
-            el.pair(Name(b"S"), Name(role_name(&node.kind)));
-            el.pair(
-                Name(b"P"),
-                node.parent.map_or(document, |p| ids[p as usize]),
-            );
-            // The page of the element's first content, so its MCIDs can be plain numbers.
-            let home = kids.iter().find_map(|k| match k {
-                Kid::Content(p, _) | Kid::Annotation(p, _) => Some(*p),
-                Kid::Element(_) => None,
-            });
-            if let Some(p) = home {
-                el.pair(Name(b"Pg"), page_ids[p]);
-            }
-            // A form field's element holds its widget alone, written as the bare object
-            // reference: validators (pyHanko) recognise a signed field's widget in the
-            // structure tree only at `/K /Obj`, and otherwise call signing it an illegal
-            // change to a certified document.
-            if let [Kid::Annotation(p, annotation)] = kids.as_slice() {
-                el.insert(Name(b"K"))
-                    .dict()
-                    .pair(Name(b"Type"), Name(b"OBJR"))
-                    .pair(Name(b"Obj"), *annotation)
-                    .pair(Name(b"Pg"), page_ids[*p]);
-                el.finish();
-                continue;
-            }
-            let mut children = el.insert(Name(b"K")).array();
-            for kid in kids {
-                match *kid {
-                    Kid::Element(c) => {
-                        children.item(ids[c as usize]);
-                    }
-                    Kid::Content(p, mcid) if Some(p) == home => {
-                        children.item(mcid);
-                    }
-                    Kid::Content(p, mcid) => {
-                        children
-                            .push()
-                            .dict()
-                            .pair(Name(b"Type"), Name(b"MCR"))
-                            .pair(Name(b"Pg"), page_ids[p])
-                            .pair(Name(b"MCID"), mcid);
-                    }
-                    Kid::Annotation(p, annotation) => {
-                        children
-                            .push()
-                            .dict()
-                            .pair(Name(b"Type"), Name(b"OBJR"))
-                            .pair(Name(b"Obj"), annotation)
-                            .pair(Name(b"Pg"), page_ids[p]);
-                    }
+        let mut children = el.insert(Name(b"K")).array();
+        for kid in kids {
+            match *kid {
+                Kid::Element(c) => {
+                    children.item(ids[c as usize]);
+                }
+                Kid::Content(p, mcid) if Some(p) == home => {
+                    children.item(mcid);
+                }
+                Kid::Content(p, mcid) => {
+                    children
+                        .push()
+                        .dict()
+                        .pair(Name(b"Type"), Name(b"MCR"))
+                        .pair(Name(b"Pg"), key.page_ids[p])
+                        .pair(Name(b"MCID"), mcid);
+                }
+                Kid::Annotation(p, annotation) => {
+                    children
+                        .push()
+                        .dict()
+                        .pair(Name(b"Type"), Name(b"OBJR"))
+                        .pair(Name(b"Obj"), annotation)
+                        .pair(Name(b"Pg"), key.page_ids[p]);
                 }
             }
-            children.finish();
-            el.finish();
         }
-        root_id
+        children.finish();
+        el.finish();
     }
+    root_id
 }
 
 /// The standard structure type of an element.
@@ -255,5 +291,98 @@ fn role_name(kind: &NodeKind) -> &'static [u8] {
         NodeKind::Link(_) => b"Link",
         NodeKind::Division => b"Div",
         NodeKind::Form => b"Form",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache;
+    use crate::layout::{Node, NodeKind};
+
+    type Written = (Vec<u8>, i32, Ref);
+    /// Nodes, first object number, pages, language and marks (page, node).
+    type Case<'a> = (&'a [Node], i32, Vec<Ref>, &'a str, Vec<(usize, u32)>);
+
+    fn tree(
+        nodes: &[Node],
+        first: i32,
+        pages: &[Ref],
+        lang: &str,
+        marks: &[(usize, u32)],
+    ) -> Written {
+        let mut tagger = Tagger::new(nodes, pages.len());
+        for &(page, node) in marks {
+            tagger.content(page, node);
+        }
+        let mut chunk = Chunk::with_settings(pdf_writer::Settings { pretty: false });
+        let mut refs = Refs(first);
+        let root = tagger.write(&mut chunk, &mut refs, pages, lang);
+        (chunk.as_bytes().to_vec(), refs.0, root)
+    }
+
+    fn node(kind: NodeKind, parent: Option<u32>) -> Node {
+        Node { kind, parent }
+    }
+
+    #[test]
+    fn a_tree_from_the_table_is_the_tree_written_afresh() {
+        let nodes = vec![
+            node(NodeKind::Heading(1), None),
+            node(NodeKind::Paragraph, None),
+            node(NodeKind::List, None),
+            node(NodeKind::ListItem, Some(2)),
+        ];
+        let mut retagged = nodes.clone();
+        retagged[1] = node(NodeKind::Heading(2), None);
+        let mut reparented = nodes.clone();
+        reparented[3] = node(NodeKind::ListItem, Some(1));
+        let pages = vec![Ref::new(3), Ref::new(4)];
+        let marks = vec![(0, 0), (0, 1), (1, 3)];
+        // Each case differs from the first in one input only; with the table on, a key
+        // that left that input out would hand back the first case's objects.
+        let cases: Vec<Case> = vec![
+            (&nodes, 10, pages.clone(), "en", marks.clone()),
+            (&nodes, 11, pages.clone(), "en", marks.clone()),
+            (
+                &nodes,
+                10,
+                vec![Ref::new(5), Ref::new(6)],
+                "en",
+                marks.clone(),
+            ),
+            (&nodes, 10, pages.clone(), "de", marks.clone()),
+            (
+                &nodes,
+                10,
+                pages.clone(),
+                "en",
+                vec![(0, 0), (1, 1), (1, 3)],
+            ),
+            (
+                &nodes,
+                10,
+                pages.clone(),
+                "en",
+                vec![(0, 1), (0, 0), (1, 3)],
+            ),
+            (&retagged, 10, pages.clone(), "en", marks.clone()),
+            (&reparented, 10, pages.clone(), "en", marks.clone()),
+        ];
+        let mut seen = Vec::new();
+        for (nodes, first, pages, lang, marks) in &cases {
+            cache::set_enabled(Some(false));
+            let fresh = tree(nodes, *first, pages, lang, marks);
+            cache::set_enabled(Some(true));
+            let stored = tree(nodes, *first, pages, lang, marks);
+            let reused = tree(nodes, *first, pages, lang, marks);
+            assert_eq!(stored, fresh);
+            assert_eq!(reused, fresh);
+            seen.push(fresh.0);
+        }
+        cache::set_enabled(None);
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), cases.len(), "every case writes other objects");
     }
 }
