@@ -4,8 +4,8 @@
 # per-document budget of issue 19.
 #
 #   process:   one `dpa generate` of the SegMetrics DPA for Müller & Söhne, start to exit,
-#              (a) into a new folder, (b) into a folder where it already is (rendered,
-#              signed, found identical, nothing written);
+#              (a) into a new folder, (b) into a folder where it already is (the register
+#              holds these inputs and every file is intact: nothing is made or written);
 #   document:  the difference method: `dpa batch --jobs 1` over SMALL and LARGE generated
 #              customers (as benches/batch.sh makes them), (LARGE - SMALL) / (LARGE - SMALL
 #              customers) = what one more document costs inside a batch (start-up, key

@@ -3,8 +3,8 @@
 # signed, written, recorded), timed with hyperfine in three situations:
 #   fresh:      a new output folder every run (new register, new customer folder);
 #   issued:     an existing register, the customer's folder removed before every run;
-#   unchanged:  everything already there: the document is rendered and signed, found
-#               identical on disk, and nothing is written.
+#   unchanged:  everything already there: the register holds these inputs and every
+#               file of the set is intact, so nothing is made or written.
 #
 # Usage: benches/process.sh            RUNS=30 WARMUP=3 DPA=path (default target/release/dpa)
 # Prints hyperfine's mean, then the median, min and max from its JSON export, and the
