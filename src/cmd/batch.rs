@@ -59,14 +59,6 @@ pub fn run(args: BatchArgs, config: Option<PathBuf>) -> Result<ExitCode> {
         session.check_annex(&n.previous.version, &n.previous_fingerprint.hex())?;
     }
     let total = customers.total() as u64;
-    // Each document signs once (even one found unchanged: it is rendered and signed to be
-    // compared); from four signatures on, the table that speeds them up pays for itself.
-    let signatures = total * if composer.notice().is_some() { 2 } else { 1 };
-    if signatures >= 4
-        && let Some(pdf) = issuer.keys().pdf()
-    {
-        pdf.signer().key().precompute();
-    }
 
     let bar = (std::io::stderr().is_terminal() && !print::quiet()).then(|| {
         let bar = ProgressBar::new(total);

@@ -55,7 +55,8 @@ struct SigningCertificateV2 {
     certs: Vec<EssCertIdV2>,
 }
 
-fn cms_error(detail: impl fmt::Display) -> SignError {
+/// A CMS that could not be made or read, with what went wrong.
+pub(super) fn cms_error(detail: impl fmt::Display) -> SignError {
     SignError::Cms {
         detail: detail.to_string(),
     }

@@ -17,6 +17,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use der::asn1::{Ia5String, SetOfVec, Utf8StringRef};
@@ -37,9 +38,9 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 use zeroize::Zeroizing;
 
-use super::SignError;
 use super::keys::{self, KeyWarning};
 use super::pkix::{self, KeyAlgorithm, oid};
+use super::{SignError, cms};
 
 /// The P-256 secret key (PKCS#8 PEM, mode 0600).
 pub const PDF_KEY_FILE: &str = "pdf-signing.key";
@@ -51,14 +52,21 @@ pub const PDF_ROOT_FILE: &str = "pdf-root.pem";
 /// The common name of the demo chain's leaf, so no reader mistakes it for a real signer.
 pub const DEMO_COMMON_NAME: &str = "DEMO ONLY - not a real signer";
 
+/// Signatures a key makes before it builds its table of the generator's multiples (see
+/// [`PdfSigningKey::precompute`]): the table costs about as much as three signatures, so
+/// one `dpa generate` never builds it and a batch does from its fourth document on.
+const SIGNATURES_BEFORE_TABLE: u32 = 3;
+
 /// An ECDSA P-256 secret key; its bytes never appear in Debug output, errors or logs.
 pub struct PdfSigningKey {
     key: SigningKey,
     /// The same secret for p256 0.14, set by [`PdfSigningKey::precompute`]: it signs with
     /// a table of multiples of the generator, in under half of 0.13's instructions, but
-    /// building the table costs as much as three signatures, so only runs that sign many
-    /// documents make it.
+    /// building the table costs as much as three signatures, so it is built once a
+    /// process has signed [`SIGNATURES_BEFORE_TABLE`] times without it.
     tables: OnceLock<Box<p256_tables::ecdsa::SigningKey>>,
+    /// Signatures made without the table so far.
+    signed: AtomicU32,
     warning: Option<KeyWarning>,
 }
 
@@ -81,15 +89,15 @@ impl PdfSigningKey {
         PdfSigningKey {
             key,
             tables: OnceLock::new(),
+            signed: AtomicU32::new(0),
             warning: None,
         }
     }
 
-    /// Prepares to sign many documents: builds p256 0.14's table of multiples of the
-    /// generator (about 3.2 M instructions, once per process) and the key that uses it.
-    /// Each signature then costs 0.9 M instructions instead of 2.0 M, with the same bytes
-    /// (RFC 6979 nonces).
-    pub fn precompute(&self) {
+    /// Builds p256 0.14's table of multiples of the generator (about 3.2 M instructions,
+    /// once per process) and the key that uses it. Each signature then costs 0.9 M
+    /// instructions instead of 2.0 M, with the same bytes (RFC 6979 nonces).
+    fn precompute(&self) {
         self.tables.get_or_init(|| {
             let secret = Zeroizing::new(self.key.to_bytes());
             let key = p256_tables::ecdsa::SigningKey::from_slice(secret.as_slice());
@@ -230,21 +238,22 @@ impl PdfSigningKey {
     }
 
     /// The deterministic (RFC 6979) ECDSA signature of a SHA-256 digest, DER-encoded.
-    /// With the table if [`PdfSigningKey::precompute`] built it, else without.
+    /// With the table once this key has signed [`SIGNATURES_BEFORE_TABLE`] times without.
     pub(crate) fn sign_prehash(&self, prehash: &[u8]) -> Result<Vec<u8>, SignError> {
-        let failed = |detail: String| SignError::Cms { detail };
+        if self.tables.get().is_none()
+            && self.signed.fetch_add(1, Ordering::Relaxed) >= SIGNATURES_BEFORE_TABLE
+        {
+            self.precompute();
+        }
         if let Some(tables) = self.tables.get() {
             use p256_tables::ecdsa::signature::hazmat::PrehashSigner;
-            let signature: p256_tables::ecdsa::Signature = tables
-                .sign_prehash(prehash)
-                .map_err(|e| failed(e.to_string()))?;
+            let signature: p256_tables::ecdsa::Signature =
+                tables.sign_prehash(prehash).map_err(cms::cms_error)?;
             return Ok(signature.to_der().as_bytes().to_vec());
         }
         use ecdsa::signature::hazmat::PrehashSigner;
-        let signature: p256::ecdsa::Signature = self
-            .key
-            .sign_prehash(prehash)
-            .map_err(|e| failed(e.to_string()))?;
+        let signature: p256::ecdsa::Signature =
+            self.key.sign_prehash(prehash).map_err(cms::cms_error)?;
         Ok(signature.to_der().as_bytes().to_vec())
     }
 }
@@ -877,15 +886,22 @@ mod tests {
     fn signing_with_the_table_gives_the_same_bytes_as_without() {
         let key = PdfSigningKey::from_seed(b"table");
         let digests: Vec<[u8; 32]> = (0u8..24).map(|i| Sha256::digest([i; 7]).into()).collect();
+        let fresh = || PdfSigningKey::from_seed(b"table");
+        // Each digest signed by a key of its own, which never builds the table.
         let without: Vec<Vec<u8>> = digests
             .iter()
-            .map(|d| key.sign_prehash(d).unwrap())
+            .map(|d| fresh().sign_prehash(d).unwrap())
             .collect();
         assert!(key.tables.get().is_none());
-        key.precompute();
-        assert!(key.tables.get().is_some(), "precompute built the table key");
-        for (digest, expected) in digests.iter().zip(&without) {
+        // One key signs them all: the table from the fourth signature on.
+        for (i, (digest, expected)) in digests.iter().zip(&without).enumerate() {
             assert_eq!(&key.sign_prehash(digest).unwrap(), expected);
+            let built = key.tables.get().is_some();
+            assert_eq!(
+                built,
+                i >= SIGNATURES_BEFORE_TABLE as usize,
+                "signature {i}"
+            );
         }
         // And the signature is one the public key accepts.
         use ecdsa::signature::hazmat::PrehashVerifier;
