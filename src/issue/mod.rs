@@ -15,6 +15,8 @@
 pub mod keys;
 pub mod session;
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 
 use crate::compose::{ComposeError, Composer, Kind};
@@ -133,7 +135,7 @@ fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
 
 /// A JSON object of fields already written as JSON text, in serde_json's `Value` order:
 /// keys sorted by their bytes (its map is a `BTreeMap` without `preserve_order`).
-fn object_text<const N: usize>(mut fields: [(&str, &str); N]) -> String {
+fn object_text<const N: usize>(mut fields: [(&str, Cow<str>); N]) -> String {
     fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let mut out = String::with_capacity(fields.iter().map(|(k, v)| k.len() + v.len() + 4).sum());
     out.push('{');
@@ -266,44 +268,29 @@ impl Issuer {
         let notice = c.notice().filter(|_| kind == Kind::Notice);
         let template = c.template(kind).map(|t| t.sha256.as_str()).unwrap_or("");
         let vendor = self.vendor_json.get_or_init(|| json_text(c.vendor()));
-        let texts = [
-            json_text(crate::version::ENGINE),
-            json_text(kind.as_str()),
-            json_text(&c.fingerprint().hex()),
-            json_text(customer),
-            json_text(template),
-            json_text(&notice.map(|n| n.previous_fingerprint.hex())),
-            json_text(&notice.map(|n| n.date.to_string())),
-            json_text(&self.keys.key_id().to_string()),
-            json_text(&self.keys.pdf().map(PdfKeys::cert_sha256)),
-            json_text(&self.options.raw_sig),
-        ];
-        let [
-            engine,
-            kind,
-            annex,
-            customer,
-            template,
-            previous,
-            notice_date,
-            key,
-            pdf_cert,
-            raw_sig,
-        ] = texts.each_ref().map(String::as_str);
         object_text([
             // The program that renders and signs: a new engine re-issues what it would
             // render differently.
-            ("dpa", engine),
-            ("kind", kind),
-            ("vendor", vendor),
-            ("annex", annex),
-            ("customer", customer),
-            ("template", template),
-            ("previous", previous),
-            ("notice_date", notice_date),
-            ("key", key),
-            ("pdf_cert", pdf_cert),
-            ("raw_sig", raw_sig),
+            ("dpa", json_text(&crate::version::ENGINE).into()),
+            ("kind", json_text(&kind.as_str()).into()),
+            ("vendor", vendor.into()),
+            ("annex", json_text(&c.fingerprint().hex()).into()),
+            ("customer", json_text(customer).into()),
+            ("template", json_text(&template).into()),
+            (
+                "previous",
+                json_text(&notice.map(|n| n.previous_fingerprint.hex())).into(),
+            ),
+            (
+                "notice_date",
+                json_text(&notice.map(|n| n.date.to_string())).into(),
+            ),
+            ("key", json_text(&self.keys.key_id().to_string()).into()),
+            (
+                "pdf_cert",
+                json_text(&self.keys.pdf().map(PdfKeys::cert_sha256)).into(),
+            ),
+            ("raw_sig", json_text(&self.options.raw_sig).into()),
         ])
     }
 
