@@ -75,7 +75,7 @@ pub struct Typesetter {
 }
 
 impl Typesetter {
-    /// Parses the embedded fonts and loads the hyphenation patterns.
+    /// Parses the embedded fonts (the hyphenation patterns load on first use).
     pub fn new(setup: PageSetup) -> Result<Self, FontError> {
         // The hyphenation patterns (about 1.2 M instructions to load) are loaded by the
         // first paragraph that needs them, not here: a run that finds its documents
