@@ -249,6 +249,7 @@ impl Composer {
             watermark: specimen
                 .any()
                 .then(|| crate::legal::SPECIMEN_MARK.to_string()),
+            own_text: own_text(customer),
         })
     }
 
@@ -326,6 +327,24 @@ pub fn footer(annex: &Annex, fingerprint: &Fingerprint) -> String {
         annex.version,
         fingerprint.short()
     )
+}
+
+/// What a customer's document says about that customer alone, as the text prints it:
+/// their id, legal name, address, e-mail and signatory. The PDF writer gives the
+/// paragraphs that hold any of it content streams of their own (`Document::own_text`);
+/// the effective date, country and signatory's title are left out, as the same words
+/// stand in clauses every customer shares.
+fn own_text(customer: &Customer) -> Vec<String> {
+    [
+        &customer.id,
+        &customer.legal_name,
+        &customer.address,
+        &customer.email,
+        &customer.signatory.name,
+    ]
+    .into_iter()
+    .cloned()
+    .collect()
 }
 
 /// The vendor's side filled in and signed electronically; the customer's left to sign.

@@ -267,6 +267,7 @@ pub(crate) fn write(
             }
             None => None,
         };
+        let own = &layout.own;
         for (p, (page, &id)) in pages.iter().zip(&page_ids).enumerate() {
             let content_id = refs.next();
             let form = mark.as_ref().filter(|m| m.fits(page));
@@ -278,16 +279,32 @@ pub(crate) fn write(
                 &faces,
                 &mut tagger,
                 form.is_some(),
-                |tagger| deflate_once(Kind::Text, &content(p, page, fonts, &faces, tagger, form)),
+                own,
+                |tagger| {
+                    let (bytes, parts) = content(p, page, fonts, &faces, tagger, form, own);
+                    compress_parts(&bytes, &parts)
+                },
             )?;
-            hash_stream(&mut hasher, &packed);
-            pdf.stream(content_id, &packed.data)
-                .filter(Filter::FlateDecode);
+            // The first part keeps the number given before the page was written, so a
+            // page of one stream is numbered as it always was.
+            let ids: Vec<Ref> = std::iter::once(content_id)
+                .chain(packed.iter().skip(1).map(|_| refs.next()))
+                .collect();
+            for (&part_id, part) in ids.iter().zip(packed.iter()) {
+                hash_stream(&mut hasher, part);
+                let mut stream = pdf.stream(part_id, &part.data);
+                if !part.stored {
+                    stream.filter(Filter::FlateDecode);
+                }
+            }
             let mut pg = pdf.page(id);
             pg.parent(tree_id)
-                .media_box(Rect::new(0.0, 0.0, page.width, page.height))
-                .contents(content_id)
-                .struct_parents(p as i32)
+                .media_box(Rect::new(0.0, 0.0, page.width, page.height));
+            match ids.as_slice() {
+                [one] => pg.contents(*one),
+                more => pg.contents_array(more.iter().copied()),
+            };
+            pg.struct_parents(p as i32)
                 .tab_order(TabOrder::StructureOrder);
             if !annotations[p].is_empty() {
                 pg.annotations(annotations[p].iter().copied());
@@ -737,8 +754,68 @@ fn escaped(out: &mut Vec<u8>, b: u8) {
     }
 }
 
+/// Whether `line` belongs to one of the paragraphs that hold the reader's own text
+/// ([`Layout::own`]).
+fn holds_own(own: &[u32], line: &Line) -> bool {
+    own.binary_search(&line.para).is_ok()
+}
+
+/// A part without the reader's own text that is shorter than this, between two parts
+/// that have it, joins them: compressing it again for each customer costs less than a
+/// stream of its own (a fixed ~55,000 instructions and ~100 bytes).
+const JOIN_BELOW: usize = 1024;
+
+/// A part with the reader's own text shorter than this is written without a filter
+/// (see [`deflate::stored`]); the parts of a DPA that name the customer are 100 to
+/// 1,500 bytes.
+const STORE_BELOW: usize = 2048;
+
+/// The streams of a page's content, cut into the parts [`content`] found (each given by
+/// where it ends and whether it holds the reader's own text): a page of one part is one
+/// stream, compressed, as ever. Otherwise the parts without the reader's text go
+/// through the stream memo, since they come out the same for every customer whose page
+/// is laid out alike; the others are new in each document, and are stored when short.
+fn compress_parts(bytes: &[u8], parts: &[(usize, bool)]) -> Result<Vec<Deflated>, PdfError> {
+    if parts.len() <= 1 {
+        return Ok(vec![deflate_once(Kind::Text, bytes)?]);
+    }
+    // (start, end, own), with each short part between two own parts joined to them.
+    let mut joined: Vec<(usize, usize, bool)> = Vec::with_capacity(parts.len());
+    let mut start = 0;
+    for (i, &(end, own)) in parts.iter().enumerate() {
+        let between = !own
+            && end - start < JOIN_BELOW
+            && joined.last().is_some_and(|p| p.2)
+            && parts.get(i + 1).is_some_and(|p| p.1);
+        match joined.last_mut() {
+            Some(last) if last.2 && (own || between) => last.1 = end,
+            _ => joined.push((start, end, own || between)),
+        }
+        start = end;
+    }
+    joined
+        .into_iter()
+        .map(|(start, end, own)| {
+            let part = &bytes[start..end];
+            match own {
+                true if part.len() < STORE_BELOW => Ok(deflate::stored(part)),
+                true => deflate_once(Kind::Text, part),
+                false => deflate(Kind::Text, part.to_vec()),
+            }
+        })
+        .collect()
+}
+
 /// The content stream of one page: fills and rules (page furniture), then all text in
 /// one text object, each piece marked with its structure element, then the watermark.
+///
+/// Also returns where the stream may be cut into the parts `compress_parts` writes
+/// as streams of their own: before the first and after the last paragraph of each run
+/// of paragraphs that `own` lists ([`Layout::own`]), at a point where no
+/// marked-content sequence is open, as a sequence must lie within one stream. Each
+/// entry is the end of a part and whether it holds the reader's own text; the last
+/// ends the stream. The text object spans the cut, which PDF allows (the division of a
+/// page's content into streams is unrelated to the content itself, ISO 32000-1 7.8.2).
 ///
 /// Written by hand rather than with `pdf_writer::Content`: one byte per glyph, numbers
 /// in whole thousandths and relative line moves keep the streams small, and the
@@ -751,7 +828,10 @@ fn content(
     faces: &BTreeMap<Face, Embedded>,
     tagger: &mut tags::Tagger<'_>,
     mark_form: Option<&MarkForm>,
-) -> Vec<u8> {
+    own: &[u32],
+) -> (Vec<u8>, Vec<(usize, bool)>) {
+    let mut parts: Vec<(usize, bool)> = Vec::new();
+    let mut part_own = false;
     let h = page.height;
     let mut out = Vec::with_capacity(16 * 1024);
     let mut stroke: Option<(f32, f32)> = None;
@@ -826,13 +906,48 @@ fn content(
         let Some(first) = line.runs.first() else {
             continue;
         };
+        let furniture = line.node == ARTIFACT || line.role == Role::Footer;
+        if !furniture && holds_own(own, line) != part_own {
+            let element = line
+                .runs
+                .iter()
+                .find(|r| faces.contains_key(&r.face))
+                .map(|r| r.link.unwrap_or(line.node));
+            // A part ends where a paragraph of the reader's text starts or has ended,
+            // with the marked content before it closed (a sequence lies within one
+            // stream). The next part sets its font and spacing again, so what it
+            // writes does not depend on how the part before it ended.
+            if element.is_some() && element != open {
+                if open.take().is_some() {
+                    out.extend_from_slice(b"EMC\n");
+                }
+                if parts.last().map_or(0, |p| p.0) < out.len() {
+                    parts.push((out.len(), part_own));
+                }
+                part_own = !part_own;
+                font = None;
+                word_spacing = i64::MIN;
+                char_spacing = i64::MIN;
+            }
+        }
         // Lines are placed with relative moves between integer thousandths, so no
-        // rounding accumulates down the page.
+        // rounding accumulates down the page. Page furniture (the running footer) stands
+        // where the page puts it whatever the text above it does, so it is placed
+        // absolutely: the part of a page after a customer's paragraph then reads the
+        // same however many lines that paragraph took.
         let (x, y) = (milli(first.x), milli(h - line.baseline));
-        milli_num(&mut out, x - lx);
-        out.push(b' ');
-        milli_num(&mut out, y - ly);
-        out.extend_from_slice(b" Td\n");
+        if furniture {
+            out.extend_from_slice(b"1 0 0 1 ");
+            milli_num(&mut out, x);
+            out.push(b' ');
+            milli_num(&mut out, y);
+            out.extend_from_slice(b" Tm\n");
+        } else {
+            milli_num(&mut out, x - lx);
+            out.push(b' ');
+            milli_num(&mut out, y - ly);
+            out.extend_from_slice(b" Td\n");
+        }
         (lx, ly) = (x, y);
         // With one-byte codes the space is code 32, which Tw stretches; two-byte faces
         // get a TJ displacement after each space instead (see below).
@@ -853,7 +968,6 @@ fn content(
         // running total (not each step) keeps every glyph within 1/2000 em of its place.
         let exact = -(line.word_spacing as f64) * 1000.0 / line.size as f64;
         let (mut done, mut spaces) = (0i64, 0i64);
-        let furniture = line.node == ARTIFACT || line.role == Role::Footer;
         if furniture {
             if open.take().is_some() {
                 out.extend_from_slice(b"EMC\n");
@@ -915,7 +1029,8 @@ fn content(
         out.extend_from_slice(b"EMC\n");
     }
     out.extend_from_slice(b"ET\n");
-    out
+    parts.push((out.len(), part_own));
+    (out, parts)
 }
 
 /// Draws the watermark across the page, light grey, at the angle of the diagonal (the
@@ -1201,7 +1316,7 @@ pub fn attachment(pdf: &[u8], name: &str) -> Result<Option<Vec<u8>>, PdfError> {
 
 /// A one-paragraph document for the tests of this module and its submodules.
 #[cfg(test)]
-fn one_paragraph(runs: Vec<crate::document::Run>) -> Document {
+pub(crate) fn one_paragraph(runs: Vec<crate::document::Run>) -> Document {
     use crate::document::{Block, Metadata};
     Document {
         meta: Metadata {
@@ -1216,6 +1331,7 @@ fn one_paragraph(runs: Vec<crate::document::Run>) -> Document {
         attachments: vec![],
         lang: None,
         watermark: None,
+        own_text: Vec::new(),
     }
 }
 
@@ -1268,5 +1384,113 @@ mod attachment_tests {
         assert_eq!(attachment(&with, "other.json").unwrap(), None);
         assert_eq!(typesetter.render(&doc).unwrap(), with, "reproducible");
         assert!(attachment(b"not a pdf", "annex.json").is_err());
+    }
+}
+
+#[cfg(test)]
+mod own_text_tests {
+    use super::*;
+    use crate::document::{Block, Run};
+
+    /// Three paragraphs on one page; the middle one names the reader, `name`.
+    fn doc(name: &str) -> Document {
+        let stable = "The Processor keeps the personal data it processes for the Controller \
+                      apart from its own, and returns or deletes it when the services end.";
+        let mut doc = one_paragraph(vec![Run::plain(stable)]);
+        doc.blocks.push(Block::Paragraph(vec![
+            Run::plain("This Agreement is made with "),
+            Run::plain(name.to_string()),
+            Run::plain(", the Controller."),
+        ]));
+        doc.blocks.push(Block::Paragraph(vec![Run::plain(stable)]));
+        doc.own_text = vec![name.to_string()];
+        doc
+    }
+
+    /// Page 1's content streams as (decoded bytes, written without a filter).
+    fn parts(pdf: &[u8]) -> Vec<(Vec<u8>, bool)> {
+        use hayro_syntax::object::{Array, Name, Stream};
+        let file = hayro_syntax::Pdf::new(pdf.to_vec()).unwrap();
+        let page = &file.pages()[0];
+        let one = page.raw().get::<Stream<'_>>(b"Contents");
+        let streams: Vec<Stream<'_>> = match one {
+            Some(s) => vec![s],
+            None => page
+                .raw()
+                .get::<Array<'_>>(b"Contents")
+                .unwrap()
+                .iter::<Stream<'_>>()
+                .collect(),
+        };
+        streams
+            .iter()
+            .map(|s| {
+                let stored = s.dict().get::<Name<'_>>(b"Filter").is_none();
+                (s.decoded().unwrap().into_owned(), stored)
+            })
+            .collect()
+    }
+
+    fn count(hay: &[u8], needle: &[u8]) -> usize {
+        memchr::memmem::find_iter(hay, needle).count()
+    }
+
+    #[test]
+    fn the_readers_own_paragraph_is_a_stream_of_its_own_and_the_rest_is_shared() {
+        cache::set_enabled(Some(true));
+        let ts = Typesetter::new(PageSetup::default()).unwrap();
+        // The same letters, so both documents encode the glyphs alike; the second name
+        // runs over more lines.
+        let short = parts(&ts.render(&doc("Acme Trading GmbH")).unwrap());
+        let long_name = ["Acme Trading GmbH"; 6].join(" ");
+        let long = parts(&ts.render(&doc(&long_name)).unwrap());
+        assert_eq!(short.len(), 3, "before, the reader's paragraph, after");
+        assert_eq!(long.len(), 3);
+        assert_eq!(short[0], long[0], "the part before is the same stream");
+        assert_eq!(
+            short[2], long[2],
+            "and the part after, though it moved down"
+        );
+        assert!(
+            count(&long[1].0, b"Td") > count(&short[1].0, b"Td"),
+            "more lines"
+        );
+        assert!(
+            short[1].1 && !short[0].1 && !short[2].1,
+            "only the short part is stored"
+        );
+        for (part, _) in short.iter().chain(&long) {
+            // No marked-content sequence crosses from one stream into the next.
+            assert_eq!(
+                count(part, b"BDC"),
+                count(part, b"EMC"),
+                "{}",
+                String::from_utf8_lossy(part)
+            );
+        }
+        assert_eq!(
+            count(&short[0].0, b"BT\n"),
+            1,
+            "the text object starts in the first"
+        );
+        assert_eq!(
+            count(&short[2].0, b"ET\n"),
+            1,
+            "the text object ends in the last part"
+        );
+
+        // Without the reader's text, one stream, compressed, as before.
+        let mut plain = doc("Acme Trading GmbH");
+        plain.own_text.clear();
+        let whole = parts(&ts.render(&plain).unwrap());
+        assert_eq!(whole.len(), 1);
+        assert!(!whole[0].1);
+        // The same drawing either way: the parts add up to the whole but for the state
+        // (font, spacing) each part sets again after a cut.
+        let joined: Vec<u8> = short.iter().flat_map(|p| p.0.clone()).collect();
+        assert_eq!(count(&joined, b"Tj"), count(&whole[0].0, b"Tj"));
+        assert_eq!(count(&joined, b"Td"), count(&whole[0].0, b"Td"));
+        assert_eq!(count(&joined, b"BDC"), count(&whole[0].0, b"BDC"));
+        cache::set_enabled(None);
     }
 }

@@ -892,6 +892,7 @@ fn lay_out_markdown(markdown: &str) -> Vec<dpa::layout::Page> {
         attachments: Vec::new(),
         lang: None,
         watermark: None,
+        own_text: Vec::new(),
     };
     let fonts = dpa::layout::Fonts::embedded().unwrap();
     dpa::layout::layout(&doc, &fonts, &dpa::layout::PageSetup::default())

@@ -412,10 +412,9 @@ fn a_file_rewritten_by_qpdf_is_not_valid_and_says_so() {
     let run = verify(&out, &[]);
     assert_eq!(run.code, Some(1), "{run:#?}");
     assert!(run.stdout.starts_with("NOT VALID"), "{run:#?}");
-    assert!(
-        run.stdout.contains("the file was rewritten after signing"),
-        "{run:#?}"
-    );
+    // Which of the two /ByteRange messages depends on whether qpdf's file came out
+    // shorter than the signed range ("truncated or rewritten") or not; both name it.
+    assert!(run.stdout.contains("rewritten after signing"), "{run:#?}");
 }
 
 #[test]

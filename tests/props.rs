@@ -320,6 +320,7 @@ fn document(blocks: Vec<Block>) -> Document {
         attachments: Vec::new(),
         lang: None,
         watermark: None,
+        own_text: Vec::new(),
     }
 }
 

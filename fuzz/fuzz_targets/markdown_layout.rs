@@ -46,6 +46,7 @@ fuzz_target!(|data: &[u8]| {
     attachments: Vec::new(),
     lang: None,
     watermark: None,
+    own_text: Vec::new(),
     };
     let Ok(pages) = dpa::layout::layout(&doc, fonts(), &PageSetup::default()) else {
         return;

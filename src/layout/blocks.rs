@@ -58,6 +58,9 @@ pub(super) struct Built {
     /// The signature block's slab and its vendor and customer signature areas, with `y`
     /// relative to the slab's top.
     pub signature: Option<(usize, Rect, Rect, (u32, u32))>,
+    /// The paragraphs (`Line::para`) of the blocks that hold the reader's own text, in
+    /// order (see [`own_blocks`]).
+    pub own: Vec<u32>,
 }
 
 /// The tallest table header, as a share of the text box, that is repeated on every page
@@ -95,6 +98,11 @@ struct Builder<'a> {
     /// Level of the last heading, for the level of the clauses below it.
     heading_level: u8,
     signature: Option<(usize, Rect, Rect, (u32, u32))>,
+    /// Which of the document's top-level blocks hold the reader's own text.
+    own_blocks: Vec<bool>,
+    /// Whether the top-level block being built is one of them.
+    in_own: bool,
+    own: Vec<u32>,
 }
 
 /// Builds the slabs of `doc` for a text box `text_box`.
@@ -119,6 +127,9 @@ pub(super) fn build(
         outline: Vec::new(),
         heading_level: 0,
         signature: None,
+        own_blocks: own_blocks(doc),
+        in_own: false,
+        own: Vec::new(),
     };
     b.blocks(&doc.blocks, text_box.x, text_box.width, 0)?;
     b.keep_headings();
@@ -128,7 +139,112 @@ pub(super) fn build(
         nodes: b.nodes,
         outline: b.outline,
         signature: b.signature,
+        own: b.own,
     })
+}
+
+/// For each top-level block of `doc`, whether it holds any of `doc.own_text` (the
+/// customer's name, address, e-mail…): the PDF writer cuts a page's content around
+/// such blocks, so that the rest of the page is one stream for every customer.
+///
+/// The typography has put invisible break opportunities and word joiners into the
+/// text (after `@`, `.` and `/` in an address, after some spaces) and may have curled
+/// quotes, so each string is looked for as its pieces between such characters: a
+/// block holds it when it holds every piece of three bytes or more. A block found
+/// wrongly, or missed, only moves where the content is cut, never what is drawn.
+fn own_blocks(doc: &Document) -> Vec<bool> {
+    let pieces: Vec<Vec<&str>> = doc
+        .own_text
+        .iter()
+        .map(|text| {
+            let mut pieces: Vec<&str> = text
+                .split(|c: char| {
+                    c.is_whitespace() || matches!(c, '.' | '/' | '@' | '-' | ',' | '\'' | '"')
+                })
+                .filter(|p| p.len() >= 3)
+                .collect();
+            // The piece most likely to be rare first (one with a digit, then the
+            // longest): the others are then looked for only in the blocks it is in.
+            pieces.sort_by_key(|p| {
+                (
+                    !p.bytes().any(|b| b.is_ascii_digit()),
+                    std::cmp::Reverse(p.len()),
+                )
+            });
+            pieces
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
+    let mut own = vec![false; doc.blocks.len()];
+    if pieces.is_empty() {
+        return own;
+    }
+    // All the text, each block's after the offset where it starts, texts apart by a
+    // NUL: each piece is then looked for once in the whole document.
+    let mut text = Vec::with_capacity(32 * 1024);
+    let mut starts = Vec::with_capacity(doc.blocks.len());
+    let mut texts = Vec::new();
+    for block in &doc.blocks {
+        starts.push(text.len());
+        texts.clear();
+        block_texts(block, &mut texts);
+        for t in &texts {
+            text.extend_from_slice(t.as_bytes());
+            text.push(0);
+        }
+    }
+    starts.push(text.len());
+    for string in &pieces {
+        let [first, rest @ ..] = string.as_slice() else {
+            continue;
+        };
+        let mut holds = vec![false; doc.blocks.len()];
+        for at in memchr::memmem::find_iter(&text, first) {
+            holds[starts.partition_point(|&s| s <= at) - 1] = true;
+        }
+        for piece in rest {
+            let finder = memchr::memmem::Finder::new(piece);
+            for (b, h) in holds.iter_mut().enumerate() {
+                *h = *h && finder.find(&text[starts[b]..starts[b + 1]]).is_some();
+            }
+        }
+        for (o, h) in own.iter_mut().zip(holds) {
+            *o |= h;
+        }
+    }
+    own
+}
+
+/// Every text a block draws: its runs, its list items' and cells' runs, the signature
+/// block's fields.
+fn block_texts<'a>(block: &'a Block, out: &mut Vec<&'a str>) {
+    let runs =
+        |runs: &'a [Run], out: &mut Vec<&'a str>| out.extend(runs.iter().map(|r| r.text.as_str()));
+    match block {
+        Block::Heading { runs: r, .. } | Block::Paragraph(r) => runs(r, out),
+        Block::List(list) => {
+            for item in &list.items {
+                for block in &item.blocks {
+                    block_texts(block, out);
+                }
+            }
+        }
+        Block::Table(table) => {
+            for cell in table.header.iter().chain(table.rows.iter().flatten()) {
+                runs(cell, out);
+            }
+        }
+        Block::PageBreak => {}
+        Block::Signatures(block) => {
+            for party in [&block.vendor, &block.customer] {
+                out.push(&party.caption);
+                out.push(&party.organisation);
+                for field in [&party.name, &party.title, &party.date, &party.signed] {
+                    out.extend(field.as_deref());
+                }
+            }
+        }
+    }
 }
 
 /// The clause number a paragraph starts with ("**1.1** In this…", "**12.** …"), and the
@@ -233,6 +349,9 @@ impl Builder<'_> {
 
     fn para_id(&mut self) -> u32 {
         self.next_para += 1;
+        if self.in_own {
+            self.own.push(self.next_para);
+        }
         self.next_para
     }
 
@@ -250,7 +369,10 @@ impl Builder<'_> {
         measure: f32,
         depth: usize,
     ) -> Result<(), LayoutError> {
-        for block in blocks {
+        for (i, block) in blocks.iter().enumerate() {
+            if depth == 0 {
+                self.in_own = self.own_blocks.get(i) == Some(&true);
+            }
             match block {
                 Block::Heading { level, runs } => self.heading(*level, runs, x, measure)?,
                 Block::Paragraph(runs) => {
@@ -1596,5 +1718,45 @@ mod tests {
         assert_eq!(roman(4), "iv");
         assert_eq!(roman(9), "ix");
         assert_eq!(roman(14), "xiv");
+    }
+}
+
+#[cfg(test)]
+mod own_tests {
+    use super::{block_texts, own_blocks};
+    use crate::document::Document;
+
+    /// Markdown through the markup (and so its typography), with `own` as the reader's text.
+    fn doc(markdown: &str, own: &[&str]) -> Document {
+        Document {
+            blocks: crate::markup::parse(markdown, None).unwrap(),
+            own_text: own.iter().map(|s| s.to_string()).collect(),
+            ..crate::pdf::one_paragraph(Vec::new())
+        }
+    }
+
+    #[test]
+    fn blocks_with_the_readers_text_are_found_through_the_typography() {
+        let markdown = "# Agreement between O'Neill & Söhne GmbH and us\n\n\
+                        The Customer's staff may write to privacy@oneill.example at any time.\n\n\
+                        The Customer keeps its records at Hauptstraße 12, 10115 Berlin.\n\n\
+                        Nothing here names them: the customer, privacy, Berlin.\n\n\
+                        - a list item\n- naming O'Neill & Söhne GmbH\n";
+        let own = [
+            "O'Neill & Söhne GmbH",
+            "privacy@oneill.example",
+            "Hauptstraße 12, 10115 Berlin",
+        ];
+        let d = doc(markdown, &own);
+        // The typography curled the apostrophe and put break opportunities into the
+        // address: the strings are not in the text as they were given.
+        let mut texts = Vec::new();
+        d.blocks.iter().for_each(|b| block_texts(b, &mut texts));
+        let text = texts.concat();
+        assert!(!text.contains("O'Neill") && !text.contains("privacy@oneill.example"));
+        assert_eq!(own_blocks(&d), [true, true, true, false, true]);
+        assert_eq!(own_blocks(&doc(markdown, &[])), [false; 5]);
+        // Pieces shorter than three bytes are not looked for; nothing left, nothing found.
+        assert_eq!(own_blocks(&doc(markdown, &["a b", ""])), [false; 5]);
     }
 }

@@ -133,6 +133,10 @@ pub struct Layout {
     pub outline: Vec<OutlineEntry>,
     /// The signature lines of the signature block, if the document has one.
     pub signatures: Option<SignatureLines>,
+    /// The paragraphs ([`Line::para`]) of the blocks that hold the reader's own text
+    /// (`Document::own_text`), in order: the PDF writer gives them content streams of
+    /// their own.
+    pub own: Vec<u32>,
 }
 
 impl std::ops::Deref for Layout {

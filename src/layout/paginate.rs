@@ -49,6 +49,7 @@ pub(super) fn paginate(
         nodes,
         outline,
         signature,
+        own,
     } = built;
     let capacity = text_box.height;
     let mut pages: Vec<Vec<Placed>> = Vec::new();
@@ -220,6 +221,7 @@ pub(super) fn paginate(
         nodes,
         outline,
         signatures,
+        own,
     })
 }
 
@@ -386,6 +388,7 @@ mod tests {
             attachments: Vec::new(),
             lang: None,
             watermark: None,
+            own_text: Vec::new(),
         };
         let built = Built {
             slabs,
@@ -393,6 +396,7 @@ mod tests {
             nodes: Vec::new(),
             outline: Vec::new(),
             signature: None,
+            own: Vec::new(),
         };
         let fonts = Fonts::embedded().unwrap();
         super::paginate(built, &doc, &fonts, &PageSetup::default(), text_box()).unwrap()

@@ -50,6 +50,7 @@ impl Key {
         faces: &BTreeMap<Face, Embedded>,
         tagger: &Tagger<'_>,
         mark_form: bool,
+        own: &[u32],
     ) -> Key {
         // Encoded into a buffer kept per thread, then copied at its exact size: a
         // table entry keeps its key, and most pages need well under the buffer's size.
@@ -78,6 +79,8 @@ impl Key {
                 }
                 Item::Line(line) => {
                     e.0.push(b'L');
+                    // Where the content is cut into streams.
+                    e.0.push(u8::from(super::holds_own(own, line)));
                     let furniture = line.node == ARTIFACT || line.role == Role::Footer;
                     e.line(line);
                     for run in &line.runs {
@@ -206,10 +209,10 @@ impl PartialEq for Key {
 
 impl Eq for Key {}
 
-/// A finished page: its compressed content stream and the element of each MCID.
+/// A finished page: its compressed content streams and the element of each MCID.
 #[derive(Clone)]
 struct Finished {
-    stream: Deflated,
+    streams: Arc<[Deflated]>,
     mcids: Arc<[u32]>,
 }
 
@@ -223,10 +226,11 @@ thread_local! {
     static PAGES: RefCell<Memo<Key, Finished>> = RefCell::new(Memo::new(MEMO_CAPACITY));
 }
 
-/// The compressed content stream of page `index`, made by `make` (which writes the
-/// content and records its marked content with the tagger), or handed out as made
-/// earlier on this thread for a page that reads the same, with its marked content
-/// recorded again.
+/// The compressed content streams of page `index` (one, or the parts `own` cuts it
+/// into: see `pdf::content`), made by `make` (which writes the content and records its
+/// marked content with the tagger), or handed out as made earlier on this thread for a
+/// page that reads the same, with its marked content recorded again.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn content_stream(
     index: usize,
     page: &Page,
@@ -234,19 +238,20 @@ pub(super) fn content_stream(
     faces: &BTreeMap<Face, Embedded>,
     tagger: &mut Tagger<'_>,
     mark_form: bool,
-    make: impl FnOnce(&mut Tagger<'_>) -> Result<Deflated, PdfError>,
-) -> Result<Deflated, PdfError> {
+    own: &[u32],
+    make: impl FnOnce(&mut Tagger<'_>) -> Result<Vec<Deflated>, PdfError>,
+) -> Result<Arc<[Deflated]>, PdfError> {
     if !cache::enabled() {
-        return make(tagger);
+        return Ok(make(tagger)?.into());
     }
-    let key = Key::new(index, page, fonts, faces, tagger, mark_form);
+    let key = Key::new(index, page, fonts, faces, tagger, mark_form, own);
     let start = tagger.mcids(index).len();
     let mut made = false;
     let finished = cache::memoised(&PAGES, key, |_| {
         made = true;
-        let stream = make(tagger)?;
+        let streams = make(tagger)?.into();
         Ok::<_, PdfError>(Finished {
-            stream,
+            streams,
             mcids: tagger.mcids(index)[start..].into(),
         })
     })?;
@@ -255,7 +260,7 @@ pub(super) fn content_stream(
             tagger.content(index, element);
         }
     }
-    Ok(finished.stream)
+    Ok(finished.streams)
 }
 
 #[cfg(test)]
@@ -312,12 +317,24 @@ pub(super) mod tests {
     ) -> (Deflated, Vec<u8>) {
         let page = &layout.pages[0];
         let mut tagger = Tagger::new(&layout.nodes, layout.pages.len());
-        let got = content_stream(0, page, fonts, faces, &mut tagger, form.is_some(), |t| {
-            deflate_once(Kind::Text, &content(0, page, fonts, faces, t, form))
-        })
+        let whole = |t: &mut Tagger<'_>| content(0, page, fonts, faces, t, form, &[]).0;
+        let got = content_stream(
+            0,
+            page,
+            fonts,
+            faces,
+            &mut tagger,
+            form.is_some(),
+            &[],
+            |t| Ok(vec![deflate_once(Kind::Text, &whole(t))?]),
+        )
         .unwrap();
+        let [got] = &got[..] else {
+            panic!("one stream for a page without the reader's own text");
+        };
+        let got = got.clone();
         let mut fresh = Tagger::new(&layout.nodes, layout.pages.len());
-        let want = content(0, page, fonts, faces, &mut fresh, form);
+        let want = whole(&mut fresh);
         assert_eq!(
             inflate(&got.data),
             want,
@@ -403,7 +420,7 @@ pub(super) mod tests {
         let (ts, layout, faces) = set_up();
         let fonts = ts.fonts();
         let tagger = Tagger::new(&layout.nodes, layout.pages.len());
-        let real = Key::new(0, &layout.pages[0], fonts, &faces, &tagger, false);
+        let real = Key::new(0, &layout.pages[0], fonts, &faces, &tagger, false, &[]);
         // Planted under the page's digest and subsets with other bytes: a lookup by
         // digest alone would hand this stream out for the page.
         let planted = Key {
@@ -412,7 +429,7 @@ pub(super) mod tests {
             subsets: real.subsets.clone(),
         };
         let bogus = Finished {
-            stream: deflate_once(Kind::Text, b"not this").unwrap(),
+            streams: Arc::from([deflate_once(Kind::Text, b"not this").unwrap()]),
             mcids: Arc::from([7u32]),
         };
         PAGES.with_borrow_mut(|m| m.store(planted, bogus));

@@ -261,6 +261,7 @@ pub fn document() -> Document {
         attachments: Vec::new(),
         lang: None,
         watermark: None,
+        own_text: Vec::new(),
     }
 }
 
