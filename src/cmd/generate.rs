@@ -55,9 +55,12 @@ pub fn run(args: GenerateArgs, config: Option<PathBuf>) -> Result<ExitCode> {
     };
     let issuer = build_issuer(&resolved, None, options)?;
     let customer = dpa::load::customer_for(&args.customer, issuer.composer().annex())?;
+    // The digest is worked out once: the register is searched by it, and a document made
+    // here records it.
+    let inputs = issuer.inputs(Kind::Dpa, &customer);
     let make = || {
         issuer
-            .make(Kind::Dpa, &customer, resolved.issue_date.value)
+            .make_from(&inputs, resolved.issue_date.value)
             .with_context(|| format!("customer `{}`", customer.id))
     };
     // A new output folder is created only once the document is made, so bad input leaves
@@ -71,8 +74,7 @@ pub fn run(args: GenerateArgs, config: Option<PathBuf>) -> Result<ExitCode> {
     let session = open_session(&resolved, args.no_wait)?;
     let composer = issuer.composer();
     session.check_annex(&composer.annex().version, &composer.fingerprint().hex())?;
-    let digest = issuer.inputs_digest(Kind::Dpa, &customer);
-    let known = session.register().find_inputs(&digest)?;
+    let known = session.register().find_inputs(inputs.digest())?;
     let made = match early {
         Some(made) => Some(made),
         None if known.is_some() => None,
@@ -81,8 +83,7 @@ pub fn run(args: GenerateArgs, config: Option<PathBuf>) -> Result<ExitCode> {
     let step = issuer
         .prepare(
             &session,
-            Kind::Dpa,
-            &customer,
+            &inputs,
             known,
             resolved.issue_date.value,
             resolved.issue_date.is_chosen(),
