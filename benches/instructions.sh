@@ -97,11 +97,12 @@ print(f"  callgrind total        {total / 1e6:8.2f} M instructions")
 print(f"  of which SHA-256       {s / 1e6:8.2f} M portable -> {s * ratio / 1e6:.2f} M with SHA-NI")
 print(f"  of which memset        {m / 1e6:8.2f} M in {mc:.0f} calls -> {40 * mc / 1e6:.2f} M")
 print(f"  corrected              {corrected / 1e6:8.2f} M instructions")
-names = ["dpa::issue::Issuer::make", "dpa::compose::Composer::document",
+names = ["dpa::issue::Issuer::make_from", "dpa::compose::Composer::document",
          "dpa::template::Template::render", "dpa::markup::parse", "dpa::layout::layout",
          "dpa::pdf::write", "dpa::pdf::deflate::Deflater::pack", "dpa::pdf::embed_fonts",
          "dpa::issue::keys::KeySet::embed", "dpa::sign::sign_hashed", "dpa::batch::stage",
-         "dpa::template::TemplateFile::read", "dpa::pdf::Typesetter::new",
+         "dpa::template::TemplateFile::read", "dpa::template::TemplateFile::read_lazy",
+         "dpa::template::Template::compile", "dpa::pdf::Typesetter::new",
          "dpa::issue::keys::KeySet::load", "dpa::register::Register::open",
          "dpa::issue::session::Session::commit_what_fits"]
 for n in names:

@@ -348,12 +348,11 @@ fn prepare(
     }
     let mut steps = Vec::new();
     for kind in kinds {
-        let digest = issuer.inputs_digest(kind, &customer);
+        let inputs = issuer.inputs(kind, &customer);
         let step = issuer.prepare(
             session,
-            kind,
-            &customer,
-            known.get(&digest).cloned(),
+            &inputs,
+            known.get(inputs.digest()).cloned(),
             options.issue_date,
             options.date_chosen,
             None,

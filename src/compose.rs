@@ -165,6 +165,12 @@ impl Composer {
         }
     }
 
+    /// Compiles the template of a kind of document unless it is compiled already (one read
+    /// with `TemplateFile::read_lazy` is compiled when it is first rendered).
+    pub fn compile(&self, kind: Kind) -> Result<(), ComposeError> {
+        Ok(self.template(kind)?.template.compile()?)
+    }
+
     /// The file name of a kind of document: vendor, kind and annex version, e.g.
     /// `segmetrics-inc-dpa-2026-05-26.pdf`.
     pub fn file_name(&self, kind: Kind) -> String {

@@ -43,6 +43,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 use handlebars::{
@@ -127,7 +128,7 @@ impl crate::error::Hint for TemplateError {
     }
 }
 
-/// A template file compiled, with the SHA-256 of its text (recorded in the register).
+/// A template file, with the SHA-256 of its text (recorded in the register).
 #[derive(Debug, Clone)]
 pub struct TemplateFile {
     pub template: Template,
@@ -137,11 +138,22 @@ pub struct TemplateFile {
 impl TemplateFile {
     /// Reads and compiles a template file.
     pub fn read(path: &Path) -> Result<TemplateFile, TemplateError> {
+        let file = TemplateFile::read_lazy(path)?;
+        file.template.compile()?;
+        Ok(file)
+    }
+
+    /// Reads a template file, to be compiled when it is first rendered (see
+    /// [`Template::lazy`]): a run that finds its documents issued needs only its hash.
+    pub fn read_lazy(path: &Path) -> Result<TemplateFile, TemplateError> {
         let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        TemplateFile::new(&text, &path.display().to_string())
+        Ok(TemplateFile {
+            sha256: crate::sign::sha256_hex(text.as_bytes()),
+            template: Template::lazy(text, &path.display().to_string()),
+        })
     }
 
     /// Compiles a template's text; `name` appears in error messages.
@@ -153,10 +165,13 @@ impl TemplateFile {
     }
 }
 
-/// A compiled template, built once and rendered for many customers.
+/// A template, compiled once and rendered for many customers.
 #[derive(Clone)]
 pub struct Template {
-    registry: Handlebars<'static>,
+    /// The compiled template, once it is compiled.
+    registry: OnceLock<Handlebars<'static>>,
+    /// The source, while `registry` is not set (empty in a template compiled at once).
+    source: String,
     name: String,
 }
 
@@ -164,6 +179,7 @@ impl fmt::Debug for Template {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Template")
             .field("name", &self.name)
+            .field("compiled", &self.registry.get().is_some())
             .finish()
     }
 }
@@ -174,26 +190,38 @@ impl Template {
         Template::build(source, name, true)
     }
 
+    /// A template compiled when it is first rendered or [`Template::compile`]d. An error
+    /// in it is the one [`Template::new`] gives, returned by every call that needs it.
+    pub fn lazy(source: String, name: &str) -> Template {
+        Template {
+            registry: OnceLock::new(),
+            source,
+            name: name.to_string(),
+        }
+    }
+
+    /// Compiles the template unless it is compiled already.
+    pub fn compile(&self) -> Result<(), TemplateError> {
+        self.registry().map(drop)
+    }
+
+    /// The compiled template, compiled now if it is not yet.
+    fn registry(&self) -> Result<&Handlebars<'static>, TemplateError> {
+        if let Some(registry) = self.registry.get() {
+            return Ok(registry);
+        }
+        let registry = registry(&self.source, &self.name, true)?;
+        // Threads that render it first at the same time each compile it; the first to
+        // finish sets it, and every one of them gives the same template.
+        Ok(self.registry.get_or_init(|| registry))
+    }
+
     /// Compiles a template, its costly top-level blocks memoised (see [`memo`]) when
     /// `memoise` (tests compare with the template as handlebars compiles it).
     fn build(source: &str, name: &str, memoise: bool) -> Result<Template, TemplateError> {
-        let mut compiled = compile(source, name)?;
-        refuse_unescaped(&compiled, name)?;
-        let mut registry = Handlebars::new();
-        registry.set_strict_mode(true);
-        registry.register_escape_fn(escape_markdown);
-        registry.register_helper("if", Box::new(StrictIf { positive: true }));
-        registry.register_helper("unless", Box::new(StrictIf { positive: false }));
-        registry.register_helper("date", Box::new(DateHelper));
-        registry.register_helper("join", Box::new(JoinHelper));
-        registry.register_helper("list", Box::new(ListHelper));
-        registry.register_helper("sentence", Box::new(SentenceHelper));
-        if memoise && let Some(helper) = memo::wrap(&mut compiled) {
-            registry.register_helper(memo::HELPER, Box::new(helper));
-        }
-        registry.register_template(name, compiled);
         Ok(Template {
-            registry,
+            registry: OnceLock::from(registry(source, name, memoise)?),
+            source: String::new(),
             name: name.to_string(),
         })
     }
@@ -210,7 +238,7 @@ impl Template {
 
     /// Renders the template over a context into Markdown text.
     pub fn render(&self, context: &Value) -> Result<String, TemplateError> {
-        self.registry
+        self.registry()?
             .render(&self.name, context)
             .map_err(|e| self.render_error(e))
     }
@@ -220,7 +248,7 @@ impl Template {
     /// The same text as [`Template::render`]; handlebars copies a borrowed context whole
     /// before rendering (by serialising it), which taking it by value avoids.
     pub fn render_owned(&self, context: Value) -> Result<String, TemplateError> {
-        self.registry
+        self.registry()?
             .render_with_context(&self.name, &handlebars::Context::from(context))
             .map_err(|e| self.render_error(e))
     }
@@ -245,6 +273,27 @@ impl Template {
             },
         }
     }
+}
+
+/// Compiles a template into a registry that renders it under `name`, with the Markdown
+/// escaping and this module's helpers; its costly top-level blocks memoised when `memoise`.
+fn registry(source: &str, name: &str, memoise: bool) -> Result<Handlebars<'static>, TemplateError> {
+    let mut compiled = compile(source, name)?;
+    refuse_unescaped(&compiled, name)?;
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(escape_markdown);
+    registry.register_helper("if", Box::new(StrictIf { positive: true }));
+    registry.register_helper("unless", Box::new(StrictIf { positive: false }));
+    registry.register_helper("date", Box::new(DateHelper));
+    registry.register_helper("join", Box::new(JoinHelper));
+    registry.register_helper("list", Box::new(ListHelper));
+    registry.register_helper("sentence", Box::new(SentenceHelper));
+    if memoise && let Some(helper) = memo::wrap(&mut compiled) {
+        registry.register_helper(memo::HELPER, Box::new(helper));
+    }
+    registry.register_template(name, compiled);
+    Ok(registry)
 }
 
 /// Compiles a template source: directly (see [`direct`]) when it holds only the tag
@@ -1919,6 +1968,79 @@ mod tests {
         assert!(matches!(err, TemplateError::Unescaped { .. }), "{err:?}");
         let err = Template::new("a\n{{#if x}}\nb", "t").unwrap_err();
         assert!(matches!(err, TemplateError::Syntax { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_lazy_template_reports_the_errors_new_does_each_time_and_renders_the_same_text() {
+        for source in [
+            "ok\n{{#if a}}\n  {{{raw}}}\n{{/if}}",
+            "a\n{{#if x}}\nb",
+            "{{> other}}",
+        ] {
+            let want = Template::new(source, "t.md.hbs").unwrap_err().to_string();
+            let lazy = Template::lazy(source.to_string(), "t.md.hbs");
+            for _ in 0..2 {
+                assert_eq!(lazy.compile().unwrap_err().to_string(), want);
+                assert_eq!(lazy.render(&json!({})).unwrap_err().to_string(), want);
+                assert_eq!(lazy.render_owned(json!({})).unwrap_err().to_string(), want);
+            }
+        }
+        let source = "# {{title}}\n\n{{#if a}}yes{{else}}no{{/if}}: {{date d}}\n";
+        let context = json!({"title": "*T*", "a": false, "d": "2026-06-01"});
+        let eager = Template::new(source, "t.md.hbs").unwrap();
+        let want = eager.render(&context).unwrap();
+        // Rendered first (compiled by the render) and compiled first.
+        let lazy = Template::lazy(source.to_string(), "t.md.hbs");
+        assert!(format!("{lazy:?}").contains("compiled: false"));
+        assert_eq!(lazy.render(&context).unwrap(), want);
+        assert!(format!("{lazy:?}").contains("compiled: true"));
+        assert_eq!(lazy.render_owned(context.clone()).unwrap(), want);
+        let lazy = Template::lazy(source.to_string(), "t.md.hbs");
+        lazy.compile().unwrap();
+        assert_eq!(lazy.clone().render_owned(context).unwrap(), want);
+        // A missing variable is still found when rendering, with its line.
+        let err = lazy
+            .render(&json!({"a": true, "d": "2026-06-01"}))
+            .unwrap_err();
+        assert!(
+            matches!(err, TemplateError::MissingVariable { line: 1, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_template_file_read_lazily_has_the_hash_and_compiles_as_one_read_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.md.hbs");
+        let bad = dir.path().join("bad.md.hbs");
+        std::fs::write(&good, "Hello {{name}}.\n").unwrap();
+        std::fs::write(&bad, "a\n{{#if x}}\nb").unwrap();
+        let (eager, lazy) = (
+            TemplateFile::read(&good).unwrap(),
+            TemplateFile::read_lazy(&good).unwrap(),
+        );
+        assert_eq!(lazy.sha256, eager.sha256);
+        assert_eq!(lazy.sha256, crate::sign::sha256_hex(b"Hello {{name}}.\n"));
+        assert_eq!(lazy.template.name(), eager.template.name());
+        let context = json!({"name": "N"});
+        assert_eq!(
+            lazy.template.render(&context).unwrap(),
+            eager.template.render(&context).unwrap()
+        );
+        // A bad template is read lazily, and its error (file, line) comes when compiled.
+        let want = TemplateFile::read(&bad).unwrap_err().to_string();
+        assert!(
+            want.starts_with(&format!("{}:3:2: template syntax", bad.display())),
+            "{want}"
+        );
+        let lazy = TemplateFile::read_lazy(&bad).unwrap();
+        assert_eq!(lazy.template.compile().unwrap_err().to_string(), want);
+        // A file that cannot be read is an error at once either way.
+        let missing = dir.path().join("missing.md.hbs");
+        assert!(matches!(
+            TemplateFile::read_lazy(&missing),
+            Err(TemplateError::Read { .. })
+        ));
     }
 
     fn fixture_like() -> (Vendor, Annex, Customer) {

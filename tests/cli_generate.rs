@@ -508,6 +508,26 @@ fn a_folder_with_a_register_is_left_as_it_was_by_bad_input_and_repaired_when_dam
         "the refused run changed files"
     );
 
+    // A template that does not compile, into that folder (where it is compiled only when
+    // a document is made): refused with its file and line, as when it is compiled while
+    // loading for a new folder, not as the customer's error; nothing changes.
+    let bad = "fixtures/hostile/fail_bad-handlebars/template.md.hbs";
+    let refused = run_in(out.path(), &["--template", bad]);
+    assert_eq!(refused.code, Some(2), "{refused:#?}");
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("error: {bad}:6:1: template syntax")),
+        "{refused:#?}"
+    );
+    assert!(!refused.stderr.contains("customer `"), "{refused:#?}");
+    assert!(refused.stdout.is_empty(), "{refused:#?}");
+    assert_eq!(
+        snapshot(out.path()),
+        issued,
+        "the refused run changed files"
+    );
+
     // The same inputs again: unchanged, and nothing is written.
     let again = ok(run_in(out.path(), &[]));
     assert!(again.stdout.contains("unchanged"), "{again:#?}");

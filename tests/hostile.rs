@@ -601,7 +601,7 @@ fn template_that_is_not_handlebars_is_refused() {
         &work,
         &before,
         &run,
-        &["template.md.hbs:", "template syntax"],
+        &["fail_bad-handlebars/template.md.hbs:6:1: template syntax"],
     );
 }
 

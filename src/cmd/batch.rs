@@ -14,7 +14,7 @@ use dpa::untrusted::{Escaped, path as shown};
 
 use crate::cli::BatchArgs;
 use crate::cmd::print::{self, say};
-use crate::cmd::{build_issuer, flags, open_session};
+use crate::cmd::{Compile, build_issuer, flags, open_session};
 
 /// What `dpa batch --json` prints: the totals, every failed customer, the register.
 #[derive(Debug, serde::Serialize)]
@@ -38,7 +38,7 @@ pub fn run(args: BatchArgs, config: Option<PathBuf>) -> Result<ExitCode> {
         raw_sig: args.raw_sig,
         force: args.force,
     };
-    let issuer = build_issuer(&resolved, notice, options)?;
+    let issuer = build_issuer(&resolved, notice, options, Compile::Now)?;
     let composer = issuer.composer();
     if let Some(n) = composer.notice() {
         let deadline = n.deadline(composer.vendor());

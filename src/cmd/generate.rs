@@ -8,12 +8,12 @@ use serde::Serialize;
 
 use dpa::compose::Kind;
 use dpa::config::Resolved;
-use dpa::issue::{Options, Step};
+use dpa::issue::{Options, Product, Step};
 use dpa::untrusted::{Escaped, path as shown};
 
 use crate::cli::GenerateArgs;
 use crate::cmd::print::{self, say};
-use crate::cmd::{build_issuer, flags, open_session};
+use crate::cmd::{Compile, build_issuer, flags, open_session};
 
 /// What `dpa generate --json` prints.
 #[derive(Debug, Serialize)]
@@ -53,13 +53,6 @@ pub fn run(args: GenerateArgs, config: Option<PathBuf>) -> Result<ExitCode> {
         raw_sig: args.raw_sig,
         force: args.force,
     };
-    let issuer = build_issuer(&resolved, None, options)?;
-    let customer = dpa::load::customer_for(&args.customer, issuer.composer().annex())?;
-    let make = || {
-        issuer
-            .make(Kind::Dpa, &customer, resolved.issue_date.value)
-            .with_context(|| format!("customer `{}`", customer.id))
-    };
     // A new output folder is created only once the document is made, so bad input leaves
     // nothing behind. A folder with a register is opened first: when the register has a
     // row for these very inputs (the engine's identity among them), they were issued
@@ -67,12 +60,33 @@ pub fn run(args: GenerateArgs, config: Option<PathBuf>) -> Result<ExitCode> {
     // damaged; rendering and signing it only to find it unchanged would be most of the
     // run. Opening an existing folder writes nothing for this customer.
     let has_register = resolved.out.value.join(dpa::register::FILE_NAME).is_file();
+    // Into a new folder the document is made, so the template is compiled while loading,
+    // as a batch does. Into a folder with a register it is compiled when the document is
+    // made: a template that the register holds documents of compiled when they were made
+    // (its hash and the engine are part of the inputs), so skipping it costs no error.
+    let compile = if has_register {
+        Compile::WhenUsed
+    } else {
+        Compile::Now
+    };
+    let issuer = build_issuer(&resolved, None, options, compile)?;
+    let customer = dpa::load::customer_for(&args.customer, issuer.composer().annex())?;
+    // The digest is worked out once: the register is searched by it, and a document made
+    // here records it.
+    let inputs = issuer.inputs(Kind::Dpa, &customer);
+    let make = || -> Result<Product> {
+        // An error in the template is the template's, not this customer's: said as it is
+        // when the template is compiled while loading.
+        issuer.composer().compile(Kind::Dpa)?;
+        issuer
+            .make_from(&inputs, resolved.issue_date.value)
+            .with_context(|| format!("customer `{}`", customer.id))
+    };
     let early = if has_register { None } else { Some(make()?) };
     let session = open_session(&resolved, args.no_wait)?;
     let composer = issuer.composer();
     session.check_annex(&composer.annex().version, &composer.fingerprint().hex())?;
-    let digest = issuer.inputs_digest(Kind::Dpa, &customer);
-    let known = session.register().find_inputs(&digest)?;
+    let known = session.register().find_inputs(inputs.digest())?;
     let made = match early {
         Some(made) => Some(made),
         None if known.is_some() => None,
@@ -81,8 +95,7 @@ pub fn run(args: GenerateArgs, config: Option<PathBuf>) -> Result<ExitCode> {
     let step = issuer
         .prepare(
             &session,
-            Kind::Dpa,
-            &customer,
+            &inputs,
             known,
             resolved.issue_date.value,
             resolved.issue_date.is_chosen(),

@@ -122,28 +122,38 @@ pub fn check_output_file(out: &Path, inputs: &[&Path], force: bool) -> Result<()
     }
 }
 
+/// When an issuing run compiles its templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compile {
+    /// While loading, before the keys: an error in a template is the first thing said.
+    Now,
+    /// When a document is first made (`Composer::compile`, or its first render): a run
+    /// that finds its documents issued makes none and needs only the templates' hashes.
+    WhenUsed,
+}
+
 /// Loads everything an issuing run needs once: vendor, annex, templates, key and fonts.
 pub fn build_issuer(
     resolved: &Resolved,
     notice: Option<(PathBuf, NaiveDate, Option<PathBuf>)>,
     options: Options,
+    compile: Compile,
 ) -> Result<Issuer> {
     let vendor = dpa::load::vendor(resolved.vendor()?)?;
     let annex = dpa::load::annex(resolved.annex()?)?;
     dpa::load::check_facts(resolved.vendor()?, &vendor, &annex)?;
+    let read = |path: &Path| match compile {
+        Compile::Now => TemplateFile::read(path),
+        Compile::WhenUsed => TemplateFile::read_lazy(path),
+    };
     let template_path = resolved.template()?;
-    let template = TemplateFile::read(template_path)?;
+    let template = read(template_path)?;
     let notice = match notice {
         Some((previous, date, notice_template)) => {
             let previous = dpa::load::annex(&previous)?;
             let path =
                 notice_template.unwrap_or_else(|| template_path.with_file_name("notice.md.hbs"));
-            Some(NoticeInputs::new(
-                TemplateFile::read(&path)?,
-                previous,
-                &annex,
-                date,
-            )?)
+            Some(NoticeInputs::new(read(&path)?, previous, &annex, date)?)
         }
         None => None,
     };

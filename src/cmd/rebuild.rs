@@ -9,7 +9,7 @@ use dpa::rebuild::Outcome;
 use dpa::sign::Verdict;
 
 use crate::cli::{InputArgs, VerifyArgs};
-use crate::cmd::{build_issuer, flags};
+use crate::cmd::{Compile, build_issuer, flags};
 
 /// Rebuilds the verified document from the inputs the arguments name.
 pub fn run(args: &VerifyArgs, verdict: &Verdict, pdf: &[u8]) -> Result<Outcome> {
@@ -29,7 +29,7 @@ pub fn run(args: &VerifyArgs, verdict: &Verdict, pdf: &[u8]) -> Result<Outcome> 
         ..InputArgs::default()
     };
     let resolved = Resolved::from_env(&flags(None, &inputs, Some(comment.issued)))?;
-    let issuer = build_issuer(&resolved, None, Options::default())?;
+    let issuer = build_issuer(&resolved, None, Options::default(), Compile::Now)?;
     let customer = dpa::load::customer_for(customer, issuer.composer().annex())?;
     dpa::rebuild::rebuild(&issuer, &customer, comment, pdf)
         .with_context(|| format!("customer `{}`", customer.id))

@@ -171,6 +171,34 @@ pub struct Issuer {
     vendor_json: std::sync::OnceLock<String>,
 }
 
+/// One document's inputs, its kind and customer, with their digest worked out once: the
+/// register is searched by it, and the document made from them records the same value.
+///
+/// Only [`Issuer::inputs`] makes one, so the digest is always that of its kind and
+/// customer under the issuer that made it.
+#[derive(Debug, Clone)]
+pub struct Inputs<'a> {
+    kind: Kind,
+    customer: &'a Customer,
+    digest: String,
+}
+
+impl Inputs<'_> {
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    pub fn customer(&self) -> &Customer {
+        self.customer
+    }
+
+    /// The SHA-256 of the inputs' text (see [`Issuer::inputs_digest`]), as the register
+    /// records it.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+}
+
 /// A rendered, signed document not yet written.
 #[derive(Debug, Clone)]
 pub struct Product {
@@ -255,6 +283,16 @@ impl Issuer {
     /// which is recorded beside it: a rerun on another day finds the same document.
     pub fn inputs_digest(&self, kind: Kind, customer: &Customer) -> String {
         sign::sha256_hex(self.inputs_text(kind, customer).as_bytes())
+    }
+
+    /// A document's inputs with their digest, to look the register up with and then to
+    /// make the document from ([`Issuer::make_from`], [`Issuer::prepare`]).
+    pub fn inputs<'a>(&self, kind: Kind, customer: &'a Customer) -> Inputs<'a> {
+        Inputs {
+            kind,
+            customer,
+            digest: self.inputs_digest(kind, customer),
+        }
     }
 
     /// The JSON text [`Issuer::inputs_digest`] hashes: one object of the inputs, its keys
@@ -363,6 +401,19 @@ impl Issuer {
         customer: &Customer,
         issued: NaiveDate,
     ) -> Result<Product, IssueError> {
+        self.make_from(&self.inputs(kind, customer), issued)
+    }
+
+    /// Renders and signs the document of `inputs`, dated `issued`; its register record
+    /// carries the digest `inputs` holds, which is not worked out again.
+    pub fn make_from(&self, inputs: &Inputs, issued: NaiveDate) -> Result<Product, IssueError> {
+        let Inputs {
+            kind,
+            customer,
+            ref digest,
+        } = *inputs;
+        // An `Inputs` of another issuer would record a digest of other inputs.
+        debug_assert_eq!(*digest, self.inputs_digest(kind, customer));
         self.check_glyphs(customer)?;
         let signing = self.signing_info(issued);
         let doc = self.composer.document(kind, customer, &signing)?;
@@ -405,7 +456,7 @@ impl Issuer {
                 annex_version: c.annex().version.clone(),
                 annex_sha256: c.fingerprint().hex(),
                 template_sha256: c.template(kind)?.sha256.clone(),
-                inputs_sha256: self.inputs_digest(kind, customer),
+                inputs_sha256: digest.clone(),
                 pdf_sha256: sha256,
                 key_id: self.keys.key_id().to_string(),
                 issued: issued.to_string(),
@@ -436,28 +487,35 @@ impl Issuer {
         Ok(product)
     }
 
-    /// Decides what a document of a customer needs, against the register's row for the
-    /// same inputs (`known`) and the customer's folder, and makes it when it is needed.
+    /// Decides what the document of `inputs` needs, against the register's row for the
+    /// same inputs (`known`, found by their digest) and the customer's folder, and makes
+    /// it when it is needed.
     ///
     /// `issue_date` is the run's; `date_chosen` says whether a person set it (flag or
     /// environment): a default date yields to the date already recorded for these inputs.
-    /// `made` is the document already made for this date, if the caller made it (to find
-    /// bad input before touching the output folder); it is used when it fits.
-    #[allow(clippy::too_many_arguments)]
+    /// `made` is the document already made from these inputs for this date, if the
+    /// caller made it (to find bad input before touching the output folder); it is used
+    /// when it fits.
     pub fn prepare(
         &self,
         session: &Session,
-        kind: Kind,
-        customer: &Customer,
+        inputs: &Inputs,
         known: Option<Row>,
         issue_date: NaiveDate,
         date_chosen: bool,
         made: Option<Product>,
     ) -> Result<Step, IssueError> {
+        let (kind, customer) = (inputs.kind, inputs.customer);
         let issue_date = self.issue_date(kind, issue_date);
         let make = |date: NaiveDate| match &made {
-            Some(p) if p.kind == kind && p.record.issued == date.to_string() => Ok(p.clone()),
-            _ => self.make(kind, customer, date),
+            Some(p)
+                if p.kind == kind
+                    && p.record.inputs_sha256 == inputs.digest
+                    && p.record.issued == date.to_string() =>
+            {
+                Ok(p.clone())
+            }
+            _ => self.make_from(inputs, date),
         };
         let known = known.filter(|row| !date_chosen || row.record.issued == issue_date.to_string());
         if let Some(row) = known {
@@ -682,5 +740,55 @@ mod tests {
         assert!(all.iter().any(|t| t.contains("\"raw_sig\":false")));
         assert!(all.iter().any(|t| t.contains("\"governing_law\":")));
         assert!(all.iter().any(|t| !t.contains("\"governing_law\":")));
+    }
+
+    #[test]
+    fn a_document_records_the_digest_its_inputs_are_looked_up_by() {
+        let vendor = crate::load::vendor(fixture("fixtures/segmetrics/vendor.toml")).unwrap();
+        let issuer = issuer(vendor, "segmetrics", true, true, false);
+        let customer =
+            crate::load::customer(fixture("fixtures/customers/mueller-soehne.toml")).unwrap();
+        let date = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+        for kind in [Kind::Dpa, Kind::Notice] {
+            let inputs = issuer.inputs(kind, &customer);
+            assert_eq!((inputs.kind(), inputs.customer()), (kind, &customer));
+            assert_eq!(inputs.digest(), issuer.inputs_digest(kind, &customer));
+            let product = issuer.make_from(&inputs, date).unwrap();
+            assert_eq!(product.record.inputs_sha256, inputs.digest());
+            // `make` is `make_from` on inputs it works out itself.
+            let made = issuer.make(kind, &customer, date).unwrap();
+            assert_eq!((&made.pdf, &made.record), (&product.pdf, &product.record));
+        }
+    }
+
+    #[test]
+    fn prepare_uses_a_document_made_before_only_when_it_is_of_the_same_inputs() {
+        let vendor = crate::load::vendor(fixture("fixtures/segmetrics/vendor.toml")).unwrap();
+        let issuer = issuer(vendor, "segmetrics", false, false, false);
+        let load = |name: &str| {
+            crate::load::customer(fixture(&format!("fixtures/customers/{name}.toml"))).unwrap()
+        };
+        let (mueller, other) = (load("mueller-soehne"), load("datenwerk-ai"));
+        let date = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let session = Session::open(dir.path(), crate::output::Wait::No, || {}).unwrap();
+        let inputs = issuer.inputs(Kind::Dpa, &mueller);
+        let step = |made| {
+            issuer
+                .prepare(&session, &inputs, None, date, true, made)
+                .unwrap()
+        };
+        let Step::Issue { product, .. } = step(Some(issuer.make(Kind::Dpa, &other, date).unwrap()))
+        else {
+            panic!("a new document")
+        };
+        // The other customer's document was not taken for Müller's.
+        let own = issuer.make_from(&inputs, date).unwrap();
+        assert_eq!(product.customer, "mueller-soehne");
+        assert_eq!((&product.pdf, &product.record), (&own.pdf, &own.record));
+        let Step::Issue { product, .. } = step(Some(own.clone())) else {
+            panic!("a new document")
+        };
+        assert_eq!(product.pdf, own.pdf);
     }
 }
