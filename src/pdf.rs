@@ -165,9 +165,9 @@ pub(crate) fn write(
     pdf.set_version(1, 7);
     // Dictionaries and arrays that no signature needs to find go into compressed object
     // streams: the link annotations (which carry the customer's addresses, and where
-    // their lines fall) in one, the rest (fonts, structure tree, outline) in another,
-    // which comes out the same for most customers of a batch and so is compressed once
-    // (see `deflate`).
+    // their lines fall) in one, the fonts in another (below), the rest (structure tree,
+    // outline) in a third, which comes out the same for most customers of a batch and so
+    // is compressed once (see `deflate`).
     let mut bulk = Chunk::with_settings(settings);
     let mut links = Chunk::with_settings(settings);
     let mut refs = Refs(0);
@@ -182,9 +182,12 @@ pub(crate) fn write(
         Some(plan) => sign::appearance_lines(plan, layout, fonts)?,
         None => Vec::new(),
     };
+    // The fonts' dictionaries (their widths above all) in an object stream of their
+    // own: a customer whose name adds a glyph changes them, and then only them.
+    let mut font_dicts = Chunk::with_settings(settings);
     let faces = embed_fonts(
         &mut pdf,
-        &mut bulk,
+        &mut font_dicts,
         &mut refs,
         pages,
         &appearance,
@@ -387,8 +390,8 @@ pub(crate) fn write(
     }
     hasher.update(doc.meta.date.to_string().as_bytes());
     let id = hasher.finalize()[..16].to_vec();
-    let mut object_streams = Vec::with_capacity(2);
-    for (chunk, repeats) in [(&bulk, true), (&links, false)] {
+    let mut object_streams = Vec::with_capacity(3);
+    for (chunk, repeats) in [(&font_dicts, true), (&bulk, true), (&links, false)] {
         let packed = objstm::pack(chunk)?;
         if packed.ids.is_empty() {
             continue;

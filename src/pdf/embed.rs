@@ -57,6 +57,11 @@ pub(super) struct FaceSubset {
     pub ascii: [u16; 128],
     /// Subset glyph ids fit in one byte, so text is shown with one byte per glyph.
     pub one_byte: bool,
+    /// What the codes depend on beyond the characters drawn: whether they are one byte,
+    /// and each glyph's code that is not its character's fixed one (all of them with
+    /// two bytes). Two subsets with equal keys encode any text alike, which is what a
+    /// finished page's memo key needs (`pages`).
+    pub code_key: Arc<[u8]>,
 }
 
 /// What a face's subset depends on.
@@ -154,29 +159,33 @@ fn subset_face(fonts: &Fonts, face: Face, slots: &[Option<char>]) -> Result<Face
         file: fonts.file_name(face),
         reason,
     })?;
-    let one_byte = sub.new_gid.len() <= 256;
-    let space_cid = space.and_then(|sp| sub.new_gid.get(&sp).copied());
-    let swap = if one_byte {
-        space_cid.filter(|&c| c != 32)
-    } else {
-        None
-    };
-    // Code in the content stream for each subset glyph (CID): the glyph id itself,
-    // except that the space and whatever had code 32 trade places.
-    let code = |cid: u16| match swap {
-        Some(sp) if cid == sp => 32,
-        Some(sp) if cid == 32 => sp,
-        _ => cid,
-    };
+    // One byte per glyph when the codes fit; the code of each glyph in the content
+    // streams: see `one_byte_codes`. With two bytes, the code is the CID (Identity-H).
+    let codes = (sub.new_gid.len() <= 256)
+        .then(|| one_byte_codes(&gids, slots, space))
+        .flatten();
+    let one_byte = codes.is_some();
     // Full-face glyph id → code, for the content streams; character → code for the
     // ToUnicode map.
     let mut remap = vec![0u16; slots.len()];
     let mut chars: Codes = BTreeMap::new();
-    for &gid in &gids {
-        let cid = sub.new_gid.get(&gid).copied().unwrap_or(0);
-        remap[gid as usize] = code(cid);
+    for (i, &gid) in gids.iter().enumerate() {
+        let code = match &codes {
+            Some(codes) => u16::from(codes[i]),
+            None => sub.new_gid.get(&gid).copied().unwrap_or(0),
+        };
+        remap[gid as usize] = code;
         if let Some(c) = slots[gid as usize] {
-            chars.insert(c, code(cid));
+            chars.insert(c, code);
+        }
+    }
+    let mut code_key = vec![u8::from(one_byte)];
+    for &gid in &gids {
+        let code = remap[gid as usize];
+        let fixed = slots[gid as usize].and_then(fixed_code).map(u16::from);
+        if !one_byte || Some(gid) == space || fixed != Some(code) {
+            code_key.extend_from_slice(&gid.to_le_bytes());
+            code_key.extend_from_slice(&code.to_le_bytes());
         }
     }
     let mut ascii = [0u16; 128];
@@ -194,13 +203,18 @@ fn subset_face(fonts: &Fonts, face: Face, slots: &[Option<char>]) -> Result<Face
             (adv as f32 * 1000.0 / units) as i64 as f32
         })
         .collect();
-    let one_byte_cmap = if one_byte {
-        // The CMap is named after the face's subset tag, so each face has its own.
-        let cmap_name = format!("DPA-{}-OneByte", &name[..6]);
-        let data = deflate_once(Kind::Text, &one_byte_cmap(&cmap_name, swap))?;
-        Some((cmap_name, data))
-    } else {
-        None
+    let one_byte_cmap = match &codes {
+        Some(codes) => {
+            // The CMap is named after the face's subset tag, so each face has its own.
+            let cmap_name = format!("DPA-{}-OneByte", &name[..6]);
+            let cids = gids
+                .iter()
+                .zip(codes)
+                .map(|(gid, &code)| (code, sub.new_gid.get(gid).copied().unwrap_or(0)));
+            let data = deflate_once(Kind::Text, &one_byte_cmap(&cmap_name, cids))?;
+            Some((cmap_name, data))
+        }
+        None => None,
     };
     Ok(FaceSubset {
         program: deflate_once(Kind::Font, &sub.program)?,
@@ -212,6 +226,7 @@ fn subset_face(fonts: &Fonts, face: Face, slots: &[Option<char>]) -> Result<Face
         remap,
         ascii,
         one_byte,
+        code_key: code_key.into(),
     })
 }
 
@@ -315,39 +330,73 @@ fn font_name(fonts: &Fonts, face: Face, codes: &Codes) -> String {
     format!("{}+{name}", subset_tag(name, codes))
 }
 
-/// A CMap for one-byte codes: each code is the CID (subset glyph id) of the same
-/// number, except that the space's CID and CID 32 trade codes when `swap` is given.
-/// Code 32 as a single byte is what `Tw` (word spacing) applies to.
-fn one_byte_cmap(name: &str, swap: Option<u16>) -> Vec<u8> {
+/// The one-byte code of each glyph of `gids` (in that order), or `None` when they do
+/// not fit in a byte.
+///
+/// Codes stand for characters, not for places in the subset: printable ASCII keeps its
+/// own code (so the space is code 32, which `Tw` stretches), Latin-1's upper half too,
+/// and the typographic characters of Windows-1252 (quotes, dashes, the euro sign…) its
+/// codes 0x80–0x9F; the space's glyph is always code 32. A page then encodes alike in every document whose text draws it,
+/// whatever other glyphs a customer's name adds to the subset, so a batch writes and
+/// compresses it once. Other characters (and glyphs drawn for no character) take the
+/// free codes from 1 up, in the order of their glyph ids.
+fn one_byte_codes(gids: &[u16], slots: &[Option<char>], space: Option<u16>) -> Option<Vec<u8>> {
+    let mut taken = [false; 256];
+    // Code 0 stays with .notdef.
+    taken[0] = true;
+    let mut codes: Vec<Option<u8>> = gids
+        .iter()
+        .map(|&gid| {
+            // The space's glyph is code 32 even when it was drawn for a no-break space.
+            let code = match Some(gid) == space {
+                true => b' ',
+                false => slots[gid as usize].and_then(fixed_code)?,
+            };
+            (!std::mem::replace(&mut taken[code as usize], true)).then_some(code)
+        })
+        .collect();
+    let mut free = (1..=255u8).filter(|&c| !taken[c as usize]);
+    for code in codes.iter_mut().filter(|c| c.is_none()) {
+        *code = Some(free.next()?);
+    }
+    codes.into_iter().collect()
+}
+
+/// Windows-1252's characters at codes 0x80–0x9F (`\0` where it has none).
+const CP1252_HIGH: [char; 32] = [
+    '€', '\0', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\0', 'Ž', '\0', '\0', '‘',
+    '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\0', 'ž', 'Ÿ',
+];
+
+/// The code `c` always has in a one-byte face (see [`one_byte_codes`]), if any.
+fn fixed_code(c: char) -> Option<u8> {
+    match c {
+        ' '..='~' | '\u{A0}'..='\u{FF}' => Some(c as u8),
+        '\0' => None,
+        _ => CP1252_HIGH
+            .iter()
+            .position(|&x| x == c)
+            .map(|i| 0x80 + i as u8),
+    }
+}
+
+/// A CMap for one-byte codes, from each code to the CID (subset glyph id) it draws.
+fn one_byte_cmap(name: &str, cids: impl Iterator<Item = (u8, u16)>) -> Vec<u8> {
     let mut out = format!(
         "%!PS-Adobe-3.0 Resource-CMap\n/CIDInit /ProcSet findresource begin\n12 dict begin\n\
          begincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> def\n\
          /CMapName /{name} def\n/CMapType 1 def\n\
          1 begincodespacerange\n<00> <FF>\nendcodespacerange\n"
     );
-    match swap {
-        None => out.push_str("1 begincidrange\n<00> <FF> 0\nendcidrange\n"),
-        Some(sp) => {
-            // Identity everywhere but at the two swapped codes.
-            let (lo, hi) = (sp.min(32), sp.max(32));
-            let mut ranges: Vec<(u16, u16)> = Vec::new();
-            if lo > 0 {
-                ranges.push((0, lo - 1));
-            }
-            if lo + 1 < hi {
-                ranges.push((lo + 1, hi - 1));
-            }
-            if hi < 255 {
-                ranges.push((hi + 1, 255));
-            }
-            out.push_str(&format!("{} begincidrange\n", ranges.len()));
-            for (a, b) in ranges {
-                out.push_str(&format!("<{a:02X}> <{b:02X}> {a}\n"));
-            }
-            out.push_str(&format!(
-                "endcidrange\n2 begincidchar\n<20> {sp}\n<{sp:02X}> 32\nendcidchar\n"
-            ));
+    let mut pairs: Vec<(u8, u16)> = cids.collect();
+    pairs.sort_unstable();
+    // A CMap block holds at most 100 mappings.
+    for chunk in pairs.chunks(100) {
+        out.push_str(&format!("{} begincidchar\n", chunk.len()));
+        for (code, cid) in chunk {
+            out.push_str(&format!("<{code:02X}> {cid}\n"));
         }
+        out.push_str("endcidchar\n");
     }
     out.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
     out.into_bytes()
@@ -402,6 +451,45 @@ fn subset_tag(name: &str, codes: &Codes) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::{Typesetter, one_paragraph as doc};
+    use super::one_byte_codes;
+
+    #[test]
+    fn codes_stand_for_characters_and_the_rest_take_free_codes_in_glyph_order() {
+        // Glyph ids 0..: what each was drawn for.
+        let drawn = [
+            None,
+            Some('A'),
+            Some('ł'),
+            Some('é'),
+            Some('’'),
+            Some('ą'),
+            Some('\u{a0}'),
+        ];
+        let gids: Vec<u16> = (0..drawn.len() as u16).collect();
+        let codes = one_byte_codes(&gids, &drawn, Some(6)).unwrap();
+        // .notdef and ł, ą take the free codes from 1; A, é, ’ keep ASCII's, Latin-1's
+        // and Windows-1252's; the space's glyph is 32 though drawn for a no-break space.
+        assert_eq!(codes, [1, b'A', 2, 0xE9, 0x92, 3, 32]);
+        // Without ł, ą takes code 2: only letters without a fixed code move each other.
+        let fewer = [
+            None,
+            Some('A'),
+            None,
+            Some('é'),
+            Some('’'),
+            Some('ą'),
+            Some('\u{a0}'),
+        ];
+        let gids: Vec<u16> = [0, 1, 3, 4, 5, 6].into();
+        assert_eq!(
+            one_byte_codes(&gids, &fewer, Some(6)).unwrap(),
+            [1, b'A', 0xE9, 0x92, 2, 32]
+        );
+        // More letters without a fixed code than free codes: no one-byte encoding.
+        let many: Vec<Option<char>> = (0..300u32).map(|i| char::from_u32(0x400 + i)).collect();
+        let gids: Vec<u16> = (0..300).collect();
+        assert_eq!(one_byte_codes(&gids, &many, None), None);
+    }
     use crate::cache;
     use crate::document::{Run, Style};
     use crate::layout::PageSetup;
