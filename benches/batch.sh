@@ -6,6 +6,7 @@
 #   RUNS=3        runs per N; the summary gives the median and the range
 #   DPA=path      the binary to time (default: target/release/dpa, built first)
 #   JOBS=n        passed as --jobs (default: dpa's own, one worker per core)
+#   VARIED=1      customers with varied names and addresses (see benches/customers.sh)
 #
 # Every run writes to its own new folder and nothing is deleted until the script ends:
 # on this machine's ext4 (no journal) creating files right after deleting many costs

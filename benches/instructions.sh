@@ -21,6 +21,8 @@
 #     glibc takes for small sizes is about that long).
 #
 # Usage: benches/instructions.sh        SMALL=20 LARGE=60 (needs valgrind and objdump)
+#        VARIED=1 benches/instructions.sh  the customers of a real list's variety
+#                                         (see benches/customers.sh)
 # Instruction counts are of the release build with debug line tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
