@@ -20,10 +20,11 @@ pub struct Document {
     /// A mark drawn across every page (e.g. "SPECIMEN – not binding"), outside the text.
     pub watermark: Option<String>,
     /// What the text says about its one reader alone (a customer's name, address,
-    /// e-mail, id): a page's paragraphs that hold any of it are written as content
-    /// streams of their own, so the rest of the page is the same stream for every
-    /// customer of a batch and is compressed once. It decides only where a page's
-    /// content is cut into streams, never what is drawn; empty, each page is one stream.
+    /// e-mail, id): the paragraphs of a top-level block that holds any of it are
+    /// written as content streams of their own, so the rest of their page is the same
+    /// stream for every customer of a batch and is compressed once. It decides only
+    /// where a page's content is cut into streams, never what is drawn; empty, each page
+    /// is one stream.
     pub own_text: Vec<String>,
 }
 

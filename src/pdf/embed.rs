@@ -2,8 +2,10 @@
 //!
 //! In: the laid-out lines (pages and the signature appearance) and the [`Fonts`]. Out:
 //! for each face used, the Type0 font, its CIDFont with the `/W` widths, the descriptor,
-//! the font program, the ToUnicode map and, for faces of at most 256 glyphs, the one-byte
-//! CMap; and an [`Embedded`] per face that says how the page contents encode its text.
+//! the font program, the ToUnicode map and, for faces whose glyphs all get a one-byte
+//! code, the one-byte CMap; and an [`Embedded`] per face that says how the page contents
+//! encode its text. One-byte codes stand for characters, not for places in the subset, so
+//! a customer's name that adds a glyph leaves the encoding of every other page as it was.
 //!
 //! What a face's subset holds depends only on the full font and on which glyphs were
 //! drawn for which characters, and that set is the same for most customers of a batch.
@@ -47,7 +49,7 @@ pub(super) struct FaceSubset {
     /// Length of the uncompressed font program (`/Length1`).
     program_len: usize,
     to_unicode: Deflated,
-    /// The one-byte CMap with its name, for faces of at most 256 glyphs.
+    /// The one-byte CMap with its name, for faces whose glyphs all get one-byte codes.
     one_byte_cmap: Option<(String, Deflated)>,
     /// Widths of the subset's glyphs in thousandths of an em, by CID.
     widths: Vec<f32>,
@@ -55,7 +57,8 @@ pub(super) struct FaceSubset {
     pub remap: Vec<u16>,
     /// Code per ASCII character, for the common case.
     pub ascii: [u16; 128],
-    /// Subset glyph ids fit in one byte, so text is shown with one byte per glyph.
+    /// Every glyph has a one-byte code (see `one_byte_codes`), so text is shown with one
+    /// byte per glyph.
     pub one_byte: bool,
     /// What the codes depend on beyond the characters drawn: whether they are one byte,
     /// and each glyph's code that is not its character's fixed one (all of them with
