@@ -8,8 +8,10 @@
 //! in any process.
 //!
 //! The objects are serialised directly with `pdf-writer`; the page contents are written
-//! by [`content`], compactly, with one byte per glyph where a face has at most 256
-//! glyphs (its own CMap puts the space at code 32, so that `Tw` justifies). `subset`
+//! by `content`, compactly, with one byte per glyph where a face's glyphs fit in a byte
+//! (codes stand for characters, the space is code 32 so that `Tw` justifies; see
+//! `embed`), and cut into parts around the paragraphs that name the reader, so the rest
+//! of a page is shared by a batch's documents (`Document::own_text`). `subset`
 //! cuts each face down to the document's glyphs. The file is a tagged PDF 1.7 (`tags`:
 //! structure tree, marked content, artifacts for page furniture), with `/Lang`,
 //! `/MarkInfo`, an outline, link annotations and XMP metadata; `objstm` packs the
