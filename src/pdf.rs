@@ -50,8 +50,8 @@ use sha2::{Digest, Sha256};
 use crate::cache::{self, Memo};
 use crate::document::Document;
 use crate::layout::{
-    self, ARTIFACT, Face, FontError, Fonts, Item, Layout, LayoutError, Line, NodeKind,
-    OutlineEntry, Page, PageSetup, Role,
+    self, Face, FontError, Fonts, Item, Layout, LayoutError, Line, NodeKind, OutlineEntry, Page,
+    PageSetup,
 };
 
 /// Why a PDF could not be written or read.
@@ -911,7 +911,7 @@ fn content(
         let Some(first) = line.runs.first() else {
             continue;
         };
-        let furniture = line.node == ARTIFACT || line.role == Role::Footer;
+        let furniture = line.is_furniture();
         if !furniture && holds_own(own, line) != part_own {
             let element = line
                 .runs

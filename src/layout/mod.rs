@@ -327,6 +327,14 @@ pub struct Line {
     pub justified: bool,
 }
 
+impl Line {
+    /// Whether the line is page furniture (the running footer, anything outside the
+    /// structure tree): marked as an artifact, never as an element's content.
+    pub fn is_furniture(&self) -> bool {
+        self.node == ARTIFACT || self.role == Role::Footer
+    }
+}
+
 /// Glyphs of one face, drawn from `x` on the line's baseline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GlyphRun {

@@ -27,7 +27,7 @@ use super::deflate::Deflated;
 use super::embed::Embedded;
 use super::tags::Tagger;
 use crate::cache::{self, Memo};
-use crate::layout::{ARTIFACT, Face, Fonts, Item, Line, Page, Role};
+use crate::layout::{Face, Fonts, Item, Line, Page, Role};
 
 /// What a page's content stream depends on.
 struct Key {
@@ -82,7 +82,7 @@ impl Key {
                     e.0.push(b'L');
                     // Where the content is cut into streams.
                     e.0.push(u8::from(super::holds_own(own, line)));
-                    let furniture = line.node == ARTIFACT || line.role == Role::Footer;
+                    let furniture = line.is_furniture();
                     e.line(line);
                     for run in &line.runs {
                         used[face_index(run.face)] = true;
