@@ -61,8 +61,8 @@ pub(super) struct FaceSubset {
     /// byte per glyph.
     pub one_byte: bool,
     /// What the codes depend on beyond the characters drawn: whether they are one byte,
-    /// and each glyph's code that is not its character's fixed one (all of them with
-    /// two bytes). Two subsets with equal keys encode any text alike, which is what a
+    /// and each glyph's code that is not the one it gets by rule (`rule_code`; all of
+    /// them with two bytes). Two subsets with equal keys encode any text alike, which is what a
     /// finished page's memo key needs (`pages`).
     pub code_key: Arc<[u8]>,
 }
@@ -185,8 +185,7 @@ fn subset_face(fonts: &Fonts, face: Face, slots: &[Option<char>]) -> Result<Face
     let mut code_key = vec![u8::from(one_byte)];
     for &gid in &gids {
         let code = remap[gid as usize];
-        let fixed = slots[gid as usize].and_then(fixed_code).map(u16::from);
-        if !one_byte || Some(gid) == space || fixed != Some(code) {
+        if !one_byte || rule_code(gid, slots, space).map(u16::from) != Some(code) {
             code_key.extend_from_slice(&gid.to_le_bytes());
             code_key.extend_from_slice(&code.to_le_bytes());
         }
@@ -350,11 +349,7 @@ fn one_byte_codes(gids: &[u16], slots: &[Option<char>], space: Option<u16>) -> O
     let mut codes: Vec<Option<u8>> = gids
         .iter()
         .map(|&gid| {
-            // The space's glyph is code 32 even when it was drawn for a no-break space.
-            let code = match Some(gid) == space {
-                true => b' ',
-                false => slots[gid as usize].and_then(fixed_code)?,
-            };
+            let code = rule_code(gid, slots, space)?;
             (!std::mem::replace(&mut taken[code as usize], true)).then_some(code)
         })
         .collect();
@@ -363,6 +358,15 @@ fn one_byte_codes(gids: &[u16], slots: &[Option<char>], space: Option<u16>) -> O
         *code = Some(free.next()?);
     }
     codes.into_iter().collect()
+}
+
+/// The code glyph `gid` gets by rule in a one-byte face, if any: 32 for the space's
+/// glyph (even when it was drawn for a no-break space), else its character's fixed code.
+fn rule_code(gid: u16, slots: &[Option<char>], space: Option<u16>) -> Option<u8> {
+    match Some(gid) == space {
+        true => Some(b' '),
+        false => slots[gid as usize].and_then(fixed_code),
+    }
 }
 
 /// Windows-1252's characters at codes 0x80–0x9F (`\0` where it has none).
