@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 
 use crate::config::{KeySource, PdfSource};
 use crate::pdf::{PdfError, Written, fill_byte_range, fill_contents};
+use crate::sign::digests::{self, FileDigests};
 use crate::sign::pkix;
 use crate::sign::x509::{self, CertChain, PdfSigner, PdfSigningKey};
 use crate::sign::{self, KeyId, SecretKey, SignError, Signatures, TrustedComment, cms};
@@ -155,20 +156,23 @@ impl KeySet {
             .chain()
             .check_validity(x509::start_of_day(issued))?;
         let [a, b] = fill_byte_range(&mut bytes, &places)?;
-        let cms = cms::sign(&pdf.signer, &[&bytes[a], &bytes[b]])?;
+        let digest = digests::sha256_around(&bytes, a.end..b.start);
+        let cms = cms::sign_digest(&pdf.signer, &digest)?;
         fill_contents(&mut bytes, &places, &cms)?;
         Ok(bytes)
     }
 
-    /// The detached signatures over the final bytes; `comment.sha256` must be theirs.
+    /// The detached signatures over the final bytes; `digests` and `comment.sha256` must
+    /// be theirs.
     pub fn detached(
         &self,
         file_name: &str,
         pdf: &[u8],
+        digests: &FileDigests,
         comment: &TrustedComment,
         raw: bool,
     ) -> Result<Signatures, SignError> {
-        sign::sign_hashed(&self.ed25519, file_name, pdf, comment, raw)
+        sign::sign_hashed(&self.ed25519, file_name, pdf, digests, comment, raw)
     }
 }
 

@@ -431,7 +431,8 @@ impl Issuer {
             }
         };
         let pdf_name = self.composer.file_name(kind);
-        let sha256 = sign::sha256_hex(&pdf);
+        let digests = sign::digests::file(&pdf);
+        let sha256 = digests.sha256_hex();
         let c = &self.composer;
         let comment = TrustedComment {
             file: pdf_name.clone(),
@@ -444,7 +445,7 @@ impl Issuer {
         };
         let signatures = self
             .keys
-            .detached(&pdf_name, &pdf, &comment, self.options.raw_sig)
+            .detached(&pdf_name, &pdf, &digests, &comment, self.options.raw_sig)
             .map_err(IssueError::Sign)?;
         let mut product = Product {
             kind,

@@ -79,8 +79,13 @@ pub fn prehash(file: &[u8]) -> [u8; 64] {
 ///
 /// The comment must be a single line (the caller validates a [`super::TrustedComment`]).
 pub fn sign(key: &SecretKey, file: &[u8], trusted_comment: &str) -> String {
+    sign_prehashed(key, &prehash(file), trusted_comment)
+}
+
+/// [`sign`] for a file whose [`prehash`] the caller has computed.
+pub fn sign_prehashed(key: &SecretKey, prehash: &[u8; 64], trusted_comment: &str) -> String {
     let signing = key.signing_key();
-    let signature = signing.sign(&prehash(file)).to_bytes();
+    let signature = signing.sign(prehash).to_bytes();
     let mut global_message = Vec::with_capacity(64 + trusted_comment.len());
     global_message.extend_from_slice(&signature);
     global_message.extend_from_slice(trusted_comment.as_bytes());
