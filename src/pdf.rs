@@ -172,11 +172,29 @@ pub(crate) fn write(
     // is compressed once (see `deflate`).
     let mut bulk = Chunk::with_settings(settings);
     let mut links = Chunk::with_settings(settings);
+    // Where objects go in the file is not the order they are made in: from what most
+    // documents of a batch share to what is the reader's own, so that the four hashes a
+    // document is signed over resume far into it (`sign::digests`). First the page
+    // content without the reader's text, then the fonts, attachments, and the object
+    // streams that repeat; then the pages, the reader's own content and the rest; last
+    // the signature, whose byte range changes with the file's length.
+    let mut shared = Chunk::with_settings_and_capacity(settings, 48 * 1024);
+    let mut font_files = Chunk::with_settings_and_capacity(settings, 24 * 1024);
+    let mut files = Chunk::with_settings(settings);
+    let mut own_pages = Chunk::with_settings_and_capacity(settings, 16 * 1024);
+    let mut signing = Chunk::with_settings(settings);
     let mut refs = Refs(0);
     let catalog_id = refs.next();
     let tree_id = refs.next();
     let info_id = refs.next();
     let page_ids: Vec<Ref> = pages.iter().map(|_| refs.next()).collect();
+    // Numbers that do not depend on the reader come first, so that the objects shared
+    // with the previous document keep theirs: each page's first content stream and the
+    // watermark's form. (Link annotations, whose count follows the customer's lines,
+    // are numbered after the pages are written.)
+    let content_ids: Vec<Ref> = pages.iter().map(|_| refs.next()).collect();
+    let first_mark = pages.iter().find(|p| p.watermark.is_some());
+    let mark_id = first_mark.map(|_| refs.next());
     let mut hasher = Sha256::new();
     let lang = doc.lang.as_deref().unwrap_or("en");
 
@@ -188,7 +206,7 @@ pub(crate) fn write(
     // own: a customer whose name adds a glyph changes them, and then only them.
     let mut font_dicts = Chunk::with_settings(settings);
     let faces = embed_fonts(
-        &mut pdf,
+        &mut font_files,
         &mut font_dicts,
         &mut refs,
         pages,
@@ -197,6 +215,75 @@ pub(crate) fn write(
         &mut hasher,
     )?;
     let mut tagger = tags::Tagger::new(&layout.nodes, pages.len());
+
+    // The watermark's outlines are written once, as a form that every page of the same
+    // size and mark draws: as paths on each page they doubled a DPA's size.
+    let mark = match (first_mark, mark_id) {
+        (Some(first), Some(form_id)) => {
+            let text = mark_text(first);
+            let key = MarkKey {
+                fonts: fonts.id(),
+                width: first.width.to_bits(),
+                height: first.height.to_bits(),
+                text: text.clone(),
+            };
+            let packed = cache::memoised(&MARKS, key, |_| {
+                let mut body = Vec::new();
+                if let Some(mark) = &first.watermark {
+                    watermark_paths(&mut body, first, mark, fonts);
+                }
+                deflate_once(Kind::Text, &body)
+            })?;
+            hash_stream(&mut hasher, &packed);
+            let mut form = shared.form_xobject(form_id, &packed.data);
+            form.filter(Filter::FlateDecode);
+            form.bbox(Rect::new(0.0, 0.0, first.width, first.height));
+            form.finish();
+            Some(MarkForm {
+                id: form_id,
+                width: first.width,
+                height: first.height,
+                text,
+            })
+        }
+        _ => None,
+    };
+
+    // The pages' content. Written before the annotations are recorded, so that the
+    // structure tree lists a link where its text is, not before its paragraph's text.
+    let own = &layout.own;
+    let mut page_contents: Vec<Vec<Ref>> = Vec::with_capacity(pages.len());
+    for (p, (page, &content_id)) in pages.iter().zip(&content_ids).enumerate() {
+        let form = mark.as_ref().filter(|m| m.fits(page));
+        // Most pages are written as for the previous customer: see `pages`.
+        let packed = pages::content_stream(
+            p,
+            page,
+            fonts,
+            &faces,
+            &mut tagger,
+            form.is_some(),
+            own,
+            |tagger| {
+                let (bytes, parts) = content(p, page, fonts, &faces, tagger, form, own);
+                compress_parts(&bytes, &parts)
+            },
+        )?;
+        // The first part has the number given before; a page of one stream is one object.
+        let ids: Vec<Ref> = std::iter::once(content_id)
+            .chain(packed.iter().skip(1).map(|_| refs.next()))
+            .collect();
+        for (&part_id, part) in ids.iter().zip(packed.iter()) {
+            let Part { stream: part, own } = part;
+            hash_stream(&mut hasher, part);
+            let out = if *own { &mut own_pages } else { &mut shared };
+            let mut stream = out.stream(part_id, &part.data);
+            if !part.stored {
+                stream.filter(Filter::FlateDecode);
+            }
+        }
+        page_contents.push(ids);
+    }
 
     // Link annotations: one per link element and line, over the link's glyphs.
     let mut annotations: Vec<Vec<Ref>> = vec![Vec::new(); pages.len()];
@@ -224,7 +311,7 @@ pub(crate) fn write(
 
     let fields = match plan {
         Some(plan) => Some(sign::fields(
-            &mut pdf,
+            &mut signing,
             &mut refs,
             &mut tagger,
             layout,
@@ -238,98 +325,40 @@ pub(crate) fn write(
         None => None,
     };
 
-    {
-        // The watermark's outlines are written once, as a form that every page of the
-        // same size and mark draws: as paths on each page they doubled a DPA's size.
-        let mark = match pages.iter().find(|p| p.watermark.is_some()) {
-            Some(first) => {
-                let form_id = refs.next();
-                let text = mark_text(first);
-                let key = MarkKey {
-                    fonts: fonts.id(),
-                    width: first.width.to_bits(),
-                    height: first.height.to_bits(),
-                    text: text.clone(),
-                };
-                let packed = cache::memoised(&MARKS, key, |_| {
-                    let mut body = Vec::new();
-                    if let Some(mark) = &first.watermark {
-                        watermark_paths(&mut body, first, mark, fonts);
-                    }
-                    deflate_once(Kind::Text, &body)
-                })?;
-                hash_stream(&mut hasher, &packed);
-                let mut form = pdf.form_xobject(form_id, &packed.data);
-                form.filter(Filter::FlateDecode);
-                form.bbox(Rect::new(0.0, 0.0, first.width, first.height));
-                form.finish();
-                Some(MarkForm {
-                    id: form_id,
-                    width: first.width,
-                    height: first.height,
-                    text,
-                })
-            }
-            None => None,
+    // The page objects, before the reader's content, which they point to.
+    let mut page_objects = Chunk::with_settings_and_capacity(settings, 4 * 1024);
+    for (p, ((page, &id), ids)) in pages.iter().zip(&page_ids).zip(&page_contents).enumerate() {
+        let form = mark.as_ref().filter(|m| m.fits(page));
+        let mut pg = page_objects.page(id);
+        pg.parent(tree_id)
+            .media_box(Rect::new(0.0, 0.0, page.width, page.height));
+        match ids.as_slice() {
+            [one] => pg.contents(*one),
+            more => pg.contents_array(more.iter().copied()),
         };
-        let own = &layout.own;
-        for (p, (page, &id)) in pages.iter().zip(&page_ids).enumerate() {
-            let content_id = refs.next();
-            let form = mark.as_ref().filter(|m| m.fits(page));
-            // Most pages are written as for the previous customer: see `pages`.
-            let packed = pages::content_stream(
-                p,
-                page,
-                fonts,
-                &faces,
-                &mut tagger,
-                form.is_some(),
-                own,
-                |tagger| {
-                    let (bytes, parts) = content(p, page, fonts, &faces, tagger, form, own);
-                    compress_parts(&bytes, &parts)
-                },
-            )?;
-            // The first part keeps the number given before the page was written, so a
-            // page of one stream is numbered as it always was.
-            let ids: Vec<Ref> = std::iter::once(content_id)
-                .chain(packed.iter().skip(1).map(|_| refs.next()))
-                .collect();
-            for (&part_id, part) in ids.iter().zip(packed.iter()) {
-                hash_stream(&mut hasher, part);
-                let mut stream = pdf.stream(part_id, &part.data);
-                if !part.stored {
-                    stream.filter(Filter::FlateDecode);
-                }
-            }
-            let mut pg = pdf.page(id);
-            pg.parent(tree_id)
-                .media_box(Rect::new(0.0, 0.0, page.width, page.height));
-            match ids.as_slice() {
-                [one] => pg.contents(*one),
-                more => pg.contents_array(more.iter().copied()),
-            };
-            pg.struct_parents(p as i32)
-                .tab_order(TabOrder::StructureOrder);
-            if !annotations[p].is_empty() {
-                pg.annotations(annotations[p].iter().copied());
-            }
-            let mut res = pg.resources();
-            if let Some(form) = form {
-                res.x_objects().pair(Name(MARK_FORM.as_bytes()), form.id);
-            }
-            let mut f = res.fonts();
-            for (face, embedded) in &faces {
-                f.pair(Name(resource(*face).as_bytes()), embedded.type0);
-            }
+        pg.struct_parents(p as i32)
+            .tab_order(TabOrder::StructureOrder);
+        if !annotations[p].is_empty() {
+            pg.annotations(annotations[p].iter().copied());
+        }
+        let mut res = pg.resources();
+        if let Some(form) = form {
+            res.x_objects().pair(Name(MARK_FORM.as_bytes()), form.id);
+        }
+        let mut f = res.fonts();
+        for (face, embedded) in &faces {
+            f.pair(Name(resource(*face).as_bytes()), embedded.type0);
         }
     }
-    pdf.pages(tree_id)
+    page_objects
+        .pages(tree_id)
         .kids(page_ids.iter().copied())
         .count(page_ids.len() as i32);
+    page_objects.extend(&own_pages);
+    let own_pages = page_objects;
 
     let attachments = attach(
-        &mut pdf,
+        &mut files,
         &mut bulk,
         &mut refs,
         &doc.attachments,
@@ -344,9 +373,58 @@ pub(crate) fn write(
     let metadata_id = refs.next();
     let xmp = xmp(doc, &keywords, producer, lang);
     let xmp = deflate(Kind::Text, xmp.into_bytes())?;
+
+    // The file identifier is a hash of everything that varies between documents: the
+    // streams (pages, fonts, ToUnicode maps, attachments: see `hash_stream`) and the metadata.
+    for value in [&doc.meta.title, &doc.meta.author, &doc.meta.subject]
+        .into_iter()
+        .chain(&doc.meta.keywords)
+    {
+        hasher.update((value.len() as u64).to_be_bytes());
+        hasher.update(value.as_bytes());
+    }
+    hasher.update(doc.meta.date.to_string().as_bytes());
+    let id = hasher.finalize()[..16].to_vec();
+    let mut object_streams = Vec::with_capacity(3);
+    let mut common_streams = Chunk::with_settings(settings);
+    let mut link_streams = Chunk::with_settings(settings);
+    for (chunk, repeats) in [(&font_dicts, true), (&bulk, true), (&links, false)] {
+        let packed = objstm::pack(chunk)?;
+        if packed.ids.is_empty() {
+            continue;
+        }
+        let stream = refs.next();
+        let (count, first) = (packed.ids.len() as i32, packed.first as i32);
+        // The links differ between customers: not worth a place in the memo.
+        let compressed = if repeats {
+            deflate(Kind::Dense, packed.data)?
+        } else {
+            deflate_once(Kind::Dense, &packed.data)?
+        };
+        let out = if repeats {
+            &mut common_streams
+        } else {
+            &mut link_streams
+        };
+        out.stream(stream, &compressed.data)
+            .filter(Filter::FlateDecode)
+            .pair(Name(b"Type"), Name(b"ObjStm"))
+            .pair(Name(b"N"), count)
+            .pair(Name(b"First"), first);
+        object_streams.push((stream, packed.ids));
+    }
+    for chunk in [
+        &shared,
+        &font_files,
+        &files,
+        &common_streams,
+        &own_pages,
+        &link_streams,
+    ] {
+        pdf.extend(chunk);
+    }
     pdf.metadata(metadata_id, &xmp.data)
         .filter(Filter::FlateDecode);
-
     let mut catalog = pdf.catalog(catalog_id);
     catalog
         .pages(tree_id)
@@ -381,38 +459,7 @@ pub(crate) fn write(
         .creation_date(date)
         .modified_date(date);
 
-    // The file identifier is a hash of everything that varies between documents: the
-    // streams (pages, fonts, ToUnicode maps, attachments: see `hash_stream`) and the metadata.
-    for value in [&doc.meta.title, &doc.meta.author, &doc.meta.subject]
-        .into_iter()
-        .chain(&doc.meta.keywords)
-    {
-        hasher.update((value.len() as u64).to_be_bytes());
-        hasher.update(value.as_bytes());
-    }
-    hasher.update(doc.meta.date.to_string().as_bytes());
-    let id = hasher.finalize()[..16].to_vec();
-    let mut object_streams = Vec::with_capacity(3);
-    for (chunk, repeats) in [(&font_dicts, true), (&bulk, true), (&links, false)] {
-        let packed = objstm::pack(chunk)?;
-        if packed.ids.is_empty() {
-            continue;
-        }
-        let stream = refs.next();
-        let (count, first) = (packed.ids.len() as i32, packed.first as i32);
-        // The links differ between customers: not worth a place in the memo.
-        let compressed = if repeats {
-            deflate(Kind::Dense, packed.data)?
-        } else {
-            deflate_once(Kind::Dense, &packed.data)?
-        };
-        pdf.stream(stream, &compressed.data)
-            .filter(Filter::FlateDecode)
-            .pair(Name(b"Type"), Name(b"ObjStm"))
-            .pair(Name(b"N"), count)
-            .pair(Name(b"First"), first);
-        object_streams.push((stream, packed.ids));
-    }
+    pdf.extend(&signing);
     let bytes = objstm::finish(&pdf, &object_streams, refs.next(), catalog_id, info_id, &id)?;
     let placeholders = match fields {
         Some(_) => Some(sign::find_placeholders(&bytes)?),
@@ -775,14 +822,26 @@ const JOIN_BELOW: usize = 1024;
 /// 1,500 bytes.
 const STORE_BELOW: usize = 2048;
 
+/// One stream of a page's content.
+#[derive(Debug, Clone)]
+struct Part {
+    stream: Deflated,
+    /// Whether it holds the reader's own text ([`Layout::own`]); such parts are placed
+    /// after the shared ones in the file (see `write`).
+    own: bool,
+}
+
 /// The streams of a page's content, cut into the parts [`content`] found (each given by
 /// where it ends and whether it holds the reader's own text): a page of one part is one
 /// stream, compressed, as ever. Otherwise the parts without the reader's text go
 /// through the stream memo, since they come out the same for every customer whose page
 /// is laid out alike; the others are new in each document, and are stored when short.
-fn compress_parts(bytes: &[u8], parts: &[(usize, bool)]) -> Result<Vec<Deflated>, PdfError> {
+fn compress_parts(bytes: &[u8], parts: &[(usize, bool)]) -> Result<Vec<Part>, PdfError> {
     if parts.len() <= 1 {
-        return Ok(vec![deflate_once(Kind::Text, bytes)?]);
+        return Ok(vec![Part {
+            stream: deflate_once(Kind::Text, bytes)?,
+            own: false,
+        }]);
     }
     // (start, end, own), with each short part between two own parts joined to them.
     let mut joined: Vec<(usize, usize, bool)> = Vec::with_capacity(parts.len());
@@ -802,11 +861,12 @@ fn compress_parts(bytes: &[u8], parts: &[(usize, bool)]) -> Result<Vec<Deflated>
         .into_iter()
         .map(|(start, end, own)| {
             let part = &bytes[start..end];
-            match own {
-                true if part.len() < STORE_BELOW => Ok(deflate::stored(part)),
-                true => deflate_once(Kind::Text, part),
-                false => deflate(Kind::Text, part.to_vec()),
-            }
+            let stream = match own {
+                true if part.len() < STORE_BELOW => deflate::stored(part),
+                true => deflate_once(Kind::Text, part)?,
+                false => deflate(Kind::Text, part.to_vec())?,
+            };
+            Ok(Part { stream, own })
         })
         .collect()
 }
@@ -1249,7 +1309,7 @@ EMC
 /// Writes the document's attachments as embedded files (PDF 32000-1, 7.11.4), in order;
 /// returns each one's name and file specification for the EmbeddedFiles name tree.
 fn attach(
-    pdf: &mut Pdf,
+    pdf: &mut Chunk,
     bulk: &mut Chunk,
     refs: &mut Refs,
     attachments: &[crate::document::Attachment],

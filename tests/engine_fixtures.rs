@@ -484,6 +484,18 @@ fn every_document_is_tagged_with_an_outline_and_clickable_links() {
             let clauses = outline.matches("\"title\": \"1").count();
             assert!(clauses >= 20, "{name}: {clauses} clause bookmarks");
             assert!(qpdf.contains("mailto:"), "{name}: no e-mail link");
+            // A link is read where its text stands: clause 6.3's sentence, then the
+            // address it names, inside the same paragraph (not the link first).
+            let clause = tree
+                .find("\"6.3The Controller may object")
+                .unwrap_or_else(|| panic!("{name}: no clause 6.3 in the tag tree"));
+            let rest = &tree[clause..];
+            let link = rest.find("Link (inline)").unwrap_or(usize::MAX);
+            let next = rest.find("P (block)").unwrap_or(usize::MAX);
+            assert!(
+                link < next,
+                "{name}: clause 6.3's link is not read after its text"
+            );
         }
     }
 }

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
-use pdf_writer::{Chunk, Filter, Finish, Name, Pdf, Rect, Ref, Str};
+use pdf_writer::{Chunk, Filter, Finish, Name, Rect, Ref, Str};
 use sha2::{Digest, Sha256};
 
 use super::deflate::{Deflated, Kind, deflate_once};
@@ -90,7 +90,7 @@ thread_local! {
 /// face's text is encoded.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn embed_fonts(
-    pdf: &mut Pdf,
+    pdf: &mut Chunk,
     bulk: &mut Chunk,
     refs: &mut Refs,
     pages: &[Page],
@@ -234,7 +234,7 @@ fn subset_face(fonts: &Fonts, face: Face, slots: &[Option<char>]) -> Result<Face
 
 /// Writes one face's objects under fresh object numbers; returns its Type0 font.
 fn write_face(
-    pdf: &mut Pdf,
+    pdf: &mut Chunk,
     bulk: &mut Chunk,
     refs: &mut Refs,
     fonts: &Fonts,

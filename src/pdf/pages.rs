@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use xxhash_rust::xxh3::xxh3_128;
 
+use super::Part;
 use super::PdfError;
-use super::deflate::Deflated;
 use super::embed::Embedded;
 use super::tags::Tagger;
 use crate::cache::{self, Memo};
@@ -201,7 +201,7 @@ impl Eq for Key {}
 /// A finished page: its compressed content streams and the element of each MCID.
 #[derive(Clone)]
 struct Finished {
-    streams: Arc<[Deflated]>,
+    streams: Arc<[Part]>,
     mcids: Arc<[u32]>,
 }
 
@@ -228,8 +228,8 @@ pub(super) fn content_stream(
     tagger: &mut Tagger<'_>,
     mark_form: bool,
     own: &[u32],
-    make: impl FnOnce(&mut Tagger<'_>) -> Result<Vec<Deflated>, PdfError>,
-) -> Result<Arc<[Deflated]>, PdfError> {
+    make: impl FnOnce(&mut Tagger<'_>) -> Result<Vec<Part>, PdfError>,
+) -> Result<Arc<[Part]>, PdfError> {
     if !cache::enabled() {
         return Ok(make(tagger)?.into());
     }
@@ -257,7 +257,7 @@ pub(super) mod tests {
     use super::*;
     use crate::document::{Run, Style};
     use crate::layout::{Layout, NodeKind, PageSetup};
-    use crate::pdf::deflate::{Kind, deflate_once, inflate};
+    use crate::pdf::deflate::{Deflated, Kind, deflate_once, inflate};
     use crate::pdf::embed::{EmbeddedFaces, embed_fonts};
     use crate::pdf::{MarkForm, Refs, Typesetter, content, one_paragraph};
     use pdf_writer::{Chunk, Pdf, Ref};
@@ -315,13 +315,18 @@ pub(super) mod tests {
             &mut tagger,
             form.is_some(),
             &[],
-            |t| Ok(vec![deflate_once(Kind::Text, &whole(t))?]),
+            |t| {
+                Ok(vec![Part {
+                    stream: deflate_once(Kind::Text, &whole(t))?,
+                    own: false,
+                }])
+            },
         )
         .unwrap();
         let [got] = &got[..] else {
             panic!("one stream for a page without the reader's own text");
         };
-        let got = got.clone();
+        let got = got.stream.clone();
         let mut fresh = Tagger::new(&layout.nodes, layout.pages.len());
         let want = whole(&mut fresh);
         assert_eq!(
@@ -445,7 +450,10 @@ pub(super) mod tests {
             codes: real.codes.clone(),
         };
         let bogus = Finished {
-            streams: Arc::from([deflate_once(Kind::Text, b"not this").unwrap()]),
+            streams: Arc::from([Part {
+                stream: deflate_once(Kind::Text, b"not this").unwrap(),
+                own: false,
+            }]),
             mcids: Arc::from([7u32]),
         };
         PAGES.with_borrow_mut(|m| m.store(planted, bogus));

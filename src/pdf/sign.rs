@@ -14,7 +14,7 @@ use std::ops::Range;
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use pdf_writer::types::{AnnotationFlags, FieldType, SigFlags};
 use pdf_writer::writers::Catalog;
-use pdf_writer::{Date, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use pdf_writer::{Chunk, Date, Finish, Name, Rect, Ref, Str, TextStr};
 
 use super::{PdfError, Refs, tags};
 use crate::layout::{self, Fonts, Layout, NodeKind};
@@ -83,7 +83,7 @@ pub(super) fn appearance_lines(
 /// one, their appearances and structure elements; adds the widgets to the pages.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn fields(
-    pdf: &mut Pdf,
+    pdf: &mut Chunk,
     refs: &mut Refs,
     tagger: &mut tags::Tagger<'_>,
     layout: &Layout,
