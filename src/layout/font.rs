@@ -35,6 +35,12 @@ impl Face {
         Face::Fallback,
     ];
 
+    /// Its place in [`Face::ALL`].
+    pub const fn index(self) -> usize {
+        // `ALL` lists the faces in the order they are declared.
+        self as usize
+    }
+
     /// The serif face that draws text in `style`.
     pub fn for_style(style: Style) -> Face {
         match style {
@@ -43,10 +49,6 @@ impl Face {
             Style::Italic => Face::Italic,
             Style::BoldItalic => Face::BoldItalic,
         }
-    }
-
-    fn index(self) -> usize {
-        self as usize
     }
 }
 
@@ -416,6 +418,13 @@ mod tests {
 
     fn fonts() -> Fonts {
         Fonts::embedded().expect("embedded fonts parse")
+    }
+
+    #[test]
+    fn a_face_knows_its_place_in_all() {
+        for (i, face) in Face::ALL.into_iter().enumerate() {
+            assert_eq!(face.index(), i, "{face:?}");
+        }
     }
 
     #[test]

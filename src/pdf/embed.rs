@@ -99,8 +99,16 @@ pub(super) fn embed_fonts(
     hasher: &mut Sha256,
 ) -> Result<EmbeddedFaces, PdfError> {
     // The glyphs each face must carry, from this document's own text only: for every
-    // glyph id of the full face, the character it was used for (or None).
-    let mut used: BTreeMap<Face, Vec<Option<char>>> = BTreeMap::new();
+    // glyph id of the full face, the character it was used for (or None). Most text is
+    // ASCII, so its characters are first only marked per face, byte by byte (decoding
+    // and looking up each of a DPA's ~20,000 characters cost half a million
+    // instructions); a glyph drawn for an ASCII character and for another one (the
+    // space for a no-break space) stands for the ASCII one.
+    struct Drawn {
+        ascii: [bool; 128],
+        slots: Vec<Option<char>>,
+    }
+    let mut drawn: [Option<Drawn>; Face::ALL.len()] = Default::default();
     let lines = pages
         .iter()
         .flat_map(|p| {
@@ -112,17 +120,43 @@ pub(super) fn embed_fonts(
         .chain(extra);
     for line in lines {
         for run in &line.runs {
-            let slots = used
-                .entry(run.face)
-                .or_insert_with(|| vec![None; fonts.num_glyphs(run.face)]);
+            let d = drawn[run.face.index()].get_or_insert_with(|| Drawn {
+                ascii: [false; 128],
+                slots: vec![None; fonts.num_glyphs(run.face)],
+            });
+            if run.text.is_ascii() {
+                for b in run.text.bytes() {
+                    d.ascii[usize::from(b)] = true;
+                }
+                continue;
+            }
             for c in run.text.chars() {
+                if c.is_ascii() {
+                    d.ascii[c as usize] = true;
+                    continue;
+                }
                 let gid = fonts.glyph_id(run.face, c).ok_or(PdfError::Glyph {
                     ch: c,
                     file: fonts.file_name(run.face),
                 })?;
-                slots[gid as usize] = Some(c);
+                d.slots[gid as usize] = Some(c);
             }
         }
+    }
+    let mut used: BTreeMap<Face, Vec<Option<char>>> = BTreeMap::new();
+    for (face, d) in Face::ALL.into_iter().zip(drawn) {
+        let Some(Drawn { ascii, mut slots }) = d else {
+            continue;
+        };
+        for (b, _) in ascii.iter().enumerate().filter(|(_, on)| **on) {
+            let c = char::from(b as u8);
+            let gid = fonts.glyph_id(face, c).ok_or(PdfError::Glyph {
+                ch: c,
+                file: fonts.file_name(face),
+            })?;
+            slots[gid as usize] = Some(c);
+        }
+        used.insert(face, slots);
     }
 
     let mut out = BTreeMap::new();

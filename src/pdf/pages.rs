@@ -85,7 +85,7 @@ impl Key {
                     let furniture = line.is_furniture();
                     e.line(line);
                     for run in &line.runs {
-                        used[face_index(run.face)] = true;
+                        used[run.face.index()] = true;
                         // The tag of the element marked, which depends on the element's
                         // kind in this document's structure, not only on its number.
                         if !furniture && faces.contains_key(&run.face) {
@@ -115,11 +115,6 @@ impl Key {
         SCRATCH.set(e.0);
         key
     }
-}
-
-/// Index of `face` in [`Face::ALL`].
-fn face_index(face: Face) -> usize {
-    Face::ALL.iter().position(|&f| f == face).unwrap_or(0)
 }
 
 /// Appends fields to a key, each at a fixed length or length-prefixed, so two different
@@ -169,7 +164,7 @@ impl Encoder {
         self.u64(line.runs.len() as u64);
         for run in &line.runs {
             self.f32(run.x);
-            self.0.push(face_index(run.face) as u8);
+            self.0.push(run.face.index() as u8);
             match run.link {
                 Some(link) => {
                     self.0.push(1);
