@@ -175,13 +175,14 @@ pub(crate) fn write(
     // Where objects go in the file is not the order they are made in: from what most
     // documents of a batch share to what is the reader's own, so that the four hashes a
     // document is signed over resume far into it (`sign::digests`). First the page
-    // content without the reader's text, then the fonts, attachments, and the object
-    // streams that repeat; then the pages, the reader's own content and the rest; last
-    // the signature, whose byte range changes with the file's length.
+    // content without the reader's text, the attachments, the structure tree, the page
+    // objects and the fonts; then the reader's own content, the links, the metadata,
+    // catalog and info; last the signature, whose byte range changes with the file's
+    // length (see the assembly at the end).
     let mut shared = Chunk::with_settings_and_capacity(settings, 48 * 1024);
     let mut font_files = Chunk::with_settings_and_capacity(settings, 24 * 1024);
     let mut files = Chunk::with_settings(settings);
-    let mut own_pages = Chunk::with_settings_and_capacity(settings, 16 * 1024);
+    let mut own_parts = Chunk::with_settings_and_capacity(settings, 16 * 1024);
     let mut signing = Chunk::with_settings(settings);
     let mut refs = Refs(0);
     let catalog_id = refs.next();
@@ -225,7 +226,7 @@ pub(crate) fn write(
                 fonts: fonts.id(),
                 width: first.width.to_bits(),
                 height: first.height.to_bits(),
-                text: text.clone(),
+                text,
             };
             let packed = cache::memoised(&MARKS, key, |_| {
                 let mut body = Vec::new();
@@ -239,11 +240,11 @@ pub(crate) fn write(
             form.filter(Filter::FlateDecode);
             form.bbox(Rect::new(0.0, 0.0, first.width, first.height));
             form.finish();
-            Some(MarkForm {
+            first.watermark.clone().map(|mark| MarkForm {
                 id: form_id,
                 width: first.width,
                 height: first.height,
-                text,
+                mark,
             })
         }
         _ => None,
@@ -252,7 +253,7 @@ pub(crate) fn write(
     // The pages' content. Written before the annotations are recorded, so that the
     // structure tree lists a link where its text is, not before its paragraph's text.
     let own = &layout.own;
-    let mut page_contents: Vec<Vec<Ref>> = Vec::with_capacity(pages.len());
+    let mut page_contents: Vec<(Vec<Ref>, Option<&MarkForm>)> = Vec::with_capacity(pages.len());
     for (p, (page, &content_id)) in pages.iter().zip(&content_ids).enumerate() {
         let form = mark.as_ref().filter(|m| m.fits(page));
         // Most pages are written as for the previous customer: see `pages`.
@@ -276,13 +277,13 @@ pub(crate) fn write(
         for (&part_id, part) in ids.iter().zip(packed.iter()) {
             let Part { stream: part, own } = part;
             hash_stream(&mut hasher, part);
-            let out = if *own { &mut own_pages } else { &mut shared };
+            let out = if *own { &mut own_parts } else { &mut shared };
             let mut stream = out.stream(part_id, &part.data);
             if !part.stored {
                 stream.filter(Filter::FlateDecode);
             }
         }
-        page_contents.push(ids);
+        page_contents.push((ids, form));
     }
 
     // Link annotations: one per link element and line, over the link's glyphs.
@@ -325,10 +326,11 @@ pub(crate) fn write(
         None => None,
     };
 
-    // The page objects, before the reader's content, which they point to.
+    // The page objects.
     let mut page_objects = Chunk::with_settings_and_capacity(settings, 4 * 1024);
-    for (p, ((page, &id), ids)) in pages.iter().zip(&page_ids).zip(&page_contents).enumerate() {
-        let form = mark.as_ref().filter(|m| m.fits(page));
+    for (p, ((page, &id), (ids, form))) in
+        pages.iter().zip(&page_ids).zip(&page_contents).enumerate()
+    {
         let mut pg = page_objects.page(id);
         pg.parent(tree_id)
             .media_box(Rect::new(0.0, 0.0, page.width, page.height));
@@ -354,8 +356,6 @@ pub(crate) fn write(
         .pages(tree_id)
         .kids(page_ids.iter().copied())
         .count(page_ids.len() as i32);
-    page_objects.extend(&own_pages);
-    let own_pages = page_objects;
 
     let attachments = attach(
         &mut files,
@@ -386,40 +386,38 @@ pub(crate) fn write(
     hasher.update(doc.meta.date.to_string().as_bytes());
     let id = hasher.finalize()[..16].to_vec();
     let mut object_streams = Vec::with_capacity(3);
-    let mut common_streams = Chunk::with_settings(settings);
-    let mut link_streams = Chunk::with_settings(settings);
-    for (chunk, repeats) in [(&font_dicts, true), (&bulk, true), (&links, false)] {
-        let packed = objstm::pack(chunk)?;
-        if packed.ids.is_empty() {
+    let mut font_stream = Chunk::with_settings(settings);
+    let mut bulk_stream = Chunk::with_settings(settings);
+    let mut link_stream = Chunk::with_settings(settings);
+    // The links differ between customers: not worth a place in the memo.
+    for (chunk, repeats, out) in [
+        (&font_dicts, true, &mut font_stream),
+        (&bulk, true, &mut bulk_stream),
+        (&links, false, &mut link_stream),
+    ] {
+        let Some(packed) = objstm::stream(chunk, repeats)? else {
             continue;
-        }
+        };
         let stream = refs.next();
-        let (count, first) = (packed.ids.len() as i32, packed.first as i32);
-        // The links differ between customers: not worth a place in the memo.
-        let compressed = if repeats {
-            deflate(Kind::Dense, packed.data)?
-        } else {
-            deflate_once(Kind::Dense, &packed.data)?
-        };
-        let out = if repeats {
-            &mut common_streams
-        } else {
-            &mut link_streams
-        };
-        out.stream(stream, &compressed.data)
+        out.stream(stream, &packed.data.data)
             .filter(Filter::FlateDecode)
             .pair(Name(b"Type"), Name(b"ObjStm"))
-            .pair(Name(b"N"), count)
-            .pair(Name(b"First"), first);
+            .pair(Name(b"N"), packed.ids.len() as i32)
+            .pair(Name(b"First"), packed.first as i32);
         object_streams.push((stream, packed.ids));
     }
+    // What a varied customer list changes least comes first: the fonts change with
+    // each new letter in a name, the structure tree and the pages only when a line
+    // moves.
     for chunk in [
         &shared,
-        &font_files,
         &files,
-        &common_streams,
-        &own_pages,
-        &link_streams,
+        &bulk_stream,
+        &page_objects,
+        &font_files,
+        &font_stream,
+        &own_parts,
+        &link_stream,
     ] {
         pdf.extend(chunk);
     }
@@ -1165,13 +1163,25 @@ struct MarkForm {
     id: Ref,
     width: f32,
     height: f32,
-    text: String,
+    /// The mark's line on the first page that has it.
+    mark: crate::layout::Line,
 }
 
 impl MarkForm {
-    /// Whether `page` shows this same mark at the same place.
+    /// Whether `page` shows this same mark at the same place: the same runs (face,
+    /// position, text) at the same size, what [`mark_text`] records.
     fn fits(&self, page: &Page) -> bool {
-        page.width == self.width && page.height == self.height && mark_text(page) == self.text
+        let same = |m: &crate::layout::Line| {
+            m.size == self.mark.size
+                && m.runs.len() == self.mark.runs.len()
+                && m.runs
+                    .iter()
+                    .zip(&self.mark.runs)
+                    .all(|(a, b)| a.face == b.face && a.x == b.x && a.text == b.text)
+        };
+        page.width == self.width
+            && page.height == self.height
+            && page.watermark.as_ref().is_some_and(same)
     }
 }
 

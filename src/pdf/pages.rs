@@ -421,7 +421,7 @@ pub(super) mod tests {
             id: Ref::new(99),
             width: page.width,
             height: page.height,
-            text: super::super::mark_text(page),
+            mark: line.clone(),
         };
         let (_, paths) = page_stream(&layout, fonts, &faces, None);
         let (_, drawn) = page_stream(&layout, fonts, &faces, Some(&form));
