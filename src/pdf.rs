@@ -761,6 +761,21 @@ fn glyph_string(out: &mut Vec<u8>, text: &str, fonts: &Fonts, face: Face, font: 
     let font = &*font.subset;
     out.push(b'(');
     let bytes = text.as_bytes();
+    if font.ascii_identity && bytes.is_ascii() {
+        // Most runs: the text is its own codes; only the bytes a literal string must
+        // escape are written one by one.
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            if matches!(b, b'(' | b')' | b'\\' | b'\r' | b'\n') {
+                out.extend_from_slice(&bytes[start..i]);
+                escaped(out, b);
+                start = i + 1;
+            }
+        }
+        out.extend_from_slice(&bytes[start..]);
+        out.push(b')');
+        return;
+    }
     if font.one_byte && bytes.is_ascii() {
         // Most runs: one code byte per character, straight from the table.
         out.reserve(bytes.len() + 1);
@@ -1421,6 +1436,8 @@ mod glyph_tests {
         let faces = pages::tests::embed(&layout, &format!("{printable}é"), ts.fonts());
         let embedded = &faces[&Face::Regular];
         assert!(embedded.subset.one_byte);
+        // ASCII keeps its own codes, so ASCII runs are written as they are.
+        assert!(embedded.subset.ascii_identity);
         let mut fast = Vec::new();
         glyph_string(&mut fast, &printable, ts.fonts(), Face::Regular, embedded);
         // A character outside ASCII sends the whole run down the general path.

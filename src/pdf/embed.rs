@@ -57,6 +57,9 @@ pub(super) struct FaceSubset {
     pub remap: Vec<u16>,
     /// Code per ASCII character, for the common case.
     pub ascii: [u16; 128],
+    /// One-byte codes, and every ASCII character the subset has is its own code (as
+    /// `rule_code` gives them): ASCII text is then written as it is.
+    pub ascii_identity: bool,
     /// Every glyph has a one-byte code (see `one_byte_codes`), so text is shown with one
     /// byte per glyph.
     pub one_byte: bool,
@@ -260,6 +263,11 @@ fn subset_face(fonts: &Fonts, face: Face, slots: &[Option<char>]) -> Result<Face
         name,
         widths,
         remap,
+        ascii_identity: one_byte
+            && ascii
+                .iter()
+                .enumerate()
+                .all(|(b, &code)| code == 0 || usize::from(code) == b),
         ascii,
         one_byte,
         code_key: code_key.into(),
