@@ -777,7 +777,8 @@ fn glyph_string(out: &mut Vec<u8>, text: &str, fonts: &Fonts, face: Face, font: 
         return;
     }
     if font.one_byte && bytes.is_ascii() {
-        // Most runs: one code byte per character, straight from the table.
+        // One code byte per character, from the table (a subset whose ASCII characters
+        // are not all their own codes).
         out.reserve(bytes.len() + 1);
         for &b in bytes {
             escaped(out, font.ascii[b as usize] as u8);
