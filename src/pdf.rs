@@ -194,8 +194,9 @@ pub(crate) fn write(
     // watermark's form. (Link annotations, whose count follows the customer's lines,
     // are numbered after the pages are written.)
     let content_ids: Vec<Ref> = pages.iter().map(|_| refs.next()).collect();
-    let first_mark = pages.iter().find(|p| p.watermark.is_some());
-    let mark_id = first_mark.map(|_| refs.next());
+    let first_mark = pages
+        .iter()
+        .find_map(|p| p.watermark.as_ref().map(|mark| (p, mark, refs.next())));
     let mut hasher = Sha256::new();
     let lang = doc.lang.as_deref().unwrap_or("en");
 
@@ -219,8 +220,8 @@ pub(crate) fn write(
 
     // The watermark's outlines are written once, as a form that every page of the same
     // size and mark draws: as paths on each page they doubled a DPA's size.
-    let mark = match (first_mark, mark_id) {
-        (Some(first), Some(form_id)) => {
+    let mark = match first_mark {
+        Some((first, mark, form_id)) => {
             let text = mark_text(first);
             let key = MarkKey {
                 fonts: fonts.id(),
@@ -230,9 +231,7 @@ pub(crate) fn write(
             };
             let packed = cache::memoised(&MARKS, key, |_| {
                 let mut body = Vec::new();
-                if let Some(mark) = &first.watermark {
-                    watermark_paths(&mut body, first, mark, fonts);
-                }
+                watermark_paths(&mut body, first, mark, fonts);
                 deflate_once(Kind::Text, &body)
             })?;
             hash_stream(&mut hasher, &packed);
@@ -240,14 +239,14 @@ pub(crate) fn write(
             form.filter(Filter::FlateDecode);
             form.bbox(Rect::new(0.0, 0.0, first.width, first.height));
             form.finish();
-            first.watermark.clone().map(|mark| MarkForm {
+            Some(MarkForm {
                 id: form_id,
                 width: first.width,
                 height: first.height,
-                mark,
+                mark: mark.clone(),
             })
         }
-        _ => None,
+        None => None,
     };
 
     // The pages' content. Written before the annotations are recorded, so that the
@@ -274,13 +273,19 @@ pub(crate) fn write(
         let ids: Vec<Ref> = std::iter::once(content_id)
             .chain(packed.iter().skip(1).map(|_| refs.next()))
             .collect();
-        for (&part_id, part) in ids.iter().zip(packed.iter()) {
-            let Part { stream: part, own } = part;
-            hash_stream(&mut hasher, part);
-            let out = if *own { &mut own_parts } else { &mut shared };
-            let mut stream = out.stream(part_id, &part.data);
-            if !part.stored {
-                stream.filter(Filter::FlateDecode);
+        for (
+            &part_id,
+            Part {
+                stream,
+                own: is_own,
+            },
+        ) in ids.iter().zip(packed.iter())
+        {
+            hash_stream(&mut hasher, stream);
+            let out = if *is_own { &mut own_parts } else { &mut shared };
+            let mut written = out.stream(part_id, &stream.data);
+            if !stream.stored {
+                written.filter(Filter::FlateDecode);
             }
         }
         page_contents.push((ids, form));
