@@ -146,7 +146,8 @@ pub(super) fn embed_fonts(
             }
         }
     }
-    let mut used: BTreeMap<Face, Vec<Option<char>>> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    // Written in Face::ALL order, which is also `EmbeddedFaces`' order (by `Face`).
     for (face, d) in Face::ALL.into_iter().zip(drawn) {
         let Some(Drawn { ascii, mut slots }) = d else {
             continue;
@@ -159,11 +160,6 @@ pub(super) fn embed_fonts(
             })?;
             slots[gid as usize] = Some(c);
         }
-        used.insert(face, slots);
-    }
-
-    let mut out = BTreeMap::new();
-    for (&face, slots) in &used {
         let bytes = fonts.bytes(face);
         let key = SubsetKey {
             font: (bytes.as_ptr() as usize, bytes.len()),
@@ -173,7 +169,7 @@ pub(super) fn embed_fonts(
                 .collect(),
         };
         let sub = cache::memoised(&SUBSETS, key, |_| {
-            subset_face(fonts, face, slots).map(Arc::new)
+            subset_face(fonts, face, &slots).map(Arc::new)
         })?;
         let type0 = write_face(pdf, bulk, refs, fonts, face, &sub, hasher);
         out.insert(face, Embedded { subset: sub, type0 });
