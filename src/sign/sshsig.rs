@@ -33,9 +33,7 @@ pub fn sign_digest(key: &SecretKey, sha512: &[u8; 64]) -> Result<String, SignErr
     let signature = ed25519_dalek::Signer::<Signature>::sign(key.signing_key(), &message);
     let signature = ssh_key::Signature::new(Algorithm::Ed25519, signature.to_bytes().to_vec())
         .map_err(ssh_error)?;
-    let public = ssh_key::public::KeyData::Ed25519(ssh_key::public::Ed25519PublicKey(
-        key.public_key().to_bytes(),
-    ));
+    let public = key.public_key().ssh_key().key_data().clone();
     SshSig::new(public, SSH_NAMESPACE, HashAlg::Sha512, signature)
         .map_err(ssh_error)?
         .to_pem(LineEnding::LF)
