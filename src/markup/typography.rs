@@ -34,13 +34,18 @@ pub(super) fn quotes(text: &str, before: Option<char>) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     let mut prev = before;
     for c in text.chars() {
-        let opening = prev.is_none_or(|p| p.is_whitespace() || "([{‘“—–-/".contains(p));
         let curly = match c {
-            '"' if opening => '“',
-            '"' => '”',
-            // An apostrophe inside or after a word ("Processor's", "days'"), else a quote.
-            '\'' if opening => '‘',
-            '\'' => '’',
+            '"' | '\'' => {
+                let opening = prev.is_none_or(|p| p.is_whitespace() || "([{‘“—–-/".contains(p));
+                match (c, opening) {
+                    ('"', true) => '“',
+                    ('"', false) => '”',
+                    // An apostrophe inside or after a word ("Processor's", "days'"), else
+                    // a quote.
+                    (_, true) => '‘',
+                    (_, false) => '’',
+                }
+            }
             other => other,
         };
         out.push(curly);
@@ -151,16 +156,23 @@ fn ends_address(c: char) -> bool {
 fn split_links(run: Run, out: &mut Vec<Run>) {
     let text = run.text.as_str();
     let mut found: Vec<(usize, usize, String)> = Vec::new();
-    let mut i = 0;
-    while i < text.len() {
+    // Only an `h` can start a URL and only an `@` makes an address: the text is searched
+    // for those two bytes, not walked character by character.
+    let mut from = 0;
+    while let Some(at) = memchr::memchr2(b'h', b'@', &text.as_bytes()[from..]) {
+        let i = from + at;
+        // Both bytes are ASCII, so the next character starts right after them.
+        from = i + 1;
         let rest = &text[i..];
-        let at_word_start = text[..i].chars().last().is_none_or(ends_address);
-        if at_word_start && (rest.starts_with("https://") || rest.starts_with("http://")) {
+        if rest.starts_with('h')
+            && text[..i].chars().last().is_none_or(ends_address)
+            && (rest.starts_with("https://") || rest.starts_with("http://"))
+        {
             let len = rest.find(ends_address).unwrap_or(rest.len());
             let url = rest[..len].trim_end_matches(['.', ',', ';', ':', '!', '?']);
             if url.len() > "https://".len() {
                 found.push((i, i + url.len(), url.to_string()));
-                i += url.len();
+                from = i + url.len();
                 continue;
             }
         }
@@ -185,11 +197,9 @@ fn split_links(run: Run, out: &mut Vec<Run>) {
                 let end = i + 1 + domain.len();
                 let address = &text[start..end];
                 found.push((start, end, format!("mailto:{address}")));
-                i = end;
-                continue;
+                from = end;
             }
         }
-        i += rest.chars().next().map_or(1, char::len_utf8);
     }
     if found.is_empty() {
         out.push(run);
