@@ -576,27 +576,22 @@ fn finish_runs_uncached(runs: Vec<Run>) -> Vec<Run> {
     let mut out: Vec<Run> = Vec::with_capacity(runs.len());
     let mut last_space = true;
     for run in runs {
-        let mut text = String::with_capacity(run.text.len());
-        for c in run.text.chars() {
-            if c == '\n' {
-                // A hard line break swallows the spaces around it.
-                while text.ends_with(' ') {
-                    text.pop();
-                }
-                text.push('\n');
-                last_space = true;
-                continue;
+        // Most runs are ASCII with single spaces and nothing to collapse: kept as they are.
+        let bytes = run.text.as_bytes();
+        let unchanged = run.text.is_ascii()
+            && !bytes
+                .iter()
+                .any(|&b| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r'))
+            && memchr::memmem::find(bytes, b"  ").is_none()
+            && !(last_space && bytes.first() == Some(&b' '));
+        let text = if unchanged {
+            if let Some(&b) = bytes.last() {
+                last_space = b == b' ';
             }
-            let space = crate::template::is_breaking_space(c);
-            if space {
-                if !last_space {
-                    text.push(' ');
-                }
-            } else {
-                text.push(c);
-            }
-            last_space = space;
-        }
+            run.text
+        } else {
+            collapse(&run.text, &mut last_space)
+        };
         if text.is_empty() {
             continue;
         }
@@ -619,6 +614,34 @@ fn finish_runs_uncached(runs: Vec<Run>) -> Vec<Run> {
         }
     }
     typography::finish(out)
+}
+
+/// `text` with each run of breaking spaces made one space (none after a space, as
+/// `last_space` says the text before it ended) and the spaces before a line break
+/// dropped; `last_space` is left as the text ends.
+fn collapse(text: &str, last_space: &mut bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\n' {
+            // A hard line break swallows the spaces around it.
+            while out.ends_with(' ') {
+                out.pop();
+            }
+            out.push('\n');
+            *last_space = true;
+            continue;
+        }
+        let space = crate::template::is_breaking_space(c);
+        if space {
+            if !*last_space {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+        *last_space = space;
+    }
+    out
 }
 
 /// The signature block with its lines set like running text: key ids in groups, the
