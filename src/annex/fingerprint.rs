@@ -51,54 +51,112 @@ pub fn fingerprint(annex: &Annex) -> Fingerprint {
 pub fn canonical_json(annex: &Annex) -> String {
     // Serialising a model type to a Value cannot fail: no maps with non-string keys.
     let value = serde_json::to_value(annex).unwrap_or(Value::Null);
-    let mut out = String::new();
-    write_canonical(&value, &mut out);
-    out
+    canonical_value(&value)
 }
 
-/// The canonical JSON text of any JSON value (the register hashes its rows with it).
+/// The canonical JSON text of any JSON value (the register hashes its rows with it, so
+/// opening a register writes this for every row).
 pub fn canonical_value(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = Vec::with_capacity(1024);
     write_canonical(value, &mut out);
-    out
+    // serde_json writes UTF-8 only; the fallback is never taken.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+/// Writes `value` with its object keys sorted by UTF-16 code units and no whitespace.
+/// Strings and other scalars are written by serde_json's serializer, the same text its
+/// `Display` gives, without the formatting machinery or a string per value.
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
             // Sort explicitly: serde_json keeps insertion order when some crate in the
             // tree enables its `preserve_order` feature.
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-            out.push('{');
+            out.push(b'{');
             for (i, key) in keys.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
+                scalar(key, out);
+                out.push(b':');
                 write_canonical(&map[key.as_str()], out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
         // Strings, booleans, integers and null print canonically already; the annex has no floats.
-        other => out.push_str(&other.to_string()),
+        other => scalar(other, out),
     }
+}
+
+/// A string, number, boolean or null as serde_json writes it.
+fn scalar<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // Writing a string or a scalar into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The canonical text as it was written before, through `Display`, one string per
+    /// value.
+    fn canonical_by_display(value: &Value) -> String {
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+                let items: Vec<String> = keys
+                    .into_iter()
+                    .map(|k| {
+                        format!(
+                            "{}:{}",
+                            Value::String(k.clone()),
+                            canonical_by_display(&map[k.as_str()])
+                        )
+                    })
+                    .collect();
+                format!("{{{}}}", items.join(","))
+            }
+            Value::Array(items) => {
+                let items: Vec<String> = items.iter().map(canonical_by_display).collect();
+                format!("[{}]", items.join(","))
+            }
+            other => other.to_string(),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn canonical_text_is_what_display_wrote(
+            keys in proptest::collection::vec("[ -~\u{0}-\u{1f}\u{7f}-\u{a0}äß€\u{2028}\u{1F600}\\\"]{0,8}", 0..6),
+            texts in proptest::collection::vec("[ -~\u{0}-\u{1f}\u{7f}-\u{a0}äß€\u{2028}\u{1F600}\\\"]{0,12}", 0..6),
+            numbers in proptest::collection::vec(proptest::num::i64::ANY, 0..4),
+        ) {
+            let mut inner = serde_json::Map::new();
+            for (k, t) in keys.iter().zip(&texts) {
+                inner.insert(k.clone(), Value::String(t.clone()));
+            }
+            let value = serde_json::json!({
+                "texts": texts,
+                "numbers": numbers,
+                "flags": [true, false, null],
+                "inner": inner,
+                "list": [Value::Object(inner.clone()), Value::Array(vec![])],
+            });
+            proptest::prop_assert_eq!(canonical_value(&value), canonical_by_display(&value));
+        }
+    }
 
     const ANNEX: &str = r#"
 vendor = "V"
