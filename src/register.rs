@@ -1314,13 +1314,51 @@ fn insert_row(conn: &Connection, seq: i64, prev: &str, r: &Record) -> rusqlite::
 /// A row's chain hash: SHA-256 over the canonical JSON of its type, position, record and
 /// the previous row's hash.
 fn row_hash(seq: i64, prev: &str, record: &Record) -> String {
-    let value = json!({
-        "type": "issued",
-        "seq": seq,
-        "prev": prev,
-        "record": record,
-    });
-    crate::sign::sha256_hex(crate::annex::fingerprint::canonical_value(&value).as_bytes())
+    crate::sign::sha256_hex(&row_canonical(seq, prev, record))
+}
+
+/// The text [`row_hash`] hashes: the canonical JSON (`fingerprint::canonical_value`) of
+/// `{"type": "issued", "seq", "prev", "record"}`, written straight from the record with
+/// its keys in their sorted order rather than through a `serde_json::Value`, since every
+/// command that opens a register hashes every row. A test holds it to
+/// `canonical_value` for any record.
+fn row_canonical(seq: i64, prev: &str, r: &Record) -> Vec<u8> {
+    // Writing a string or an integer into a Vec cannot fail.
+    fn put<T: Serialize + ?Sized>(out: &mut Vec<u8>, key: &[u8], value: &T) {
+        out.extend_from_slice(key);
+        let _ = serde_json::to_writer(&mut *out, value);
+    }
+    let mut out = Vec::with_capacity(1024);
+    put(&mut out, b"{\"prev\":", prev);
+    put(&mut out, b",\"record\":{\"annex_sha256\":", &r.annex_sha256);
+    put(&mut out, b",\"annex_version\":", &r.annex_version);
+    put(&mut out, b",\"customer_id\":", &r.customer_id);
+    if let Some(deadline) = &r.deadline {
+        put(&mut out, b",\"deadline\":", deadline);
+    }
+    out.extend_from_slice(b",\"files\":[");
+    for (i, f) in r.files.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        put(&mut out, b"{\"name\":", &f.name);
+        put(&mut out, b",\"sha256\":", &f.sha256);
+        if let Some(size) = f.size {
+            put(&mut out, b",\"size\":", &size);
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
+    put(&mut out, b",\"inputs_sha256\":", &r.inputs_sha256);
+    put(&mut out, b",\"issued\":", &r.issued);
+    put(&mut out, b",\"key_id\":", &r.key_id);
+    put(&mut out, b",\"kind\":", &r.kind);
+    put(&mut out, b",\"path\":", &r.path);
+    put(&mut out, b",\"pdf_sha256\":", &r.pdf_sha256);
+    put(&mut out, b",\"template_sha256\":", &r.template_sha256);
+    put(&mut out, b"},\"seq\":", &seq);
+    out.extend_from_slice(b",\"type\":\"issued\"}");
+    out
 }
 
 fn files_json(files: &[FileHash]) -> String {
@@ -1361,6 +1399,46 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #[test]
+        fn a_rows_text_is_the_canonical_json_of_its_record(
+            texts in proptest::collection::vec("[ -~\u{0}-\u{1f}äß€\u{2028}\u{1F600}]{0,10}", 13),
+            seq in proptest::num::i64::ANY,
+            notice in proptest::bool::ANY,
+            deadline in proptest::bool::ANY,
+            sizes in proptest::collection::vec(proptest::option::of(proptest::num::u64::ANY), 0..4),
+        ) {
+            let t = |i: usize| texts[i].clone();
+            let record = super::Record {
+                customer_id: t(0),
+                kind: if notice { super::Kind::Notice } else { super::Kind::Dpa },
+                annex_version: t(1),
+                annex_sha256: t(2),
+                template_sha256: t(3),
+                inputs_sha256: t(4),
+                pdf_sha256: t(5),
+                key_id: t(6),
+                issued: t(7),
+                path: t(8),
+                files: sizes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &size)| super::FileHash { name: format!("{}{i}", t(9)), sha256: t(10), size })
+                    .collect(),
+                deadline: deadline.then(|| t(11)),
+            };
+            let value = serde_json::json!({
+                "type": "issued",
+                "seq": seq,
+                "prev": t(12),
+                "record": record,
+            });
+            let want = crate::annex::fingerprint::canonical_value(&value);
+            let got = super::row_canonical(seq, &t(12), &record);
+            proptest::prop_assert_eq!(String::from_utf8(got).unwrap(), want);
+        }
+    }
+
     use super::*;
     use crate::output::Wait;
 
