@@ -63,28 +63,43 @@ pub(super) struct Deflated {
     pub stored: bool,
 }
 
-/// The memo's key: the uncompressed bytes and the kind, looked up by their digest.
-struct Key {
-    kind: Kind,
+/// Bytes as a memo key, looked up by their XXH3-128 digest and compared in full, so a
+/// digest collision is a miss.
+pub(super) struct BytesKey {
     digest: u128,
     bytes: Vec<u8>,
 }
 
-impl Hash for Key {
+impl BytesKey {
+    pub(super) fn new(bytes: Vec<u8>) -> BytesKey {
+        BytesKey {
+            digest: xxh3_128(&bytes),
+            bytes,
+        }
+    }
+}
+
+impl Hash for BytesKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
         // The digest already stands for the bytes; `eq` compares them in full.
-        self.kind.hash(state);
         self.digest.hash(state);
     }
 }
 
-impl PartialEq for Key {
+impl PartialEq for BytesKey {
     fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind && self.digest == other.digest && self.bytes == other.bytes
+        self.digest == other.digest && self.bytes == other.bytes
     }
 }
 
-impl Eq for Key {}
+impl Eq for BytesKey {}
+
+/// The memo's key: the uncompressed bytes and the kind.
+#[derive(PartialEq, Eq, Hash)]
+struct Key {
+    kind: Kind,
+    bytes: BytesKey,
+}
 
 /// Streams kept per thread: a DPA writes about 30, half of which repeat from one
 /// customer to the next (a notice adds about ten); 64 entries per generation of a few to
@@ -107,13 +122,12 @@ thread_local! {
 pub(super) fn deflate(kind: Kind, data: Vec<u8>) -> Result<Deflated, PdfError> {
     let key = Key {
         kind,
-        digest: xxh3_128(&data),
-        bytes: data,
+        bytes: BytesKey::new(data),
     };
     cache::memoised(&STREAMS, key, |key| {
         Ok(Deflated {
-            data: compress(key.kind, &key.bytes)?,
-            digest: key.digest,
+            data: compress(key.kind, &key.bytes.bytes)?,
+            digest: key.bytes.digest,
             stored: false,
         })
     })
@@ -272,8 +286,10 @@ mod tests {
             m.store(
                 Key {
                     kind: Kind::Text,
-                    digest,
-                    bytes: b"other bytes".to_vec(),
+                    bytes: BytesKey {
+                        digest,
+                        bytes: b"other bytes".to_vec(),
+                    },
                 },
                 planted,
             )

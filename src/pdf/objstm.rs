@@ -13,14 +13,12 @@
 //! `/Contents` and `/ByteRange` placeholders remain in the file's bytes as written.
 
 use std::cell::RefCell;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use pdf_writer::{Chunk, Ref};
-use xxhash_rust::xxh3::xxh3_128;
 
 use super::PdfError;
-use super::deflate::{Deflated, Kind, deflate_once};
+use super::deflate::{BytesKey, Deflated, Kind, deflate_once};
 use crate::cache::{self, Memo};
 
 /// A chunk's objects as the body of an object stream.
@@ -44,32 +42,11 @@ pub(super) struct Stream {
     pub data: Deflated,
 }
 
-/// The memo's key: a chunk's bytes, looked up by their digest.
-struct ChunkKey {
-    digest: u128,
-    bytes: Vec<u8>,
-}
-
-impl Hash for ChunkKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // The digest stands for the bytes; `eq` compares them in full.
-        self.digest.hash(state);
-    }
-}
-
-impl PartialEq for ChunkKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.digest == other.digest && self.bytes == other.bytes
-    }
-}
-
-impl Eq for ChunkKey {}
-
 thread_local! {
     /// Object streams kept per thread: the structure tree's and the fonts' come out the
     /// same for most customers of a batch (packing the tree's ~430 objects cost 0.3 M
     /// instructions a document).
-    static STREAMS: RefCell<Memo<ChunkKey, Stream>> = RefCell::new(Memo::new(8));
+    static STREAMS: RefCell<Memo<BytesKey, Stream>> = RefCell::new(Memo::new(8));
 }
 
 /// The chunk's objects as a compressed object stream (`None` for an empty chunk); with
@@ -89,11 +66,7 @@ pub(super) fn stream(chunk: &Chunk, repeats: bool) -> Result<Option<Stream>, Pdf
     if !repeats {
         return make().map(Some);
     }
-    let bytes = chunk.as_bytes();
-    let key = ChunkKey {
-        digest: xxh3_128(bytes),
-        bytes: bytes.to_vec(),
-    };
+    let key = BytesKey::new(chunk.as_bytes().to_vec());
     cache::memoised(&STREAMS, key, |_| make()).map(Some)
 }
 
