@@ -138,11 +138,7 @@ pub(super) fn embed_fonts(
                     d.ascii[c as usize] = true;
                     continue;
                 }
-                let gid = fonts.glyph_id(run.face, c).ok_or(PdfError::Glyph {
-                    ch: c,
-                    file: fonts.file_name(run.face),
-                })?;
-                d.slots[gid as usize] = Some(c);
+                d.slots[glyph(fonts, run.face, c)? as usize] = Some(c);
             }
         }
     }
@@ -154,11 +150,7 @@ pub(super) fn embed_fonts(
         };
         for (b, _) in ascii.iter().enumerate().filter(|(_, on)| **on) {
             let c = char::from(b as u8);
-            let gid = fonts.glyph_id(face, c).ok_or(PdfError::Glyph {
-                ch: c,
-                file: fonts.file_name(face),
-            })?;
-            slots[gid as usize] = Some(c);
+            slots[glyph(fonts, face, c)? as usize] = Some(c);
         }
         let bytes = fonts.bytes(face);
         let key = SubsetKey {
@@ -175,6 +167,14 @@ pub(super) fn embed_fonts(
         out.insert(face, Embedded { subset: sub, type0 });
     }
     Ok(out)
+}
+
+/// The glyph of `c` in `face`, or the error that names the font that lacks it.
+fn glyph(fonts: &Fonts, face: Face, c: char) -> Result<u16, PdfError> {
+    fonts.glyph_id(face, c).ok_or(PdfError::Glyph {
+        ch: c,
+        file: fonts.file_name(face),
+    })
 }
 
 /// Cuts `face` down to the glyphs in `slots` (for every glyph id of the full face, the
