@@ -771,7 +771,7 @@ fn glyph_string(out: &mut Vec<u8>, text: &str, fonts: &Fonts, face: Face, font: 
         // escape are written one by one.
         let mut start = 0;
         for (i, &b) in bytes.iter().enumerate() {
-            if matches!(b, b'(' | b')' | b'\\' | b'\r' | b'\n') {
+            if must_escape(b) {
                 out.extend_from_slice(&bytes[start..i]);
                 escaped(out, b);
                 start = i + 1;
@@ -813,15 +813,24 @@ fn glyph_string(out: &mut Vec<u8>, text: &str, fonts: &Fonts, face: Face, font: 
     out.push(b')');
 }
 
+/// Whether a literal string must escape byte `b` ([`escaped`]).
+#[inline]
+fn must_escape(b: u8) -> bool {
+    matches!(b, b'(' | b')' | b'\\' | b'\r' | b'\n')
+}
+
 /// Appends one byte of a literal string, escaped where PDF requires it.
 #[inline]
 fn escaped(out: &mut Vec<u8>, b: u8) {
+    if !must_escape(b) {
+        out.push(b);
+        return;
+    }
     match b {
-        b'(' | b')' | b'\\' => out.extend_from_slice(&[b'\\', b]),
         // A raw CR or LF inside a string would be read back as a line end.
         b'\r' => out.extend_from_slice(b"\\r"),
         b'\n' => out.extend_from_slice(b"\\n"),
-        _ => out.push(b),
+        _ => out.extend_from_slice(&[b'\\', b]),
     }
 }
 
