@@ -99,8 +99,9 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
-/// A string, number, boolean or null as serde_json writes it.
-fn scalar<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+/// A string, number, boolean or null as serde_json writes it (and the canonical text has
+/// it).
+pub(crate) fn scalar<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
     // Writing a string or a scalar into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, value);
 }
