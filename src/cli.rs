@@ -86,8 +86,9 @@ pub enum Command {
 /// signature PDF readers show: DIR/pdf-signing.key (ECDSA P-256, mode 0600), its certificate
 /// chain DIR/pdf-signing.chain.pem and the root certificate DIR/pdf-root.pem to publish. By
 /// default the chain is a new root of your own and a certificate in the vendor's legal name
-/// (from --vendor or dpa.toml); with --cert and --pdf-key, a chain a CA issued to you is
-/// used instead. Existing files are never overwritten: all seven files are written, or none.
+/// (from --vendor or dpa.toml); with --cert and --pdf-key, or with --pkcs12, a chain a CA
+/// issued to you is used instead. Existing files are never overwritten: all seven files are
+/// written, or none.
 /// It prints the key id and both fingerprints to publish beside the public files.
 ///
 /// Exit codes: 0 the keys were made; 2 an error (for example a key file already exists, or a
@@ -95,7 +96,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:
   dpa keygen --out keys --identity privacy@example.com
-  dpa keygen --out keys --cert ca-chain.pem --pdf-key ca-issued.key")]
+  dpa keygen --out keys --cert ca-chain.pem --pdf-key ca-issued.key
+  dpa keygen --out keys --pkcs12 ca-issued.p12 --pkcs12-password-file p12-password.txt")]
 pub struct KeygenArgs {
     /// Folder to write the key files into (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -114,6 +116,14 @@ pub struct KeygenArgs {
     /// The P-256 private key (PKCS#8 PEM) the --cert chain was issued for.
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub pdf_key: Option<PathBuf>,
+    /// A PKCS#12 file (.p12, .pfx) from a CA, holding the P-256 key and its certificate
+    /// chain, to use for the PDF signature instead of --cert and --pdf-key.
+    #[arg(long, value_name = "FILE.p12", conflicts_with_all = ["cert", "pdf_key"])]
+    pub pkcs12: Option<PathBuf>,
+    /// A file whose first line is the --pkcs12 file's password (default: the environment
+    /// variable DPA_PKCS12_PASSWORD, else no password).
+    #[arg(long, value_name = "FILE", requires = "pkcs12")]
+    pub pkcs12_password_file: Option<PathBuf>,
     #[command(flatten)]
     pub config: ConfigArg,
 }

@@ -35,10 +35,25 @@ fn main() -> ExitCode {
         Err(err) if print::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let hint = cmd::hint(&err);
-            print::error(&format!("{err:#}"), hint.as_deref(), json);
+            print::error(&message(&err), hint.as_deref(), json);
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes joined with ": ", as `{err:#}` writes them, but leaving out a
+/// cause whose text the message already holds: an error that names the file and the OS's
+/// reason would otherwise say the reason twice.
+fn message(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// Whether `--json` appears among the options (before any `--`), for errors that happen

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use zeroize::Zeroizing;
 
 use dpa::sign::x509::{self, CertChain, ChainSubject, PdfIdentity, PdfSigningKey};
 use dpa::untrusted::{Escaped, path as shown};
@@ -16,11 +17,19 @@ pub fn run(args: KeygenArgs) -> Result<ExitCode> {
     // The keys are made today: the certificate is valid from today, which is recorded in
     // it (the PDFs signed later carry it), so this clock read reaches no document unseen.
     let today = dpa::config::today_utc();
-    let (identity, pdf) = match (&args.cert, &args.pdf_key) {
-        (Some(chain_path), Some(key_path)) => {
+    let imported = match (&args.pkcs12, &args.cert, &args.pdf_key) {
+        (Some(p12), _, _) => {
+            let password = pkcs12_password(args.pkcs12_password_file.as_deref())?;
+            Some(dpa::sign::pkcs12::load(p12, &password)?)
+        }
+        (None, Some(chain_path), Some(key_path)) => {
+            Some((PdfSigningKey::load(key_path)?, CertChain::load(chain_path)?))
+        }
+        _ => None,
+    };
+    let (identity, pdf) = match imported {
+        Some((key, chain)) => {
             // Checked now, before anything is written: mismatch, order, expiry, usage.
-            let key = PdfSigningKey::load(key_path)?;
-            let chain = CertChain::load(chain_path)?;
             chain.check(key.verifying_key(), x509::start_of_day(today))?;
             let identity = args
                 .identity
@@ -28,7 +37,7 @@ pub fn run(args: KeygenArgs) -> Result<ExitCode> {
                 .unwrap_or_else(|| "dpa-signer".to_string());
             (identity, PdfIdentity::Import(key, chain))
         }
-        _ => {
+        None => {
             let config = load_config(args.config.config.as_deref())?;
             let vendor_path = args.vendor.clone().or(config.vendor).context(
                 "the certificate names the vendor, but no vendor file is given: pass --vendor vendor.toml or set `vendor` in dpa.toml",
@@ -146,4 +155,27 @@ fn file_name(path: &std::path::Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// The environment variable that may hold the password of a `--pkcs12` file.
+const PKCS12_PASSWORD_VAR: &str = "DPA_PKCS12_PASSWORD";
+
+/// The password of a `--pkcs12` file: the first line of `file`, else the environment
+/// variable, else none (an empty password, which some exports use). Never printed.
+fn pkcs12_password(file: Option<&std::path::Path>) -> Result<Zeroizing<String>> {
+    if let Some(path) = file {
+        let text = Zeroizing::new(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the password file {}", shown(path)))?,
+        );
+        let line = text.lines().next().unwrap_or("");
+        return Ok(Zeroizing::new(line.to_string()));
+    }
+    match std::env::var(PKCS12_PASSWORD_VAR) {
+        Ok(password) => Ok(Zeroizing::new(password)),
+        Err(std::env::VarError::NotPresent) => Ok(Zeroizing::new(String::new())),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            anyhow::bail!("{PKCS12_PASSWORD_VAR} is not valid UTF-8")
+        }
+    }
 }

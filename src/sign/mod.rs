@@ -27,6 +27,7 @@ pub mod document;
 pub mod keys;
 pub mod minisign;
 pub mod pdfsig;
+pub mod pkcs12;
 pub mod pkix;
 pub mod sshsig;
 pub mod verify;
@@ -96,6 +97,14 @@ pub enum SignError {
         found: String,
         expected: String,
     },
+    /// A PKCS#12 file that is not one P-256 key with its chain.
+    #[error("PKCS#12 file {origin}: {detail}")]
+    Pkcs12 { origin: String, detail: String },
+    /// A PKCS#12 file whose integrity check fails with the password given.
+    #[error(
+        "PKCS#12 file {origin}: the password is wrong, or the file is damaged (its integrity check failed)"
+    )]
+    Pkcs12Password { origin: String },
     /// A certificate file is unreadable or not a certificate.
     #[error("certificate {origin}: {detail}")]
     Certificate { origin: String, detail: String },
@@ -169,6 +178,14 @@ impl SignError {
             ),
             SignError::CertificateExpired { .. } => Some(
                 "renew the certificate, or for the default chain run `dpa keygen` into a new folder".into(),
+            ),
+            SignError::Pkcs12Password { .. } => Some(
+                "give the file's password with --pkcs12-password-file FILE or in DPA_PKCS12_PASSWORD"
+                    .into(),
+            ),
+            SignError::Pkcs12 { .. } => Some(
+                "export the key with its chain again (`openssl pkcs12 -export -inkey KEY -in CHAIN.pem -out signer.p12`), or give both as PEM: dpa keygen --pdf-key KEY --cert CHAIN.pem"
+                    .into(),
             ),
             SignError::Certificate { .. } => {
                 Some("give a PEM file of certificates (-----BEGIN CERTIFICATE-----)".into())

@@ -182,13 +182,23 @@ impl PdfSigningKey {
         if label != "PRIVATE KEY" {
             return Err(format_error("expected -----BEGIN PRIVATE KEY-----"));
         }
-        match KeyAlgorithm::of_pkcs8(&der) {
+        PdfSigningKey::from_pkcs8_der(&der, origin)
+    }
+
+    /// Parses a PKCS#8 `PrivateKeyInfo` (DER), as a PEM file or a PKCS#12 file holds it;
+    /// `origin` names its source in errors. Other key types are named.
+    pub fn from_pkcs8_der(der: &[u8], origin: &str) -> Result<PdfSigningKey, SignError> {
+        let format_error = |detail: &str| SignError::SecretKeyFormat {
+            origin: origin.to_string(),
+            detail: detail.to_string(),
+        };
+        match KeyAlgorithm::of_pkcs8(der) {
             Some(KeyAlgorithm::Ec(Some(oid::P256))) => {}
             Some(other) => return Err(unsupported(origin, other)),
             None => return Err(format_error("not a PKCS#8 private key structure")),
         }
-        let info = pkcs8::PrivateKeyInfo::try_from(der.as_slice())
-            .map_err(|e| format_error(&e.to_string()))?;
+        let info =
+            pkcs8::PrivateKeyInfo::try_from(der).map_err(|e| format_error(&e.to_string()))?;
         let sec1 = sec1::EcPrivateKey::from_der(info.private_key)
             .map_err(|e| format_error(&format!("the EC private key inside: {e}")))?;
         let key = signing_key_of(&sec1).map_err(format_error)?;
@@ -847,7 +857,11 @@ pub fn start_of_day(date: NaiveDate) -> DateTime<Utc> {
     date.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
-fn read_small(path: &Path, limit: u64, action: &'static str) -> Result<Vec<u8>, SignError> {
+pub(super) fn read_small(
+    path: &Path,
+    limit: u64,
+    action: &'static str,
+) -> Result<Vec<u8>, SignError> {
     use std::io::Read;
     let io = |source| SignError::Io {
         action,
