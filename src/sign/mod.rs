@@ -72,6 +72,9 @@ pub enum SignError {
     /// The secret key text is not a usable Ed25519 PKCS#8 key.
     #[error("secret key {origin} is not an unencrypted Ed25519 PKCS#8 PEM key: {detail}")]
     SecretKeyFormat { origin: String, detail: String },
+    /// The PDF signing key's text is not a usable ECDSA P-256 key.
+    #[error("PDF signing key {origin} is not a usable ECDSA P-256 key: {detail}")]
+    PdfKeyFormat { origin: String, detail: String },
     /// The environment variable that should hold the secret key is unset or not UTF-8.
     #[error("environment variable {var} does not hold a secret key: {detail}")]
     KeyEnv { var: String, detail: String },
@@ -149,6 +152,10 @@ impl SignError {
             ),
             SignError::SecretKeyFormat { .. } => Some(
                 "create a key with `dpa keygen --out DIR` or `openssl genpkey -algorithm ed25519 -out signing.key`"
+                    .into(),
+            ),
+            SignError::PdfKeyFormat { .. } => Some(
+                "give an unencrypted PKCS#8 or SEC1 PEM key, or make one with `dpa keygen --out DIR` or `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out pdf-signing.key`"
                     .into(),
             ),
             SignError::KeyEnv { var, .. } => Some(format!(

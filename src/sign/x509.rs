@@ -128,7 +128,13 @@ impl PdfSigningKey {
     /// The demo/test exception of the Ed25519 key applies: a file whose real name (after
     /// resolving symbolic links) contains `demo-only` or `test-only` loads with a warning.
     pub fn load(path: &Path) -> Result<PdfSigningKey, SignError> {
-        let text = keys::read_secret_text(path)?;
+        let text = keys::read_secret_text(path).map_err(|e| match e {
+            // A binary file (a DER key, say): said as this key's format error.
+            SignError::SecretKeyFormat { origin, detail } => {
+                SignError::PdfKeyFormat { origin, detail }
+            }
+            other => other,
+        })?;
         let mut key = PdfSigningKey::parse_pem(&text.0, &path.display().to_string())?;
         key.warning = text.1;
         Ok(key)
@@ -142,7 +148,7 @@ impl PdfSigningKey {
 
     /// Parses PEM text; `origin` names its source in errors. Other key types are named.
     pub fn parse_pem(text: &str, origin: &str) -> Result<PdfSigningKey, SignError> {
-        let format_error = |detail: &str| SignError::SecretKeyFormat {
+        let format_error = |detail: &str| SignError::PdfKeyFormat {
             origin: origin.to_string(),
             detail: detail.to_string(),
         };
@@ -188,7 +194,7 @@ impl PdfSigningKey {
     /// Parses a PKCS#8 `PrivateKeyInfo` (DER), as a PEM file or a PKCS#12 file holds it;
     /// `origin` names its source in errors. Other key types are named.
     pub fn from_pkcs8_der(der: &[u8], origin: &str) -> Result<PdfSigningKey, SignError> {
-        let format_error = |detail: &str| SignError::SecretKeyFormat {
+        let format_error = |detail: &str| SignError::PdfKeyFormat {
             origin: origin.to_string(),
             detail: detail.to_string(),
         };
@@ -237,7 +243,7 @@ impl PdfSigningKey {
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>, SignError> {
         self.key
             .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|e| SignError::SecretKeyFormat {
+            .map_err(|e| SignError::PdfKeyFormat {
                 origin: "encoder".into(),
                 detail: e.to_string(),
             })
@@ -888,6 +894,33 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
+    #[test]
+    fn a_bad_pdf_key_is_named_as_the_pdf_key_with_its_own_hint() {
+        // Text that is no key, and a file that is not text (a DER key): both are this key's
+        // format error, not the Ed25519 key's.
+        let dir = std::env::temp_dir().join(format!("dpa-x509-badkey-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let binary = dir.join("der-test-only.key");
+        fs::write(&binary, [0x30, 0x81, 0xff, 0x00, 0x9f]).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&binary, fs::Permissions::from_mode(0o600)).unwrap();
+        let errors = [
+            PdfSigningKey::parse_pem("hello", "text-test-only.key").unwrap_err(),
+            PdfSigningKey::load(&binary).unwrap_err(),
+        ];
+        let _ = fs::remove_dir_all(&dir);
+        for err in errors {
+            assert!(matches!(err, SignError::PdfKeyFormat { .. }), "{err}");
+            let text = err.to_string();
+            assert!(
+                text.contains("PDF signing key") && text.contains("P-256"),
+                "{text}"
+            );
+            assert!(!text.contains("Ed25519"), "{text}");
+            assert!(err.hint().unwrap().contains("ec_paramgen_curve:P-256"));
+        }
+    }
+
     fn chain() -> (PdfSigningKey, CertChain) {
         let leaf = PdfSigningKey::from_seed(b"leaf");
         let root = PdfSigningKey::from_seed(b"root");
@@ -1013,7 +1046,7 @@ mod tests {
         // In PKCS#8 and in a SEC1 file alone, the mismatch is named, with the file.
         for text in [pem("PRIVATE KEY", &wrapped), pem("EC PRIVATE KEY", &forged)] {
             let err = PdfSigningKey::parse_pem(&text, "forged.key").unwrap_err();
-            assert!(matches!(err, SignError::SecretKeyFormat { .. }), "{err}");
+            assert!(matches!(err, SignError::PdfKeyFormat { .. }), "{err}");
             let err = err.to_string();
             assert!(
                 err.contains("forged.key") && err.contains("not its own"),
