@@ -154,6 +154,14 @@ fn pdf_bytes(customer: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The parity document with a real cross-reference section and trailer.
+fn pdf_with_trailer(customer: &str) -> Vec<u8> {
+    browser_common::pdf_with_trailer(&format!(
+        "% Parity test document for {customer}, not a real agreement.\n\
+         1 0 obj << /Title (DPA for {customer}) >> endobj\n"
+    ))
+}
+
 /// One corpus entry: a PDF (name and bytes), a `.minisig`, and the verdict it was made for.
 struct Case {
     name: &'static str,
@@ -346,6 +354,32 @@ fn corpus(a: &TestKey, b: &TestKey) -> Vec<Case> {
     let mut flipped = pdf.clone();
     flipped[20] ^= 0x01;
     add("flipped-byte", name, &flipped, good.bytes(), "altered");
+    // Signed in place: the vendor's document is the first revision of the file. The page
+    // says so and leaves the addition to `dpa verify`, which is the one that reads it; without
+    // a trailer there is no earlier revision, for either checker.
+    let trailed = pdf_with_trailer("Acme");
+    let trailed_sig = Minisig::new(a, &trailed, &comment(name, &trailed, &a.id));
+    add(
+        "trailer-valid",
+        name,
+        &trailed,
+        trailed_sig.bytes(),
+        "valid",
+    );
+    add(
+        "appended-revision",
+        name,
+        &browser_common::with_revision(&trailed, true),
+        trailed_sig.bytes(),
+        dpa::verifier::APPENDED,
+    );
+    add(
+        "appended-without-trailer",
+        name,
+        &browser_common::with_revision(&pdf, false),
+        good.bytes(),
+        "altered",
+    );
     let globex = pdf_bytes("Globex");
     let globex_sig = Minisig::new(a, &globex, &comment("globex-dpa.pdf", &globex, &a.id));
     add(
@@ -595,27 +629,36 @@ fn run(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The case's signature file as the only evidence.
+fn evidence(case: &Case) -> Evidence<'_> {
+    Evidence {
+        minisig: Some(&case.minisig),
+        sha256: None,
+        sshsig: None,
+    }
+}
+
 /// What `dpa verify` says for one case: (valid, the page's reason code), checked against the
 /// binary's exit code and JSON.
 fn cli_verdict(dir: &Path, case: &Case, pubkey: &Path, key: &PublicKey) -> (bool, String) {
     let pdf = dir.join("pdf").join(case.name).join(&case.pdf_name);
     let sig = dir.join("sig").join(format!("{}.minisig", case.name));
-    let verdict = dpa::sign::verify(
-        &pdf,
-        &Evidence {
-            minisig: Some(&case.minisig),
-            sha256: None,
-            sshsig: None,
-        },
-        key,
-    )
-    .expect("the PDF is readable");
-    let code = match verdict.reason() {
+    let verdict = dpa::sign::verify(&pdf, &evidence(case), key).expect("the PDF is readable");
+    let mut code = match verdict.reason() {
         None => "valid".to_string(),
         Some(reason) => dpa::verifier::page_reason(reason)
             .unwrap_or_else(|| panic!("{}: the page has no code for {reason:?}", case.name))
             .to_string(),
     };
+    // A file whose vendor's document is an earlier revision: `dpa verify` finds it as the
+    // page does, then examines what was added, which the page leaves to it.
+    let (prefix, end) =
+        dpa::sign::verify::verify_vendor_revision(&pdf, &evidence(case), pubkey, &case.pdf)
+            .expect("the PDF is readable");
+    if end < case.pdf.len() {
+        assert!(prefix.valid, "{}: {prefix:?}", case.name);
+        code = dpa::verifier::APPENDED.to_string();
+    }
     // The binary must agree with the library it calls.
     let out = Command::new(env!("CARGO_BIN_EXE_dpa"))
         .arg("verify")

@@ -153,7 +153,13 @@ fn build() -> Result<Run, String> {
     let a = keygen(d, "test-vendor-key")?;
     let b = keygen(d, "test-other-key")?;
     for sub in [
-        "flipped", "edited", "forged", "garbage", "spaced", "renamed",
+        "flipped",
+        "edited",
+        "forged",
+        "garbage",
+        "spaced",
+        "renamed",
+        "countersigned",
     ] {
         fs::create_dir(d.join(sub)).map_err(|e| e.to_string())?;
     }
@@ -240,6 +246,22 @@ fn build() -> Result<Run, String> {
     sign(&a, &spaced, &spaced_sig, "acme")?;
     let renamed = write(d.join("renamed/acme-dpa (1).pdf"), &fake_pdf("Acme Corp"))?;
 
+    // Signed in place by the customer: the vendor's document with a revision appended.
+    let trailed = write(
+        d.join("countersigned/initech-dpa.pdf"),
+        &browser_common::pdf_with_trailer(
+            "% Test document for the verification page, not a real agreement.\n\
+             1 0 obj << /Title (Data Processing Agreement for Initech) >> endobj\n",
+        ),
+    )?;
+    let trailed_sig = d.join("countersigned/initech-dpa.pdf.minisig");
+    sign(&a, &trailed, &trailed_sig, "initech")?;
+    let vendor_part = fs::read(&trailed).map_err(|e| e.to_string())?;
+    let countersigned = write(
+        d.join("countersigned/initech-dpa-signed.pdf"),
+        &browser_common::with_revision(&vendor_part, true),
+    )?;
+
     let garbage = write(
         d.join("garbage/acme-dpa.pdf.minisig"),
         b"this is not a signature\n",
@@ -283,6 +305,12 @@ fn build() -> Result<Run, String> {
         case("dropped", &page_a, Some(&globex), Some(&globex_sig)),
         case("spaced-name", &page_a, Some(&spaced), Some(&spaced_sig)),
         case("renamed", &page_a, Some(&renamed), Some(&acme_sig)),
+        case(
+            "countersigned",
+            &page_a,
+            Some(&countersigned),
+            Some(&trailed_sig),
+        ),
     ];
     cases[0]["screenshot"] = serde_json::json!(valid_png);
     cases[1]["screenshot"] = serde_json::json!(invalid_png);
@@ -391,6 +419,25 @@ fn spaced_file_name_in_the_comment_is_refused_and_renamed_copies_still_verify() 
         "valid",
         &["acme-dpa (1).pdf (signed as acme-dpa.pdf)"],
     );
+}
+
+#[test]
+fn a_file_signed_in_place_shows_the_vendors_part_but_is_not_called_valid() {
+    // The page finds the revision the vendor signed and shows what it says, but it cannot
+    // see what the addition changes, so it sends the reader to dpa verify or a PDF reader.
+    assert_verdict(
+        "countersigned",
+        "false",
+        dpa::verifier::APPENDED,
+        &[
+            "then added to",
+            "bytes of \u{201c}initech-dpa-signed.pdf\u{201d} are exactly the agreement",
+            "signs the agreement in place",
+            "dpa verify",
+        ],
+    );
+    let seen = seen("countersigned");
+    assert!(seen.text.contains("initech"), "{}", seen.text);
 }
 
 #[test]

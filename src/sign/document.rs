@@ -139,13 +139,25 @@ pub fn examine(bytes: &[u8], end: usize, anchors: &TrustAnchors) -> VendorRevisi
         not_examined: None,
     };
     // A file no PDF reader can open has no signature inside to check: the detached
-    // signatures alone decide, as for a document issued without one.
-    if let Some(unreadable) = &verdict.unreadable {
-        out.not_examined = Some(format!("it cannot be read as a PDF: {unreadable}"));
-        return out;
-    }
-    if revision == 0 && verdict.signatures.is_empty() {
-        out.not_examined = Some("it has no signature inside".into());
+    // signatures alone decide, as for a document issued without one, when they cover the
+    // whole file. Bytes added after the vendor's document could change anything a reader
+    // shows, so an addition that cannot be examined is not valid.
+    let unexamined = if let Some(unreadable) = &verdict.unreadable {
+        Some(format!("it cannot be read as a PDF: {unreadable}"))
+    } else if revision == 0 && verdict.signatures.is_empty() {
+        Some("it has no signature inside".into())
+    } else {
+        None
+    };
+    if let Some(why) = unexamined {
+        if !out.whole_file {
+            out.reasons.push(format!(
+                "{} bytes were added after the vendor's document, which ends at byte {end}, and what they change cannot be checked: {why}",
+                bytes.len().saturating_sub(end)
+            ));
+            out.only_permitted_changes = false;
+        }
+        out.not_examined = Some(why);
         return out;
     }
     if revision == 0 {
@@ -257,6 +269,24 @@ mod tests {
             assert!(v.not_examined.is_some(), "{bad:?}");
             assert!(v.certification.is_none() && v.later_signatures.is_empty());
         }
+    }
+
+    #[test]
+    fn an_addition_that_cannot_be_examined_is_not_valid() {
+        // The vendor's document is the first revision; what follows cannot be read as a PDF
+        // (or holds no signature), so nothing shows what it changes.
+        let mut pdf = b"%PDF-1.7\nxref\n0 1\ntrailer<<>>\nstartxref\n9\n%%EOF\n".to_vec();
+        let first = pdf.len();
+        let whole = examine(&pdf, first, &TrustAnchors::default());
+        assert!(whole.not_examined.is_some() && whole.valid(), "{whole:?}");
+        pdf.extend_from_slice(b"1 0 obj << /Contents (changed) >> endobj\n%%EOF\n");
+        let added = examine(&pdf, first, &TrustAnchors::default());
+        assert!(added.not_examined.is_some(), "{added:?}");
+        assert!(!added.valid() && !added.only_permitted_changes, "{added:?}");
+        assert!(
+            added.reasons[0].contains("bytes were added after the vendor's document"),
+            "{added:?}"
+        );
     }
 
     #[test]

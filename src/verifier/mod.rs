@@ -64,6 +64,13 @@ pub fn page(vendor_name: &str, public_key: &[u8; 32], key_id: &[u8; 8]) -> Strin
     })
 }
 
+/// The page's code for a file whose earlier revision is the document the vendor signed (the
+/// customer signed it in place, which appends a revision). The page finds that revision as
+/// `dpa verify` does (`sign::verify::verify_vendor_revision`) and shows what was signed, but
+/// it does not read the PDF to see what the addition changes, as `dpa verify` goes on to do,
+/// so it never calls such a file valid.
+pub const APPENDED: &str = "appended";
+
 /// The `data-reason` the page shows for the first reason `dpa verify` gives, or `None` for
 /// reasons the page cannot meet (it reads only the PDF and its `.minisig`, and its key was
 /// checked when the page was made).

@@ -269,6 +269,64 @@
     return fields;
   }
 
+  // ---- revisions ------------------------------------------------------------------------------
+  // Where the file's revisions end, as src/sign/pdfsig.rs `revisions` finds them: after each
+  // "%%EOF" (and an optional CR, then LF) that a `startxref N` pointing at a cross-reference
+  // section (`xref`, or an object `M G obj`) precedes. A customer who signs in place appends a
+  // revision, so the vendor's document is then one of the earlier ones.
+  function revisionEnds(bytes) {
+    const isWs = (b) => b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a || b === 0x0c || b === 0x00;
+    const isDigit = (b) => b >= 0x30 && b <= 0x39;
+    const at = (pos, ascii) => pos >= 0 && ascii.split('').every((c, k) => bytes[pos + k] === c.charCodeAt(0));
+    const find = (ascii, from) => {
+      for (let p = bytes.indexOf(ascii.charCodeAt(0), from); p >= 0; p = bytes.indexOf(ascii.charCodeAt(0), p + 1)) {
+        if (at(p, ascii)) return p;
+      }
+      return -1;
+    };
+    const startxrefBefore = (eof) => {
+      let i = eof;
+      while (i > 0 && isWs(bytes[i - 1])) i--;
+      const digitsEnd = i;
+      while (i > 0 && isDigit(bytes[i - 1])) i--;
+      if (i === digitsEnd || digitsEnd - i > 15) return false;
+      const offset = Number(String.fromCharCode(...bytes.subarray(i, digitsEnd)));
+      while (i > 0 && isWs(bytes[i - 1])) i--;
+      if (i < 9 || !at(i - 9, 'startxref') || offset >= i - 9) return false;
+      if (at(offset, 'xref')) return true;
+      let j = offset;
+      const run = (test) => {
+        const start = j;
+        while (j < bytes.length && test(bytes[j])) j++;
+        return j > start;
+      };
+      return run(isDigit) && run(isWs) && run(isDigit) && run(isWs) && at(j, 'obj');
+    };
+    const ends = [];
+    for (let pos = find('%%EOF', 0); pos >= 0; pos = find('%%EOF', pos + 5)) {
+      if (!startxrefBefore(pos)) continue;
+      let end = pos + 5;
+      if (bytes[end] === 0x0d) end++;
+      if (bytes[end] === 0x0a) end++;
+      ends.push(end);
+    }
+    return ends;
+  }
+
+  // The length of the earlier revision that is the document the statement names (its SHA-256
+  // is `signed`, and the vendor's signature verifies over it), as src/sign/document.rs
+  // `vendor_revision` looks for it, latest first; 0 when there is none.
+  async function signedRevision(key, sig, pdf, signed) {
+    for (const end of revisionEnds(pdf).reverse()) {
+      if (end >= pdf.length) continue;
+      const prefix = pdf.subarray(0, end);
+      const hex = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', prefix)));
+      if (hex !== signed) continue;
+      return (await verifyStrict(key, sig.signature, blake2b512(prefix))) ? end : 0;
+    }
+    return 0;
+  }
+
   // ---- the check, step by step as sign/verify.rs check_minisig ----------------------------------
   const invalid = (reason, title, text, facts) => ({ valid: false, reason, title, text, facts });
   const cannot = (text) => invalid('unreadable', 'Could not check: a file is unreadable', text);
@@ -335,12 +393,27 @@
           quoted(sig.comment) + '.')
         : altered();
     }
+    const ownKey = PINNED.keyIdText.replace(/^0+(?=.)/, '');
     if (!fileOk) {
       if (st.sha256 === digest) {
         return invalid('bad-signature', 'Not valid: the signature does not match',
           'The signature over the document does not verify, although the statement names this ' +
           'document: the signature file is inconsistent and proves nothing. Ask ' + VENDOR +
           ' for the original files.');
+      }
+      // Signed in place by the customer? Then the document the vendor signed is an earlier
+      // revision of this file, which `dpa verify` examines further; this page does not.
+      const end = st.key === ownKey ? await signedRevision(key, sig, pdf, st.sha256) : 0;
+      if (end) {
+        const added = pdf.length - end;
+        return invalid('appended', 'Signed by ' + VENDOR + ', then added to',
+          'The first ' + end.toLocaleString('en') + ' bytes of ' + quoted(pdfFile.name) +
+          ' are exactly the agreement ' + VENDOR + ' signed. ' + added.toLocaleString('en') +
+          ' bytes were added after them, usually when the customer signs the agreement in place. ' +
+          'This page cannot tell what an addition changes: open the file in a PDF reader, whose ' +
+          'signature panel shows both signatures and whether anything but signing changed, or ' +
+          'check it with dpa verify.',
+          facts(st, pdfFile.name, ['SHA-256 of the signed part', grouped(st.sha256), true]));
       }
       if (st.file !== pdfFile.name) {
         return invalid('other-document', 'Not valid: this is the signature of another document',
@@ -350,7 +423,6 @@
       }
       return altered();
     }
-    const ownKey = PINNED.keyIdText.replace(/^0+(?=.)/, '');
     if (st.sha256 !== digest || st.key !== ownKey) {
       return invalid('comment-mismatch', 'Not valid: the signed statement contradicts the document',
         'The signature is genuine, but the statement ' + VENDOR + ' signed names ' +
@@ -358,22 +430,27 @@
           : 'the key ' + st.key + ' instead of ' + ownKey) + '. Ask ' + VENDOR + ' for the original files.');
     }
 
-    const facts = [
-      ['Document', st.file !== pdfFile.name ? pdfFile.name + ' (signed as ' + st.file + ')' : pdfFile.name],
+    return {
+      valid: true, reason: 'valid', title: 'Valid: this is the agreement ' + VENDOR + ' signed',
+      text: 'The signature was made with ' + VENDOR + '\u2019s key and the document is unchanged, ' +
+        'byte for byte. Check that the customer and annex below are the ones you expect.',
+      facts: facts(st, pdfFile.name, ['Document SHA-256', grouped(digest), true]),
+    };
+  }
+
+  // What the signed statement says, for a person to compare with what they expect, and the
+  // hash the signature covers.
+  function facts(st, name, hash) {
+    return [
+      ['Document', st.file !== name ? name + ' (signed as ' + st.file + ')' : name],
       ['Customer', st.customer],
       ['Annex version', st.annex],
       ['Annex fingerprint', grouped(st.annex_sha256), true],
       ['Issued', st.issued],
       ['Signed by', VENDOR],
       ['Signing key', PINNED.keyIdText, true],
-      ['Document SHA-256', grouped(digest), true],
+      hash,
     ];
-    return {
-      valid: true, reason: 'valid', title: 'Valid: this is the agreement ' + VENDOR + ' signed',
-      text: 'The signature was made with ' + VENDOR + '\u2019s key and the document is unchanged, ' +
-        'byte for byte. Check that the customer and annex below are the ones you expect.',
-      facts,
-    };
   }
 
   const UNSUPPORTED = invalid('unsupported', 'Could not check: this browser is too old',
@@ -400,7 +477,7 @@
       v.dataset.reason = result.reason;
     }
     const icon = result.valid === true ? '\u2713' : result.valid === false
-      ? (result.reason === 'unreadable' || result.reason === 'unsupported' ? '!' : '\u2717') : '\u2026';
+      ? (['unreadable', 'unsupported', 'appended'].includes(result.reason) ? '!' : '\u2717') : '\u2026';
     const parts = [
       node('div', 'v-head', [node('span', 'v-icon', icon), node('p', 'v-title', result.title)]),
       node('p', 'v-text', result.text),
