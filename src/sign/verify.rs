@@ -401,9 +401,7 @@ pub fn verify_vendor_revision(
     let Some(signed) = signed else {
         return Ok((whole, bytes.len()));
     };
-    let found = super::document::vendor_revision(bytes, |prefix| {
-        prefix.len() < bytes.len() && super::sha256_hex(prefix) == signed
-    });
+    let found = super::document::earlier_revision_with_sha256(bytes, &signed);
     let Some(revision) = found else {
         return Ok((whole, bytes.len()));
     };

@@ -315,10 +315,14 @@
 
   // The length of the earlier revision that is the document the statement names (its SHA-256
   // is `signed`, and the vendor's signature verifies over it), as src/sign/document.rs
-  // `vendor_revision` looks for it, latest first; 0 when there is none.
+  // `earlier_revision_with_sha256` looks for it, latest first; 0 when there is none.
+  // WebCrypto hashes whole buffers only, so each candidate is hashed from the start: only
+  // the latest MAX_REVISIONS are tried (a DPA signed in place has two or three), so that a
+  // file of thousands of revisions cannot keep the page busy for hours.
+  const MAX_REVISIONS = 16;
   async function signedRevision(key, sig, pdf, signed) {
-    for (const end of revisionEnds(pdf).reverse()) {
-      if (end >= pdf.length) continue;
+    const earlier = revisionEnds(pdf).filter((end) => end < pdf.length);
+    for (const end of earlier.reverse().slice(0, MAX_REVISIONS)) {
       const prefix = pdf.subarray(0, end);
       const hex = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', prefix)));
       if (hex !== signed) continue;
