@@ -258,13 +258,18 @@ fn a_file_without_one_p256_key_and_its_chain_is_refused() {
     let certificates_only = export(&dir, "certs.p12", None, &fixture(DEMO_CHAIN), &[]);
     let garbage = dir.join("garbage.p12");
     std::fs::write(&garbage, b"0\x82\x05\x00 this is not a PKCS#12 file").unwrap();
-    // (case, file, what the error says)
+    // (case, file, what the error says, what its hint says)
     let cases = [
-        ("rsa", rsa, "RSA"),
-        ("certificates only", certificates_only, "no private key"),
-        ("garbage", garbage, "not a PKCS#12 file"),
+        ("rsa", rsa, "its key is RSA", "ask the CA"),
+        (
+            "certificates only",
+            certificates_only,
+            "no private key",
+            "export the key",
+        ),
+        ("garbage", garbage, "not a PKCS#12 file", "export the key"),
     ];
-    for (name, p12, needle) in cases {
+    for (name, p12, needle, hint) in cases {
         let out = dir.join(format!("keys-{}", name.replace(' ', "-")));
         let run = keygen(&out, &p12, &[], Some(PASSWORD));
         assert_eq!(run.code, Some(2), "{name}: {run:#?}");
@@ -272,6 +277,7 @@ fn a_file_without_one_p256_key_and_its_chain_is_refused() {
         assert!(run.stderr.contains(file), "{name}: names {file}: {run:#?}");
         assert!(run.stderr.contains(needle), "{name}: {run:#?}");
         assert!(run.stderr.contains("hint:"), "{name}: {run:#?}");
+        assert!(run.stderr.contains(hint), "{name}: {run:#?}");
         assert!(!out.exists(), "{name}: nothing is written");
     }
     // --pkcs12 with --cert is a usage error.

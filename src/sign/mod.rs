@@ -103,6 +103,11 @@ pub enum SignError {
     /// A PKCS#12 file that is not one P-256 key with its chain.
     #[error("PKCS#12 file {origin}: {detail}")]
     Pkcs12 { origin: String, detail: String },
+    /// A PKCS#12 file whose key is not the P-256 key a PDF signature needs.
+    #[error(
+        "PKCS#12 file {origin}: its key is {found}, but the PDF signature needs an ECDSA P-256 key"
+    )]
+    Pkcs12KeyType { origin: String, found: String },
     /// A PKCS#12 file whose integrity check fails with the password given.
     #[error(
         "PKCS#12 file {origin}: the password is wrong, or the file is damaged (its integrity check failed)"
@@ -188,6 +193,10 @@ impl SignError {
             ),
             SignError::Pkcs12Password { .. } => Some(
                 "give the file's password with --pkcs12-password-file FILE or in DPA_PKCS12_PASSWORD"
+                    .into(),
+            ),
+            SignError::Pkcs12KeyType { .. } => Some(
+                "the certificate belongs to that key: ask the CA that issued it for a certificate on an ECDSA P-256 key, which every PDF reader accepts"
                     .into(),
             ),
             SignError::Pkcs12 { .. } => Some(

@@ -61,7 +61,14 @@ pub fn parse(
             more + 1
         )));
     }
-    let key = PdfSigningKey::from_pkcs8_der(chain.key(), origin)?;
+    let key = PdfSigningKey::from_pkcs8_der(chain.key(), origin).map_err(|e| match e {
+        // The certificate came with this key: the way out is another certificate.
+        SignError::UnsupportedKey { found, .. } => SignError::Pkcs12KeyType {
+            origin: origin.to_string(),
+            found,
+        },
+        other => other,
+    })?;
     let certs = chain
         .chain()
         .iter()
