@@ -27,10 +27,12 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Runs openssl in `dir`; panics with its output when it fails.
+/// Runs openssl in `dir`, with `PASSWORD` in the environment as `P12_TEST_PASSWORD`;
+/// panics with its output when it fails.
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
         .args(args)
+        .env("P12_TEST_PASSWORD", PASSWORD)
         .current_dir(dir)
         .output()
         .unwrap_or_else(|e| panic!("openssl is needed (CI installs it): {e}"));
@@ -59,17 +61,7 @@ fn export(dir: &Path, name: &str, key: Option<&Path>, chain: &Path, scheme: &[&s
         name,
     ]);
     args.extend_from_slice(scheme);
-    let out = Command::new("openssl")
-        .args(&args)
-        .env("P12_TEST_PASSWORD", PASSWORD)
-        .current_dir(dir)
-        .output()
-        .expect("openssl is needed (CI installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    openssl(dir, &args);
     dir.join(name)
 }
 
@@ -171,21 +163,7 @@ fn the_imported_key_signs_a_dpa_that_pdfsig_accepts() {
     let keys = dir.join("keys");
     // The password from the environment this time.
     ok(keygen(&keys, &p12, &[], Some(PASSWORD)));
-    let mut cmd = dpa();
-    cmd.args([
-        "generate",
-        "--customer",
-        "fixtures/customers/mueller-soehne.toml",
-        "--out",
-    ])
-    .arg(dir.join("out"))
-    .arg("--key")
-    .arg(keys.join("signing.key"))
-    .arg("--pdf-key")
-    .arg(keys.join("pdf-signing.key"))
-    .arg("--cert")
-    .arg(keys.join("pdf-signing.chain.pem"));
-    let pdf = printed_pdf(&ok(run(&mut cmd)));
+    let pdf = printed_pdf(&ok(generate_with_keygen_keys(&keys, &dir.join("out"))));
     let (_, out, err) = tool("pdfsig", &[pdf.as_os_str()]);
     assert!(out.contains("Signature is Valid."), "{out}{err}");
     assert!(out.contains("Total document signed"), "{out}{err}");

@@ -525,16 +525,10 @@ fn keygen_writes_the_pdf_key_and_chain_that_sign_a_dpa() {
     let root = dpa::sign::x509::CertChain::load(&keys.join("pdf-root.pem")).unwrap();
     assert!(made.stdout.contains(&root.root_fingerprint()), "{made:#?}");
     // The new keys sign a DPA that pdfsig accepts, dated today (the certificate starts today).
-    let mut cmd = dpa();
-    cmd.args(["generate", "--customer", CUSTOMER, "--out"])
-        .arg(m.dir.join("own-keys"))
-        .arg("--key")
-        .arg(keys.join("signing.key"))
-        .arg("--pdf-key")
-        .arg(keys.join("pdf-signing.key"))
-        .arg("--cert")
-        .arg(keys.join("pdf-signing.chain.pem"));
-    let pdf = printed_pdf(&ok(run(&mut cmd)));
+    let pdf = printed_pdf(&ok(generate_with_keygen_keys(
+        &keys,
+        &m.dir.join("own-keys"),
+    )));
     let (_, out) = sh(&m.dir, "pdfsig", &[pdf.to_str().unwrap()]);
     assert!(out.contains("Signature is Valid."), "{out}");
     assert!(

@@ -122,8 +122,8 @@ pub fn certified_end(bytes: &[u8]) -> Option<usize> {
 
 /// Examines `bytes` as the vendor's document of `end` bytes plus what was appended.
 ///
-/// `end` must be a revision end (from [`earlier_revision_with_sha256`] or a register row); otherwise
-/// the answer is "not valid" with that reason. Never panics on hostile input.
+/// `end` must be a revision end (from [`earlier_revision_with_sha256`] or a register row);
+/// otherwise the answer is "not valid" with that reason. Never panics on hostile input.
 pub fn examine(bytes: &[u8], end: usize, anchors: &TrustAnchors) -> VendorRevision {
     let verdict = pdfsig::verify(bytes, anchors);
     let revision = verdict

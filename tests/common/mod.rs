@@ -122,6 +122,26 @@ pub fn generate(out: &Path, vendor: &str, customer: &Path, extra: &[&str]) -> Ru
     run(&mut cmd)
 }
 
+/// `dpa generate` of the Müller & Söhne DPA into `out`, signed with the key files
+/// `dpa keygen` wrote into `keys` (its Ed25519 key, PDF key and chain).
+pub fn generate_with_keygen_keys(keys: &Path, out: &Path) -> Run {
+    let mut cmd = dpa();
+    cmd.args([
+        "generate",
+        "--customer",
+        "fixtures/customers/mueller-soehne.toml",
+        "--out",
+    ])
+    .arg(out)
+    .arg("--key")
+    .arg(keys.join("signing.key"))
+    .arg("--pdf-key")
+    .arg(keys.join("pdf-signing.key"))
+    .arg("--cert")
+    .arg(keys.join("pdf-signing.chain.pem"));
+    run(&mut cmd)
+}
+
 /// The PDF path `dpa generate` printed on the first line of its output.
 pub fn printed_pdf(run: &Run) -> PathBuf {
     let first = run.stdout.lines().next().unwrap_or_default();
